@@ -1,0 +1,94 @@
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    UI = "ui", "Settings UI"
+    SCIM = "scim", "SCIM"
+    ADMIN = "admin", "Django admin"
+    COMMAND = "command", "Management command"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+    def for_target(self, target):
+        return self.filter(target_type=target._meta.model_name, target_id=str(target.public_id))
+
+    # The trail is append-only: bulk changes are refused, not just hidden from the admin.
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One change, written in the same transaction as the change itself."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    action = models.CharField(max_length=50)
+    # Actor and target are copied as text too, so a row survives deletion of what it names.
+    actor_type = models.CharField(max_length=20)  # "user", "staff", "token", "system"
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=255, blank=True)
+    target_type = models.CharField(max_length=30)
+    target_id = models.CharField(max_length=64)
+    target_label = models.CharField(max_length=255, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time"),
+            models.Index(fields=["tenant", "channel", "-created_at"], name="audit_tenant_channel"),
+            models.Index(fields=["tenant", "action", "-created_at"], name="audit_tenant_action"),
+            models.Index(
+                fields=["tenant", "target_type", "target_id", "-created_at"],
+                name="audit_tenant_target",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.target_label}"
+
+    def save(self, *args, **kwargs):
+        # An exception to "no logic in save()": append-only is an invariant, not a side effect.
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events cannot be deleted.")
+
+
+class ScimRequest(models.Model):
+    """The last SCIM requests of a tenant, for the Provisioning tab; trimmed as it grows."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(
+        "tokens.ApiToken", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField()
+    duration_ms = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["tenant", "-id"], name="scim_request_tenant_recent")]
+
+    def __str__(self):
+        return f"{self.method} {self.path} {self.status}"

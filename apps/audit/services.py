@@ -1,0 +1,88 @@
+"""record_event(): the one way a change is written to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from apps.audit.models import AuditEvent, Channel
+
+# Field names that never reach the trail, whatever a caller passes.
+SECRET_FIELDS = {"password", "digest", "secret", "token"}
+
+
+def channel_of(actor) -> Channel:
+    """SCIM for a token, admin for platform staff, the UI for a tenant user, else a command."""
+    if actor is None:
+        return Channel.COMMAND
+    if actor._meta.model_name == "apitoken":
+        return Channel.SCIM
+    if actor.tenant_id is None:
+        return Channel.ADMIN
+    return Channel.UI
+
+
+def _actor_fields(actor) -> dict[str, str]:
+    if actor is None:
+        return {"actor_type": "system", "actor_id": "", "actor_label": "management command"}
+    if actor._meta.model_name == "apitoken":
+        return {
+            "actor_type": "token",
+            "actor_id": str(actor.public_id),
+            "actor_label": f"API token {actor.truncated} ({actor.description})",
+        }
+    kind = "staff" if actor.tenant_id is None else "user"
+    return {"actor_type": kind, "actor_id": str(actor.public_id), "actor_label": actor.user_name}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: _jsonable(v) for k, v in (changes or {}).items() if k not in SECRET_FIELDS}
+
+
+def build_event(
+    *, tenant, actor, action: str, target, changes: dict | None = None
+) -> AuditEvent:
+    """An unsaved event, for callers that write many at once with bulk_create."""
+    return AuditEvent(
+        tenant=tenant,
+        channel=channel_of(actor),
+        action=action,
+        target_type=target._meta.model_name,
+        target_id=str(target.public_id),
+        target_label=str(target)[:255],
+        changes=clean_changes(changes),
+        **_actor_fields(actor),
+    )
+
+
+def record_event(*, tenant, actor, action: str, target, changes: dict | None = None) -> AuditEvent:
+    """Write one audit row; call it inside the transaction that makes the change."""
+    event = build_event(tenant=tenant, actor=actor, action=action, target=target, changes=changes)
+    event.save()
+    return event
+
+
+def record_events(events: list[AuditEvent]) -> None:
+    AuditEvent.objects.bulk_create(events)
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    """{field: [before, after]} for the fields whose value changed."""
+    return {
+        key: [_jsonable(before.get(key)), _jsonable(value)]
+        for key, value in after.items()
+        if before.get(key) != value
+    }

@@ -1,0 +1,53 @@
+import uuid
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class GroupQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+
+class Group(models.Model):
+    """A tenant's group of agents (not django.contrib.auth's Group)."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="groups")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    display_name = models.CharField("displayName", max_length=255)
+    external_id = models.CharField("externalId", max_length=255, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", Lower("display_name"), name="group_display_name_unique_per_tenant_ci"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "external_id"], name="group_tenant_external_id")]
+
+    def __str__(self):
+        return self.display_name
+
+
+class GroupMembership(models.Model):
+    """One row per member, so a member is added or removed without loading the group."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "user"], name="membership_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "group"], name="membership_user_group")]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.group_id}"

@@ -1,0 +1,190 @@
+"""Groups and their members; only agents can be members, whatever the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from apps.audit.services import build_event, record_event, record_events
+from apps.groups.models import Group, GroupMembership
+from apps.users.models import User
+
+
+def get_group_for(tenant, group_id) -> Group:
+    return get_object_or_404(Group.objects.for_tenant(tenant), public_id=group_id)
+
+
+def _check_display_name(tenant, display_name: str, exclude: Group | None = None) -> str:
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ValidationError("displayName is required.", code="required")
+    if len(display_name) > 255:
+        raise ValidationError("displayName is longer than 255 characters.", code="invalid")
+    clash = (
+        Group.objects.for_tenant(tenant)
+        .filter(display_name__lower=Lower(Value(display_name)))
+        .exclude(pk=exclude.pk if exclude else None)
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            f'A group named "{clash.display_name}" already exists in this tenant.', code="unique"
+        )
+    return display_name
+
+
+def _check_members(tenant, users: Iterable[User]) -> list[User]:
+    users = list({u.pk: u for u in users}.values())
+    for user in users:
+        if user.tenant_id != tenant.pk:
+            raise ValidationError(f'"{user}" is not a user of this account.', code="invalid")
+    refused = [u.user_name for u in users if not u.is_agent]
+    if refused:
+        raise ValidationError(
+            f'{", ".join(refused)} {"is an end-user" if len(refused) == 1 else "are end-users"}: '
+            "only agents (agents, admins and holders of a custom role) can be group members.",
+            code="invalid",
+        )
+    return users
+
+
+def _bump(group: Group) -> None:
+    Group.objects.filter(pk=group.pk).update(version=F("version") + 1)
+    group.refresh_from_db(fields=["version", "modified_at"])
+
+
+@transaction.atomic
+def create_group(
+    *, tenant, actor, display_name: str, external_id: str = "", members: Iterable[User] = ()
+) -> Group:
+    """Create a group; a duplicate displayName (any case) is a "unique" error."""
+    display_name = _check_display_name(tenant, display_name)
+    members = _check_members(tenant, members)
+    try:
+        with transaction.atomic():
+            group = Group.objects.create(
+                tenant=tenant, display_name=display_name, external_id=external_id or ""
+            )
+    except IntegrityError as error:
+        raise ValidationError(
+            f'A group named "{display_name}" already exists in this tenant.', code="unique"
+        ) from error
+    record_event(
+        tenant=tenant, actor=actor, action="group.created", target=group,
+        changes={"display_name": [None, display_name], "external_id": [None, group.external_id]},
+    )
+    if members:
+        _insert_members(tenant=tenant, actor=actor, group=group, users=members)
+    return group
+
+
+@transaction.atomic
+def update_group(
+    *, tenant, actor, group: Group, display_name: str | None = None,
+    external_id: str | None = None,
+) -> Group:
+    """Rename a group or change its externalId."""
+    if group.tenant_id != tenant.pk:
+        raise Http404
+    changes = {}
+    if display_name is not None and display_name.strip() != group.display_name:
+        display_name = _check_display_name(tenant, display_name, exclude=group)
+        changes["display_name"] = [group.display_name, display_name]
+        group.display_name = display_name
+    if external_id is not None and (external_id or "") != group.external_id:
+        changes["external_id"] = [group.external_id, external_id or ""]
+        group.external_id = external_id or ""
+    if not changes:
+        return group
+    group.version = F("version") + 1
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            f'A group named "{group.display_name}" already exists in this tenant.', code="unique"
+        ) from error
+    group.refresh_from_db(fields=["version", "modified_at"])
+    record_event(tenant=tenant, actor=actor, action="group.updated", target=group, changes=changes)
+    return group
+
+
+def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[User]:
+    existing = set(
+        GroupMembership.objects.filter(group=group, user__in=users).values_list("user_id", flat=True)
+    )
+    new = [u for u in users if u.pk not in existing]
+    if not new:
+        return []
+    GroupMembership.objects.bulk_create(
+        [GroupMembership(group=group, user=u) for u in new], ignore_conflicts=True
+    )
+    record_events([
+        build_event(
+            tenant=tenant, actor=actor, action="group.member_added", target=group,
+            changes={"member": u.user_name, "member_id": str(u.public_id)},
+        )
+        for u in new
+    ])
+    _bump(group)
+    return new
+
+
+@transaction.atomic
+def add_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> list[User]:
+    """Add agents to a group; one end-user in the list refuses the whole request."""
+    users = _check_members(tenant, users)
+    return _insert_members(tenant=tenant, actor=actor, group=group, users=users)
+
+
+@transaction.atomic
+def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> list[User]:
+    """Remove exactly these users from the group; absent users are ignored."""
+    users = list(users)
+    memberships = GroupMembership.objects.filter(group=group, user__in=users)
+    removed_ids = set(memberships.values_list("user_id", flat=True))
+    if not removed_ids:
+        return []
+    memberships.delete()
+    removed = [u for u in users if u.pk in removed_ids]
+    record_events([
+        build_event(
+            tenant=tenant, actor=actor, action="group.member_removed", target=group,
+            changes={"member": u.user_name, "member_id": str(u.public_id)},
+        )
+        for u in removed
+    ])
+    _bump(group)
+    return removed
+
+
+@transaction.atomic
+def set_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> None:
+    """Make the members exactly these users (SCIM PUT and replace)."""
+    users = _check_members(tenant, users)
+    wanted = {u.pk for u in users}
+    current = list(
+        User.objects.filter(memberships__group=group).only("pk", "user_name", "public_id")
+    )
+    remove_group_members(
+        tenant=tenant, actor=actor, group=group, users=[u for u in current if u.pk not in wanted]
+    )
+    _insert_members(tenant=tenant, actor=actor, group=group, users=users)
+
+
+@transaction.atomic
+def delete_group(*, tenant, actor, group: Group) -> None:
+    if group.tenant_id != tenant.pk:
+        raise Http404
+    member_count = GroupMembership.objects.filter(group=group).count()
+    record_event(
+        tenant=tenant, actor=actor, action="group.deleted", target=group,
+        changes={"display_name": [group.display_name, None], "member_count": member_count},
+    )
+    group.delete()

@@ -1,0 +1,57 @@
+import re
+import uuid
+
+from django.db import models
+
+
+class BuiltinRole(models.TextChoices):
+    END_USER = "end-user", "End-user"
+    AGENT = "agent", "Agent"
+    ADMIN = "admin", "Admin"
+
+
+def normalize_role_name(name: str) -> str:
+    """Fold a role name so that "End User", "end_user" and "ENDUSER " compare equal."""
+    return re.sub(r"[\s\-_]+", "", name).casefold()
+
+
+class RoleQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+    def custom(self):
+        return self.filter(builtin="")
+
+
+class Role(models.Model):
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="roles")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    normalized_name = models.CharField(max_length=100, editable=False)
+    description = models.CharField(max_length=500, blank=True)
+    # One of BuiltinRole for the three roles every tenant has; blank for custom roles.
+    builtin = models.CharField(max_length=20, choices=BuiltinRole.choices, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    objects = RoleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "normalized_name"], name="role_name_unique_per_tenant"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_builtin(self) -> bool:
+        return bool(self.builtin)
+
+    @property
+    def value(self) -> str:
+        """The value a provisioning client sends for this role."""
+        return self.builtin or self.name

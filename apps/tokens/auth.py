@@ -1,0 +1,81 @@
+"""Who is calling the API: a token from the Authorization header, checked in one place."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+
+from django.conf import settings
+
+from apps.tokens.models import ApiToken
+from apps.tokens.secrets import digest_of, is_well_formed
+from apps.tokens.services import touch_last_used
+from apps.users.services import find_user_by_name
+
+
+class TokenRejected(Exception):
+    """The request's credentials are refused; the message says why, never echoing a secret."""
+
+
+def credentials_from_header(header: str) -> tuple[str, str | None]:
+    """(secret, admin userName or None) from a Bearer or Zendesk-style Basic header."""
+    scheme, _, value = (header or "").strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value, None
+    if scheme.lower() == "basic" and value:
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise TokenRejected("The Basic credentials are not valid base64.") from error
+        user, _, password = decoded.partition(":")
+        # "<userName>/token" with the token as password, as Zendesk-style connectors send.
+        user_name, slash, kind = user.rpartition("/")
+        if not slash or kind != "token" or not user_name or not password:
+            raise TokenRejected(
+                'Basic credentials must be "<admin userName>/token" with the API token as password.'
+            )
+        return password, user_name
+    raise TokenRejected("Send the API token as 'Authorization: Bearer <token>'.")
+
+
+def tenant_subdomain_of_host(host: str) -> str | None:
+    """The subdomain when the host is <subdomain>.<BASE_DOMAIN>, else None."""
+    hostname = host.rsplit(":", 1)[0].lower().rstrip(".") if host else ""
+    suffix = "." + settings.BASE_DOMAIN
+    if hostname.endswith(suffix):
+        subdomain = hostname[: -len(suffix)]
+        return subdomain if subdomain and "." not in subdomain else None
+    return None
+
+
+def authenticate_token(*, header: str, host: str) -> ApiToken:
+    """The active token the header names, or TokenRejected saying why not."""
+    secret, admin_user_name = credentials_from_header(header)
+    if not is_well_formed(secret):
+        raise TokenRejected("The API token is malformed; copy it again from Settings → API.")
+    digest = digest_of(secret)
+    token = ApiToken.objects.select_related("tenant").filter(digest=digest).first()
+    if token is None or not hmac.compare_digest(token.digest, digest):
+        raise TokenRejected("The API token is not recognised.")
+    if token.is_revoked:
+        raise TokenRejected("The API token has been revoked.")
+    if token.is_expired:
+        raise TokenRejected("The API token has expired.")
+    if not token.tenant.has_token_access:
+        raise TokenRejected(
+            "Token Access is switched off for this account; an admin can switch it on "
+            "in Settings → API → Settings."
+        )
+    host_subdomain = tenant_subdomain_of_host(host)
+    if host_subdomain is not None and host_subdomain != token.tenant.subdomain:
+        raise TokenRejected("The API token does not belong to this account's domain.")
+    if admin_user_name is not None:
+        user = find_user_by_name(token.tenant, admin_user_name)
+        if user is None or not user.is_tenant_admin:
+            raise TokenRejected(
+                f'"{admin_user_name}" is not an active admin of the account that owns this token.'
+            )
+    touch_last_used(token)
+    return token

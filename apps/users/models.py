@@ -1,0 +1,169 @@
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from apps.roles.models import BuiltinRole
+
+
+class Source(models.TextChoices):
+    UI = "ui", "Settings UI"
+    SCIM = "scim", "SCIM"
+    ADMIN = "admin", "Django admin"
+    COMMAND = "command", "Management command"
+
+
+class UserQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+    def agents(self):
+        """Users who may be group members: agents, admins and holders of a custom role."""
+        return self.filter(
+            Q(role__in=[BuiltinRole.AGENT, BuiltinRole.ADMIN]) | Q(custom_role__isnull=False)
+        )
+
+    def active_admins(self):
+        return self.filter(role=BuiltinRole.ADMIN, is_active=True)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+    use_in_migrations = True
+
+    def create_user(self, user_name, password=None, **fields):
+        user = self.model(user_name=user_name, **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, user_name, password=None, **fields):
+        """Platform staff: no tenant, Django admin access."""
+        fields.update(is_staff=True, is_superuser=True, tenant=None, source=Source.COMMAND)
+        return self.create_user(user_name, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A tenant's user (tenant set) or a platform staff account (no tenant)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
+    )
+    user_name = models.CharField("userName", max_length=255)
+    external_id = models.CharField("externalId", max_length=255, blank=True)
+    is_active = models.BooleanField("active", default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Platform support staff who may use Django admin."
+    )
+
+    display_name = models.CharField(max_length=255, blank=True)
+    nick_name = models.CharField(max_length=255, blank=True)
+    name_formatted = models.CharField(max_length=500, blank=True)
+    given_name = models.CharField(max_length=255, blank=True)
+    family_name = models.CharField(max_length=255, blank=True)
+    middle_name = models.CharField(max_length=255, blank=True)
+    honorific_prefix = models.CharField(max_length=50, blank=True)
+    honorific_suffix = models.CharField(max_length=50, blank=True)
+    title = models.CharField(max_length=255, blank=True)
+    user_type = models.CharField(max_length=100, blank=True)
+    preferred_language = models.CharField(max_length=50, blank=True)
+    locale = models.CharField(max_length=50, blank=True)
+    timezone = models.CharField(max_length=100, blank=True)
+    profile_url = models.CharField(max_length=500, blank=True)
+    # SCIM addresses, stored as sent: [{"type", "primary", "formatted", "streetAddress", ...}].
+    addresses = models.JSONField(default=list, blank=True)
+
+    # Enterprise extension.
+    employee_number = models.CharField(max_length=100, blank=True)
+    cost_center = models.CharField(max_length=255, blank=True)
+    organization = models.CharField(max_length=255, blank=True)
+    division = models.CharField(max_length=255, blank=True)
+    department = models.CharField(max_length=255, blank=True)
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+
+    role = models.CharField(max_length=20, choices=BuiltinRole.choices, default=BuiltinRole.END_USER)
+    custom_role = models.ForeignKey(
+        "roles.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="holders"
+    )
+
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.UI)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "user_name"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", Lower("user_name"), name="user_name_unique_per_tenant_ci"
+            ),
+            models.UniqueConstraint(
+                Lower("user_name"),
+                condition=Q(tenant__isnull=True),
+                name="staff_user_name_unique_ci",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "external_id"], name="user_tenant_external_id"),
+            models.Index(fields=["tenant", "role"], name="user_tenant_role"),
+        ]
+
+    def __str__(self):
+        return self.user_name
+
+    @property
+    def is_agent(self) -> bool:
+        return self.role in (BuiltinRole.AGENT, BuiltinRole.ADMIN) or self.custom_role_id is not None
+
+    @property
+    def is_tenant_admin(self) -> bool:
+        return self.tenant_id is not None and self.is_active and self.role == BuiltinRole.ADMIN
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.given_name, self.family_name) if part)
+
+    @property
+    def primary_email(self) -> str:
+        emails = list(self.emails.all())
+        primary = next((e for e in emails if e.primary), emails[0] if emails else None)
+        return primary.value if primary else ""
+
+
+class UserEmail(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="emails")
+    value = models.CharField(max_length=320)
+    type = models.CharField(max_length=50, blank=True)
+    primary = models.BooleanField(default=False)
+    display = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(Lower("value"), name="user_email_value_ci")]
+
+    def __str__(self):
+        return self.value
+
+
+class UserPhoneNumber(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_numbers")
+    value = models.CharField(max_length=100)
+    type = models.CharField(max_length=50, blank=True)
+    primary = models.BooleanField(default=False)
+    display = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.value

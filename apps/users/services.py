@@ -1,0 +1,306 @@
+"""Every change to a tenant's users goes through here, whatever the channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Lower
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from apps.audit.services import build_event, diff, record_event, record_events
+from apps.groups.models import Group, GroupMembership
+from apps.roles.models import BuiltinRole, Role
+from apps.users.models import Source, User, UserEmail, UserPhoneNumber
+
+# Plain columns a caller may set; emails, phone_numbers, manager, role and
+# custom_role are handled on their own.
+SCALAR_FIELDS = (
+    "user_name", "external_id", "is_active", "display_name", "nick_name", "name_formatted",
+    "given_name", "family_name", "middle_name", "honorific_prefix", "honorific_suffix",
+    "title", "user_type", "preferred_language", "locale", "timezone", "profile_url",
+    "addresses", "employee_number", "cost_center", "organization", "division", "department",
+)
+MULTI_VALUED = {"emails": UserEmail, "phone_numbers": UserPhoneNumber}
+ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
+AGENT_ROLES = (BuiltinRole.AGENT, BuiltinRole.ADMIN)
+
+
+def get_user_for(tenant, user_id) -> User:
+    return get_object_or_404(User.objects.for_tenant(tenant), public_id=user_id)
+
+
+def find_user_by_name(tenant, user_name: str) -> User | None:
+    """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index."""
+    return (
+        User.objects.for_tenant(tenant)
+        .filter(user_name__lower=Lower(Value(user_name)))
+        .first()
+    )
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    state = {field: getattr(user, field) for field in SCALAR_FIELDS}
+    state["manager"] = user.manager.user_name if user.manager_id else None
+    state["role"] = user.role
+    state["custom_role"] = user.custom_role.name if user.custom_role_id else None
+    if user.pk:
+        for field in MULTI_VALUED:
+            state[field] = _multi_values(getattr(user, field).all())
+    return state
+
+
+def _multi_values(rows) -> list[dict[str, Any]]:
+    return [
+        {"value": r.value, "type": r.type, "primary": r.primary, "display": r.display}
+        for r in rows
+    ]
+
+
+def _normalise_multi(items) -> list[dict[str, Any]]:
+    normalised = []
+    for item in items or []:
+        value = str(item.get("value") or "").strip()
+        if not value:
+            continue
+        normalised.append({
+            "value": value,
+            "type": str(item.get("type") or ""),
+            "primary": bool(item.get("primary")),
+            "display": str(item.get("display") or ""),
+        })
+    return normalised
+
+
+def _check_user_name(tenant, user_name: str, exclude: User | None = None) -> str:
+    user_name = (user_name or "").strip()
+    if not user_name:
+        raise ValidationError("userName is required.", code="required")
+    if len(user_name) > 255:
+        raise ValidationError("userName is longer than 255 characters.", code="invalid")
+    clash = find_user_by_name(tenant, user_name)
+    if clash is not None and clash != exclude:
+        raise ValidationError(
+            f'A user with userName "{clash.user_name}" already exists in this tenant.',
+            code="unique",
+        )
+    return user_name
+
+
+def _resolve_roles(user: User, attributes: dict[str, Any]) -> tuple[str, Role | None]:
+    """Apply the role rules: a custom role implies agent; leaving the agents drops it."""
+    role = attributes.get("role", user.role)
+    custom_role = attributes.get("custom_role", user.custom_role if user.custom_role_id else None)
+    if role not in BuiltinRole.values:
+        raise ValidationError(
+            f'"{role}" is not a role. Valid roles: {", ".join(BuiltinRole.values)}.',
+            code="invalid",
+        )
+    if custom_role is not None:
+        if custom_role.is_builtin or custom_role.tenant_id != user.tenant_id:
+            raise ValidationError(f'"{custom_role}" is not a custom role.', code="invalid")
+        if "role" in attributes and role == BuiltinRole.END_USER and "custom_role" not in attributes:
+            # Taking away the agent role takes the custom role with it.
+            custom_role = None
+        elif role == BuiltinRole.END_USER:
+            role = BuiltinRole.AGENT
+    return role, custom_role
+
+
+def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
+    if role in AGENT_ROLES or custom_role is not None or not user.pk:
+        return
+    groups = list(
+        GroupMembership.objects.filter(user=user)
+        .values_list("group__display_name", flat=True)[:5]
+    )
+    if groups:
+        raise ValidationError(
+            f'{user.user_name} is a member of {", ".join(groups)}; only agents can be group '
+            "members. Remove them from their groups before making them an end-user.",
+            code="invalid",
+        )
+
+
+def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool = False) -> None:
+    was_admin = user.pk and user.role == BuiltinRole.ADMIN and user.is_active
+    stays_admin = not deleting and role == BuiltinRole.ADMIN and is_active
+    if not was_admin or stays_admin:
+        return
+    # Lock the tenant's admins so that two concurrent demotions cannot both pass.
+    admins = list(
+        User.objects.for_tenant(user.tenant_id).active_admins()
+        .select_for_update().values_list("pk", flat=True)
+    )
+    if set(admins) <= {user.pk}:
+        verb = "deleted" if deleting else "demoted or deactivated"
+        raise ValidationError(
+            f"{user.user_name} is the last active admin of this account and cannot be {verb}.",
+            code="invalid",
+        )
+
+
+def _check_manager(user: User, manager: User | None) -> None:
+    if manager is None:
+        return
+    if manager.tenant_id != user.tenant_id:
+        raise ValidationError("The manager must be a user of the same account.", code="invalid")
+    if user.pk and manager.pk == user.pk:
+        raise ValidationError("A user cannot be their own manager.", code="invalid")
+
+
+def _apply(user: User, attributes: dict[str, Any]) -> None:
+    unknown = set(attributes) - set(ALL_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown user attributes: {sorted(unknown)}")
+    for field in SCALAR_FIELDS:
+        if field in attributes:
+            value = attributes[field]
+            if field == "addresses":
+                value = [a for a in (value or []) if isinstance(a, dict)]
+            elif field == "is_active":
+                value = bool(value)
+            else:
+                value = "" if value is None else str(value)
+            setattr(user, field, value)
+    if "manager" in attributes:
+        _check_manager(user, attributes["manager"])
+        user.manager = attributes["manager"]
+    role, custom_role = _resolve_roles(user, attributes)
+    _check_group_rule(user, role, custom_role)
+    _check_last_admin(user, role=role, is_active=user.is_active)
+    user.role, user.custom_role = role, custom_role
+
+
+def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> None:
+    for field, model in MULTI_VALUED.items():
+        if field not in attributes:
+            continue
+        if replace:
+            model.objects.filter(user=user).delete()
+        model.objects.bulk_create(
+            model(user=user, **item) for item in _normalise_multi(attributes[field])
+        )
+
+
+@transaction.atomic
+def create_user(
+    *, tenant, actor, attributes: dict[str, Any], password: str | None = None,
+    source: str = Source.UI,
+) -> User:
+    """Create a tenant user; a duplicate userName (any case) is a "unique" error."""
+    attributes = dict(attributes)
+    user_name = _check_user_name(tenant, attributes.pop("user_name", ""))
+    user = User(tenant=tenant, user_name=user_name, source=source)
+    if "role" not in attributes and "custom_role" not in attributes:
+        attributes["role"] = BuiltinRole.END_USER
+    _apply(user, attributes)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        # Another request created the same userName between the check and the insert.
+        raise ValidationError(
+            f'A user with userName "{user_name}" already exists in this tenant.', code="unique"
+        ) from error
+    _save_multi(user, attributes, replace=False)
+    after = _snapshot(user)
+    record_event(
+        tenant=tenant, actor=actor, action="user.created", target=user,
+        changes={k: [None, v] for k, v in after.items() if v not in ("", None, [], False)},
+    )
+    return user
+
+
+@transaction.atomic
+def update_user(*, tenant, actor, user: User, attributes: dict[str, Any]) -> User:
+    """Change the given attributes under the directory's rules; no change, no audit row."""
+    if user.tenant_id != tenant.pk:
+        raise Http404
+    before = _snapshot(user)
+    attributes = dict(attributes)
+    if "user_name" in attributes:
+        attributes["user_name"] = _check_user_name(tenant, attributes["user_name"], exclude=user)
+    _apply(user, attributes)
+    after = _snapshot(user)
+    for field in MULTI_VALUED:
+        if field in attributes:
+            attributes[field] = after[field] = _normalise_multi(attributes[field])
+    changes = diff(before, after)
+    if not changes:
+        return user
+    _save_multi(
+        user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True
+    )
+    user.version = F("version") + 1
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            f'A user with userName "{user.user_name}" already exists in this tenant.',
+            code="unique",
+        ) from error
+    user.refresh_from_db(fields=["version", "modified_at"])
+    record_event(tenant=tenant, actor=actor, action="user.updated", target=user, changes=changes)
+    return user
+
+
+def set_password(*, tenant, actor, user: User, password: str) -> None:
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_event(
+            tenant=tenant, actor=actor, action="user.password_set", target=user,
+            changes={"password": "changed"},
+        )
+
+
+@transaction.atomic
+def delete_user(*, tenant, actor, user: User) -> None:
+    """Delete a user with their memberships; they stop being anyone's manager."""
+    if user.tenant_id != tenant.pk:
+        raise Http404
+    _check_last_admin(user, role=user.role, is_active=user.is_active, deleting=True)
+    memberships = list(
+        GroupMembership.objects.filter(user=user).select_related("group")
+    )
+    reports = list(User.objects.filter(manager=user).values_list("user_name", flat=True))
+    events = [
+        build_event(
+            tenant=tenant, actor=actor, action="group.member_removed", target=m.group,
+            changes={"member": user.user_name, "reason": "user deleted"},
+        )
+        for m in memberships
+    ]
+    events.append(
+        build_event(
+            tenant=tenant, actor=actor, action="user.deleted", target=user,
+            changes={
+                "user_name": [user.user_name, None],
+                "groups": [m.group.display_name for m in memberships],
+                "manager_of": reports,
+            },
+        )
+    )
+    record_events(events)
+    User.objects.filter(manager=user).update(manager=None, version=F("version") + 1)
+    if memberships:
+        Group.objects.filter(pk__in=[m.group_id for m in memberships]).update(
+            version=F("version") + 1
+        )
+    user.delete()
+
+
+def resolve_manager(tenant, manager_id) -> User:
+    """Scope a manager id from request data to the tenant; unknown ids are invalid values."""
+    try:
+        return get_user_for(tenant, manager_id)
+    except (Http404, ValidationError, ValueError) as error:
+        raise ValidationError(
+            f'Manager "{manager_id}" is not a user of this account.', code="invalid"
+        ) from error

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Commbox support"
+admin.site.site_title = "Commbox support"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="tenants:settings", permanent=False)),
+    path("", include("apps.users.urls")),
+    path("settings/", include("apps.tenants.urls")),
+    path("settings/api/", include("apps.tokens.urls")),
+    path("settings/users/", include("apps.users.settings_urls")),
+    path("settings/groups/", include("apps.groups.urls")),
+    path("settings/roles/", include("apps.roles.urls")),
+    path("settings/activity/", include("apps.audit.urls")),
+    path("scim/v2/", include("apps.scim.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,53 @@
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from apps.tokens.services import create_token
+from tests.factories import AdminFactory, AgentFactory, StaffFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory(subdomain="my-tenant", name="My Tenant",
+                         token_access_enabled_at=timezone.now())
+
+
+@pytest.fixture
+def tenant_admin(tenant):
+    return AdminFactory(tenant=tenant, user_name="admin@my-tenant.example")
+
+
+@pytest.fixture
+def agent(tenant):
+    return AgentFactory(tenant=tenant)
+
+
+@pytest.fixture
+def member(tenant):
+    """An end-user of the tenant: cannot reach settings, cannot join groups."""
+    return UserFactory(tenant=tenant)
+
+
+@pytest.fixture
+def outsider(db):
+    """Another tenant's admin."""
+    return AdminFactory(tenant=TenantFactory(subdomain="other-tenant"))
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def api_token(tenant, tenant_admin):
+    """(token, secret) for the tenant, made through the service like a real one."""
+    return create_token(tenant=tenant, actor=tenant_admin, description="Entra ID")
+
+
+@pytest.fixture
+def scim_client(api_token):
+    """An API client that sends the tenant's token as Entra does."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+    return client

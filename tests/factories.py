@@ -1,0 +1,99 @@
+import factory
+
+from apps.roles.models import BuiltinRole, Role, normalize_role_name
+from apps.roles.services import create_builtin_roles
+from apps.tenants.models import Tenant
+from apps.users.models import User, UserEmail
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tenant
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Tenant {n}")
+    subdomain = factory.Sequence(lambda n: f"tenant-{n}")
+
+    @factory.post_generation
+    def builtin_roles(tenant, create, extracted, **kwargs):
+        if create:
+            create_builtin_roles(tenant=tenant)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    tenant = factory.SubFactory(TenantFactory)
+    user_name = factory.Sequence(lambda n: f"user{n}@example.com")
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    display_name = factory.LazyAttribute(lambda u: f"{u.given_name} {u.family_name}")
+    role = BuiltinRole.END_USER
+    password = factory.django.Password(PASSWORD)
+
+
+class AgentFactory(UserFactory):
+    role = BuiltinRole.AGENT
+
+
+class AdminFactory(UserFactory):
+    role = BuiltinRole.ADMIN
+
+
+class StaffFactory(UserFactory):
+    tenant = None
+    is_staff = True
+    user_name = factory.Sequence(lambda n: f"staff{n}")
+
+
+class UserEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UserEmail
+
+    user = factory.SubFactory(UserFactory)
+    value = factory.LazyAttribute(lambda e: e.user.user_name)
+    type = "work"
+    primary = True
+
+
+class CustomRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Role
+
+    tenant = factory.SubFactory(TenantFactory)
+    name = factory.Sequence(lambda n: f"Team lead {n}")
+    normalized_name = factory.LazyAttribute(lambda r: normalize_role_name(r.name))
+    description = "A custom role"
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "groups.Group"
+
+    tenant = factory.SubFactory(TenantFactory)
+    display_name = factory.Sequence(lambda n: f"Group {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "groups.GroupMembership"
+
+    group = factory.SubFactory(GroupFactory)
+    user = factory.SubFactory(AgentFactory, tenant=factory.SelfAttribute("..group.tenant"))
+
+
+class ApiTokenFactory(factory.django.DjangoModelFactory):
+    """A token row; use tokens.services.create_token when the secret is needed."""
+
+    class Meta:
+        model = "tokens.ApiToken"
+
+    tenant = factory.SubFactory(TenantFactory)
+    description = "Entra ID"
+    prefix = "cbx_abcd"
+    last_four = "wxyz"
+    digest = factory.Sequence(lambda n: f"{n:064x}")
