@@ -7,10 +7,9 @@ admin.site.site_title = "Commbox support"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="tenants:settings", permanent=False)),
-    path("", include("apps.users.urls")),
-    path("settings/", include("apps.tenants.urls")),
+    path("", include("apps.tenants.urls")),
     path("settings/api/", include("apps.tokens.urls")),
-    path("settings/users/", include("apps.users.settings_urls")),
+    path("settings/users/", include("apps.users.urls")),
     path("settings/groups/", include("apps.groups.urls")),
     path("settings/roles/", include("apps.roles.urls")),
     path("settings/activity/", include("apps.audit.urls")),
