@@ -6,6 +6,12 @@ from apps.tokens.services import create_token
 from tests.factories import AdminFactory, AgentFactory, StaffFactory, TenantFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher costs a second per user on a small CI machine.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(subdomain="my-tenant", name="My Tenant",

@@ -31,6 +31,11 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # The one-time nonce of the form that created the token: a resubmitted form finds it
+    # taken and creates nothing, even when two submissions race.
+    creation_nonce = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     objects = ApiTokenQuerySet.as_manager()
 

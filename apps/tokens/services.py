@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -17,22 +17,37 @@ def get_token_for(tenant, token_id) -> ApiToken:
 
 
 @transaction.atomic
-def create_token(*, tenant, actor, description: str, created_by=None) -> tuple[ApiToken, str]:
-    """Create a token; return it with its secret, which is never stored."""
+def create_token(
+    *, tenant, actor, description: str, created_by=None, nonce: str | None = None
+) -> tuple[ApiToken, str]:
+    """Create a token; return it with its secret, which is never stored.
+
+    A form passes its one-time nonce: a second call with the same nonce creates nothing
+    and raises ValidationError(code="duplicate").
+    """
     description = " ".join((description or "").split())
     if not description:
         raise ValidationError("Enter a description for the token.", code="required")
     if len(description) > 100:
         raise ValidationError("The description is at most 100 characters.", code="invalid")
     secret = new_secret()
-    token = ApiToken.objects.create(
-        tenant=tenant,
-        description=description,
-        prefix=secret[:DISPLAY_PREFIX_LENGTH],
-        last_four=secret[-4:],
-        digest=digest_of(secret),
-        created_by=created_by if created_by is not None else _user_or_none(actor),
-    )
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                tenant=tenant,
+                description=description,
+                prefix=secret[:DISPLAY_PREFIX_LENGTH],
+                last_four=secret[-4:],
+                digest=digest_of(secret),
+                created_by=created_by if created_by is not None else _user_or_none(actor),
+                creation_nonce=nonce or None,
+            )
+    except IntegrityError as error:
+        if nonce and ApiToken.objects.filter(creation_nonce=nonce).exists():
+            raise ValidationError(
+                "This form was already submitted; its token was created once.", code="duplicate"
+            ) from error
+        raise
     record_event(
         tenant=tenant, actor=actor, action="token.created", target=token,
         changes={"description": [None, description], "truncated": [None, token.truncated]},

@@ -1,3 +1,14 @@
+from django.urls import path
+
+from apps.tokens import views
+
 app_name = "tokens"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.token_list, name="list"),
+    path("tokens/new/", views.token_create, name="create"),
+    path("tokens/<uuid:token_id>/", views.token_detail, name="detail"),
+    path("tokens/<uuid:token_id>/revoke/", views.token_revoke, name="revoke"),
+    path("settings/", views.token_settings, name="settings"),
+    path("provisioning/", views.provisioning, name="provisioning"),
+]

@@ -1,0 +1,105 @@
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from apps.roles.models import BuiltinRole
+from apps.tenants.models import Tenant
+from apps.tenants.services import create_tenant, set_token_access
+from apps.tokens.services import create_token
+from apps.users.models import Source
+from apps.users.services import create_user, find_user_by_name, set_password, update_user
+
+DEMO_PASSWORD = "commbox-demo-admin"
+
+
+class Command(BaseCommand):
+    help = (
+        "Make a demo tenant ready to try (safe to run again): an admin who can sign in, "
+        "Token Access on, and a fresh API token, printed with where to use them."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--subdomain", default="my-tenant")
+        parser.add_argument("--name", default="My Tenant", help="Display name of a new tenant.")
+        parser.add_argument("--admin", default="admin", help="The admin's userName.")
+        parser.add_argument("--password", default=DEMO_PASSWORD, help="The admin's password.")
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="Where the server will listen."
+        )
+
+    def handle(self, *args, subdomain, name, admin, password, url, **options):
+        try:
+            validate_password(password)
+            with transaction.atomic():
+                tenant, created = self._tenant(subdomain, name, admin, password)
+                if not created:
+                    self._admin(tenant, admin, password)
+                set_token_access(tenant=tenant, actor=None, enabled=True)
+                admin_user = find_user_by_name(tenant, admin)
+                _token, secret = create_token(
+                    tenant=tenant,
+                    actor=None,
+                    description="Demo token (manage.py demo)",
+                    created_by=admin_user,
+                )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+
+        base = url if url.endswith("/") else url + "/"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"Demo tenant {tenant.subdomain!r} is ready"
+                    f" ({'created' if created else 'reused'}).",
+                    "",
+                    f"  Open        {base}",
+                    f"  Sign in     account {tenant.subdomain} · userName {admin_user.user_name}"
+                    f" · password {password}",
+                    f"  Tenant URL  {base}scim/v2   (SCIM base URL for Microsoft Entra ID)",
+                    f"  API token   {secret}",
+                    "              (shown only here; Token Access is on)",
+                    "",
+                    "  Try it:",
+                    f'  curl -H "Authorization: Bearer {secret}" \\',
+                    f"       {base}scim/v2/ServiceProviderConfig",
+                    "",
+                ]
+            )
+        )
+
+    def _tenant(self, subdomain, name, admin, password):
+        tenant = Tenant.objects.filter(subdomain=subdomain.strip().lower()).first()
+        if tenant is not None:
+            return tenant, False
+        tenant = create_tenant(
+            actor=None,
+            subdomain=subdomain,
+            admin_user_name=admin,
+            admin_password=password,
+            name=name,
+        )
+        return tenant, True
+
+    def _admin(self, tenant, admin, password):
+        """Make sure the admin exists, is an active admin and has the given password."""
+        user = find_user_by_name(tenant, admin)
+        if user is None:
+            create_user(
+                tenant=tenant,
+                actor=None,
+                password=password,
+                source=Source.COMMAND,
+                attributes={"user_name": admin, "role": BuiltinRole.ADMIN},
+            )
+            return
+        if not user.is_tenant_admin:
+            update_user(
+                tenant=tenant,
+                actor=None,
+                user=user,
+                attributes={"role": BuiltinRole.ADMIN, "is_active": True},
+            )
+        if not user.check_password(password):
+            set_password(tenant=tenant, actor=None, user=user, password=password)

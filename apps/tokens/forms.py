@@ -1,0 +1,37 @@
+from django import forms
+
+from apps.roles.models import BuiltinRole
+from apps.tenants.services import PROVISIONING_ROLES
+
+
+class TokenCreateForm(forms.Form):
+    description = forms.CharField(
+        max_length=100,
+        help_text="What the token is for, e.g. “Microsoft Entra ID provisioning”. "
+        "At most 100 characters.",
+    )
+    # A fresh random value per rendered form; the token row keeps it, so the same form
+    # submitted twice (double click, refresh, back button) creates one token.
+    nonce = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{32,64}$",
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "This form is out of date; submit it again."},
+    )
+
+
+class TokenAccessForm(forms.Form):
+    token_access = forms.BooleanField(
+        label="Token Access",
+        required=False,
+        help_text="When off, every API token of this account is refused with 401.",
+    )
+
+
+class ProvisioningRoleForm(forms.Form):
+    role = forms.ChoiceField(
+        label="Role for users created without a role",
+        choices=[(role, BuiltinRole(role).label) for role in PROVISIONING_ROLES],
+        widget=forms.RadioSelect,
+        help_text="Entra ID provisions staff, so agent is the usual choice; "
+        "pick end-user if it provisions customers.",
+    )

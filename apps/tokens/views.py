@@ -1,0 +1,177 @@
+import secrets
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_http_methods
+
+from apps.audit.models import ScimRequest
+from apps.tenants import services as tenant_services
+from apps.tenants.decorators import tenant_admin_required
+from apps.tokens import services
+from apps.tokens.forms import ProvisioningRoleForm, TokenAccessForm, TokenCreateForm
+from apps.tokens.models import ApiToken
+
+RECENT_SCIM_REQUESTS = 50
+
+
+@tenant_admin_required
+def token_list(request):
+    tokens = ApiToken.objects.for_tenant(request.tenant).active().select_related("created_by")
+    return render(
+        request, "tokens/list.html", {"tokens": tokens, "tenant": request.tenant, "tab": "tokens"}
+    )
+
+
+def _new_form():
+    return TokenCreateForm(initial={"nonce": secrets.token_urlsafe(32)})
+
+
+# never_cache: the response to the POST holds the secret, and no cache or back button
+# may keep a copy of it; sensitive_variables keeps it out of error reports.
+@never_cache
+@require_http_methods(["GET", "POST"])
+@tenant_admin_required
+@sensitive_variables("secret")
+def token_create(request):
+    if request.method == "GET":
+        return render(request, "tokens/create.html", {"form": _new_form(), "tab": "tokens"})
+
+    form = TokenCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            token, secret = services.create_token(
+                tenant=request.tenant,
+                actor=request.user,
+                description=form.cleaned_data["description"],
+                nonce=form.cleaned_data["nonce"],
+            )
+        except ValidationError as error:
+            if error.code == "duplicate":
+                messages.warning(
+                    request,
+                    "That form was already submitted, so no second token was created. "
+                    "A token's secret is shown only once; add a new token if you need one.",
+                )
+                return redirect("tokens:list")
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"API token “{token.description}” was created.")
+            return render(
+                request,
+                "tokens/created.html",
+                {"token": token, "secret": secret, "tab": "tokens"},
+            )
+    if "nonce" in form.errors:
+        # A form without a usable nonce gets a fresh one, keeping what the admin typed.
+        data = request.POST.copy()
+        data["nonce"] = secrets.token_urlsafe(32)
+        form = TokenCreateForm(data)
+        form.is_valid()
+        form.add_error(None, "This form was out of date; check it and save again.")
+    return render(request, "tokens/create.html", {"form": form, "tab": "tokens"})
+
+
+@tenant_admin_required
+def token_detail(request, token_id):
+    token = services.get_token_for(request.tenant, token_id)
+    return render(request, "tokens/detail.html", {"token": token, "tab": "tokens"})
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_admin_required
+def token_revoke(request, token_id):
+    token = services.get_token_for(request.tenant, token_id)
+    if token.is_revoked:
+        messages.info(request, f"API token “{token.description}” was already revoked.")
+        return redirect("tokens:detail", token_id=token.public_id)
+    if request.method == "POST":
+        services.revoke_token(tenant=request.tenant, actor=request.user, token=token)
+        messages.success(
+            request,
+            f"API token “{token.description}” ({token.truncated}) was revoked; "
+            "requests that send it now get 401.",
+        )
+        return redirect("tokens:list")
+    return render(request, "tokens/revoke.html", {"token": token, "tab": "tokens"})
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_admin_required
+def token_settings(request):
+    tenant = request.tenant
+    if request.method == "POST":
+        form = TokenAccessForm(request.POST)
+        if form.is_valid():
+            enabled = form.cleaned_data["token_access"]
+            changed = enabled != tenant.has_token_access
+            tenant_services.set_token_access(tenant=tenant, actor=request.user, enabled=enabled)
+            if not changed:
+                messages.info(request, f"Token Access was already {_on_off(enabled)}.")
+            elif enabled:
+                messages.success(request, "Token Access is on: active API tokens are accepted.")
+            else:
+                messages.success(
+                    request, "Token Access is off: every API token of this account is refused."
+                )
+            return redirect("tokens:settings")
+    else:
+        form = TokenAccessForm(initial={"token_access": tenant.has_token_access})
+    return render(
+        request, "tokens/settings.html", {"form": form, "tenant": tenant, "tab": "settings"}
+    )
+
+
+def _on_off(enabled: bool) -> str:
+    return "on" if enabled else "off"
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_admin_required
+def provisioning(request):
+    tenant = request.tenant
+    if request.method == "POST":
+        form = ProvisioningRoleForm(request.POST)
+        if form.is_valid():
+            try:
+                tenant_services.set_provisioning_role(
+                    tenant=tenant, actor=request.user, role=form.cleaned_data["role"]
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    request,
+                    f"Users that Entra ID creates without a role now get the "
+                    f"{form.cleaned_data['role']} role.",
+                )
+                return redirect("tokens:provisioning")
+    else:
+        form = ProvisioningRoleForm(initial={"role": tenant.provisioning_role})
+    recent = ScimRequest.objects.filter(tenant=tenant).order_by("-id")[:RECENT_SCIM_REQUESTS]
+    return render(
+        request,
+        "tokens/provisioning.html",
+        {
+            "form": form,
+            "tenant": tenant,
+            "tab": "provisioning",
+            "tenant_url": request.build_absolute_uri("/scim/v2"),
+            "subdomain_tenant_url": _subdomain_tenant_url(request, tenant),
+            "admin_user_name": request.user.user_name,
+            "scim_requests": recent,
+            "recent_limit": RECENT_SCIM_REQUESTS,
+        },
+    )
+
+
+def _subdomain_tenant_url(request, tenant) -> str:
+    """The tenant's own address: <scheme>://<subdomain>.<BASE_DOMAIN>[:port]/scim/v2."""
+    host = request.get_host()
+    port = ""
+    if not host.endswith("]") and ":" in host:
+        port = ":" + host.rsplit(":", 1)[1]
+    return f"{request.scheme}://{tenant.subdomain}.{settings.BASE_DOMAIN}{port}/scim/v2"

@@ -1,0 +1,173 @@
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.urls import reverse
+
+from tests.factories import PASSWORD, AdminFactory, AgentFactory, TenantFactory
+
+
+def sign_in(client, subdomain="my-tenant", user_name="admin@my-tenant.example", **extra):
+    data = {"subdomain": subdomain, "user_name": user_name, "password": PASSWORD}
+    data.update(extra)
+    return client.post(reverse("tenants:login"), data)
+
+
+def signed_in_user_id(client):
+    return client.session.get(SESSION_KEY)
+
+
+def test_sign_in_page_has_labelled_account_user_name_and_password_fields(client):
+    response = client.get(reverse("tenants:login"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    for field in ("subdomain", "user_name", "password"):
+        assert f'<label for="id_{field}">' in content
+
+
+def test_sign_in_page_prefills_the_account_from_the_tenant_host(client, tenant):
+    response = client.get(reverse("tenants:login"), HTTP_HOST="my-tenant.commbox.test")
+
+    assert response.context["form"]["subdomain"].value() == "my-tenant"
+
+
+def test_admin_signs_in_and_lands_on_settings(client, tenant_admin):
+    response = sign_in(client)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("tenants:settings")
+    assert signed_in_user_id(client) == str(tenant_admin.pk)
+
+
+def test_sign_in_accepts_account_and_user_name_in_any_case(client, tenant_admin):
+    sign_in(client, subdomain="My-Tenant", user_name="ADMIN@my-tenant.example")
+
+    assert signed_in_user_id(client) == str(tenant_admin.pk)
+
+
+def test_wrong_password_is_refused(client, tenant_admin):
+    response = sign_in(client, password="not-the-password")
+
+    assert response.status_code == 200
+    assert "is not right" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_unknown_account_gets_the_same_answer_as_a_wrong_password(client, tenant_admin):
+    response = sign_in(client, subdomain="no-such-tenant")
+
+    assert "is not right" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_user_name_of_another_tenant_does_not_sign_in_here(client, tenant, outsider):
+    response = sign_in(client, subdomain="my-tenant", user_name=outsider.user_name)
+
+    assert "is not right" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_same_user_name_in_two_tenants_signs_in_to_the_chosen_one(client, tenant_admin):
+    other_tenant = TenantFactory(subdomain="second")
+    twin = AdminFactory(tenant=other_tenant, user_name=tenant_admin.user_name)
+
+    sign_in(client, subdomain="second")
+
+    assert signed_in_user_id(client) == str(twin.pk)
+
+
+def test_non_admin_cannot_sign_in_to_settings(client, tenant):
+    agent = AgentFactory(tenant=tenant)
+
+    response = sign_in(client, user_name=agent.user_name)
+
+    assert "Only the account" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_deactivated_admin_cannot_sign_in(client, tenant, tenant_admin):
+    AdminFactory(tenant=tenant)  # Keeps the tenant with an active admin.
+    type(tenant_admin).objects.filter(pk=tenant_admin.pk).update(is_active=False)
+
+    sign_in(client)
+
+    assert signed_in_user_id(client) is None
+
+
+def test_staff_account_cannot_sign_in_as_a_tenant_user(client, tenant, staff):
+    sign_in(client, user_name=staff.user_name)
+
+    assert signed_in_user_id(client) is None
+
+
+def test_sign_in_returns_to_the_page_asked_for(client, tenant_admin):
+    response = sign_in(client, next=reverse("tokens:settings"))
+
+    assert response["Location"] == reverse("tokens:settings")
+
+
+def test_sign_in_ignores_a_next_url_on_another_site(client, tenant_admin):
+    response = sign_in(client, next="https://evil.example/steal")
+
+    assert response["Location"] == reverse("tenants:settings")
+
+
+def test_sign_out_needs_a_post(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("tenants:logout"))
+
+    assert response.status_code == 405
+    assert signed_in_user_id(client) is not None
+
+
+def test_sign_out_ends_the_session(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.post(reverse("tenants:logout"))
+
+    assert response["Location"] == reverse("tenants:login")
+    assert signed_in_user_id(client) is None
+
+
+def test_settings_lists_the_modules(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("tenants:settings"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    for url in ("tokens:list", "users:list", "groups:list", "roles:list", "audit:list"):
+        assert reverse(url) in content
+    assert "Token Access on" in content
+
+
+def test_root_leads_to_settings(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get("/", follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("tenants:settings")
+
+
+@pytest.mark.parametrize("fixture", ["member", "agent", "staff"])
+def test_non_admin_gets_403_on_settings(client, request, fixture):
+    client.force_login(request.getfixturevalue(fixture))
+
+    response = client.get(reverse("tenants:settings"))
+
+    assert response.status_code == 403
+    assert "You cannot open this page" in response.content.decode()
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client, tenant):
+    response = client.get(reverse("tenants:settings"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("tenants:login"))
+
+
+def test_unknown_page_uses_the_404_page(client):
+    response = client.get("/settings/api/tokens/not-a-token/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()

@@ -1,0 +1,180 @@
+import base64
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.tenants.services import set_token_access
+from apps.tokens.auth import TokenRejected, authenticate_token
+from apps.tokens.models import ApiToken
+from apps.tokens.secrets import new_secret
+from apps.tokens.services import revoke_token
+from tests.factories import AgentFactory
+
+CONFIG_URL = "/scim/v2/ServiceProviderConfig"
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_bearer_token_reaches_the_scim_base_endpoint(client, api_token):
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/scim+json"
+
+
+def test_request_without_credentials_gets_401(client, api_token):
+    response = client.get(CONFIG_URL)
+
+    assert response.status_code == 401
+
+
+def test_token_access_off_gets_401_saying_so(client, tenant, tenant_admin, api_token):
+    set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+
+    assert response.status_code == 401
+    assert "Token Access is switched off" in response.json()["detail"]
+
+
+def test_revoked_token_gets_401_saying_so(client, tenant, tenant_admin, api_token):
+    revoke_token(tenant=tenant, actor=tenant_admin, token=api_token[0])
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_expired_token_gets_401_saying_so(client, api_token):
+    ApiToken.objects.filter(pk=api_token[0].pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+
+    assert response.status_code == 401
+    assert "expired" in response.json()["detail"]
+
+
+def test_unknown_well_formed_token_gets_401(client, api_token):
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {new_secret()}")
+
+    assert response.status_code == 401
+    assert "not recognised" in response.json()["detail"]
+
+
+def test_mistyped_token_is_rejected_without_a_database_query(api_token, django_assert_num_queries):
+    secret = api_token[1]
+    mistyped = secret[:10] + ("A" if secret[10] != "A" else "B") + secret[11:]
+
+    with django_assert_num_queries(0), pytest.raises(TokenRejected, match="malformed"):
+        authenticate_token(header=f"Bearer {mistyped}", host="testserver")
+
+
+def test_rejection_never_echoes_the_token(client, tenant, tenant_admin, api_token):
+    set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+
+    assert api_token[1] not in response.content.decode()
+
+
+def test_token_is_found_in_one_query_and_last_use_written_in_one_more(
+    api_token, django_assert_num_queries
+):
+    with django_assert_num_queries(2):
+        authenticate_token(header=f"Bearer {api_token[1]}", host="testserver")
+
+
+def test_own_tenant_host_is_accepted(client, api_token):
+    response = client.get(
+        CONFIG_URL,
+        HTTP_AUTHORIZATION=f"Bearer {api_token[1]}",
+        HTTP_HOST="my-tenant.commbox.test",
+    )
+
+    assert response.status_code == 200
+
+
+def test_another_tenants_host_gets_401(client, api_token, outsider):
+    response = client.get(
+        CONFIG_URL,
+        HTTP_AUTHORIZATION=f"Bearer {api_token[1]}",
+        HTTP_HOST="other-tenant.commbox.test",
+    )
+
+    assert response.status_code == 401
+    assert "does not belong to this account" in response.json()["detail"]
+
+
+def test_basic_form_with_an_admin_user_name_works(client, tenant_admin, api_token):
+    header = basic(f"{tenant_admin.user_name}/token", api_token[1])
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 200
+
+
+def test_basic_form_matches_the_admin_user_name_in_any_case(client, tenant_admin, api_token):
+    header = basic(f"{tenant_admin.user_name.upper()}/token", api_token[1])
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 200
+
+
+def test_basic_form_with_a_non_admin_user_name_gets_401(client, tenant, api_token):
+    agent = AgentFactory(tenant=tenant)
+
+    response = client.get(
+        CONFIG_URL, HTTP_AUTHORIZATION=basic(f"{agent.user_name}/token", api_token[1])
+    )
+
+    assert response.status_code == 401
+    assert "is not an active admin" in response.json()["detail"]
+
+
+def test_basic_form_with_another_tenants_admin_gets_401(client, outsider, api_token):
+    response = client.get(
+        CONFIG_URL, HTTP_AUTHORIZATION=basic(f"{outsider.user_name}/token", api_token[1])
+    )
+
+    assert response.status_code == 401
+
+
+def test_basic_form_without_the_token_suffix_gets_401(client, tenant_admin, api_token):
+    response = client.get(
+        CONFIG_URL, HTTP_AUTHORIZATION=basic(tenant_admin.user_name, api_token[1])
+    )
+
+    assert response.status_code == 401
+
+
+def test_last_used_at_is_written_on_first_use(client, api_token):
+    client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
+
+    api_token[0].refresh_from_db()
+    assert api_token[0].last_used_at is not None
+
+
+def test_last_used_at_is_not_written_again_within_a_minute(api_token, django_assert_num_queries):
+    authenticate_token(header=f"Bearer {api_token[1]}", host="testserver")
+    first_use = ApiToken.objects.get().last_used_at
+
+    with django_assert_num_queries(1):
+        authenticate_token(header=f"Bearer {api_token[1]}", host="testserver")
+
+    assert ApiToken.objects.get().last_used_at == first_use
+
+
+def test_last_used_at_is_written_again_after_a_minute(api_token):
+    an_earlier_minute = timezone.now() - timedelta(seconds=61)
+    ApiToken.objects.filter(pk=api_token[0].pk).update(last_used_at=an_earlier_minute)
+
+    authenticate_token(header=f"Bearer {api_token[1]}", host="testserver")
+
+    assert ApiToken.objects.get().last_used_at > an_earlier_minute

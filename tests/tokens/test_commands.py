@@ -1,0 +1,108 @@
+from io import StringIO
+
+import pytest
+from django.core.management import ManagementUtility, call_command
+from django.core.management.base import CommandError
+
+from apps.audit.models import AuditEvent, Channel
+from apps.tokens.models import ApiToken
+from apps.tokens.secrets import digest_of, is_well_formed
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def error_of(*args) -> str:
+    with pytest.raises(CommandError) as error:
+        run(*args)
+    return str(error.value)
+
+
+def test_create_api_token_prints_the_token_alone(tenant):
+    out, _err = run("create_api_token", "my-tenant", "--description", "Entra ID")
+
+    secret = out.strip()
+    token = ApiToken.objects.get()
+    assert out == secret + "\n"
+    assert is_well_formed(secret)
+    assert token.digest == digest_of(secret)
+    assert token.description == "Entra ID"
+    assert token.created_by is None
+
+
+def test_create_api_token_is_audited_as_a_command(tenant):
+    run("create_api_token", "my-tenant", "--description", "Entra ID")
+
+    assert AuditEvent.objects.get(action="token.created").channel == Channel.COMMAND
+
+
+def test_create_api_token_names_the_creator(tenant, tenant_admin):
+    run(
+        "create_api_token",
+        "my-tenant",
+        "--description",
+        "Entra ID",
+        "--created-by",
+        tenant_admin.user_name.upper(),
+    )
+
+    assert ApiToken.objects.get().created_by == tenant_admin
+
+
+def test_create_api_token_refuses_an_unknown_tenant(db):
+    message = error_of("create_api_token", "nobody", "--description", "Entra ID")
+
+    assert 'No tenant has the subdomain "nobody"' in message
+    assert not ApiToken.objects.exists()
+
+
+def test_create_api_token_refuses_an_unknown_creator(tenant, outsider):
+    message = error_of(
+        "create_api_token",
+        "my-tenant",
+        "--description",
+        "Entra ID",
+        "--created-by",
+        outsider.user_name,
+    )
+
+    assert "No user" in message
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.parametrize("description", ["", "   ", "x" * 101])
+def test_create_api_token_refuses_a_bad_description(tenant, description):
+    message = error_of("create_api_token", "my-tenant", "--description", description)
+
+    assert "description" in message
+    assert "\n" not in message
+    assert not ApiToken.objects.exists()
+
+
+def test_create_api_token_needs_a_description(tenant):
+    message = error_of("create_api_token", "my-tenant")
+
+    assert "--description" in message
+
+
+def test_create_api_token_notes_on_stderr_when_token_access_is_off(tenant):
+    type(tenant).objects.filter(pk=tenant.pk).update(token_access_enabled_at=None)
+
+    out, err = run("create_api_token", "my-tenant", "--description", "Entra ID")
+
+    assert "Token Access is off" in err
+    assert len(out.split()) == 1
+
+
+def test_bad_input_exits_non_zero_with_one_line(db, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        ManagementUtility(
+            ["manage.py", "create_api_token", "nobody", "--description", "x"]
+        ).execute()
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code != 0
+    assert err.strip().splitlines()[-1] == 'CommandError: No tenant has the subdomain "nobody".'

@@ -1,0 +1,365 @@
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent, ScimRequest
+from apps.tenants.models import Tenant
+from apps.tokens.models import ApiToken
+from apps.tokens.services import create_token, revoke_token
+from tests.factories import ApiTokenFactory
+
+NONCE = "x" * 43
+
+
+@pytest.fixture
+def admin_client(client, tenant_admin):
+    client.force_login(tenant_admin)
+    return client
+
+
+def nonce_of(response) -> str:
+    return re.search(r'name="nonce" value="([^"]+)"', response.content.decode()).group(1)
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def create(admin_client, description="Entra ID", nonce=NONCE):
+    return admin_client.post(reverse("tokens:create"), {"description": description, "nonce": nonce})
+
+
+def test_list_shows_active_tokens_with_truncated_form_creator_and_dates(
+    admin_client, tenant, tenant_admin, api_token
+):
+    token, secret = api_token
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "Active API Tokens" in content
+    assert "Add API token" in content
+    assert "Entra ID" in content
+    assert token.truncated in content
+    assert tenant_admin.user_name in content
+    assert "Never" not in content
+    assert secret not in content
+
+
+def test_list_leaves_out_revoked_tokens(admin_client, tenant, tenant_admin, api_token):
+    revoke_token(tenant=tenant, actor=tenant_admin, token=api_token[0])
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    assert api_token[0].truncated not in response.content.decode()
+
+
+def test_list_leaves_out_other_tenants_tokens(admin_client, outsider):
+    foreign = ApiTokenFactory(tenant=outsider.tenant, description="Their token")
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    assert foreign.description not in response.content.decode()
+
+
+def test_list_warns_when_token_access_is_off(admin_client, tenant):
+    Tenant.objects.filter(pk=tenant.pk).update(token_access_enabled_at=None)
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    assert "Token Access is off" in response.content.decode()
+
+
+def test_create_form_asks_for_a_description_with_a_fresh_nonce(admin_client):
+    first = admin_client.get(reverse("tokens:create"))
+    second = admin_client.get(reverse("tokens:create"))
+
+    assert 'name="description"' in first.content.decode()
+    assert nonce_of(first) != nonce_of(second)
+    assert "no-store" in first["Cache-Control"]
+
+
+def test_creating_shows_the_full_secret_with_copy_button_and_warning(admin_client, tenant):
+    response = create(admin_client)
+
+    token = ApiToken.objects.get()
+    secret = response.context["secret"]
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert secret in content
+    assert token.digest != secret
+    assert token.tenant == tenant
+    assert token.description == "Entra ID"
+    assert 'data-copy-target="new-token"' in content
+    assert "It will never be shown again" in content
+
+
+def test_creation_response_is_never_cached(admin_client):
+    response = create(admin_client)
+
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
+
+
+def test_secret_appears_in_exactly_one_response(admin_client):
+    created = create(admin_client)
+    secret = created.context["secret"]
+    token = ApiToken.objects.get()
+
+    later = [
+        admin_client.get(reverse("tokens:list")),
+        admin_client.get(reverse("tokens:detail", args=[token.public_id])),
+        admin_client.get(reverse("tokens:revoke", args=[token.public_id])),
+        admin_client.get(reverse("tokens:create")),
+        admin_client.get(reverse("tokens:settings")),
+        admin_client.get(reverse("tokens:provisioning")),
+        admin_client.get(reverse("tenants:settings")),
+        create(admin_client),
+    ]
+
+    responses = [created, *later]
+    assert [secret in r.content.decode() for r in responses].count(True) == 1
+    assert secret in created.content.decode()
+
+
+def test_secret_is_kept_in_neither_the_session_nor_the_log(admin_client, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    response = create(admin_client)
+
+    secret = response.context["secret"]
+    assert secret not in str(dict(admin_client.session.items()))
+    assert secret not in caplog.text
+    assert secret not in response.get("Location", "")
+
+
+def test_resubmitting_the_same_form_creates_one_token_and_shows_no_secret(admin_client):
+    first = create(admin_client)
+
+    second = create(admin_client)
+
+    assert ApiToken.objects.count() == 1
+    assert second.status_code == 302
+    assert second["Location"] == reverse("tokens:list")
+    assert first.context["secret"] not in second.content.decode()
+    assert "already submitted" in " ".join(messages_of(second))
+
+
+def test_double_click_on_save_creates_one_token(admin_client):
+    nonce = nonce_of(admin_client.get(reverse("tokens:create")))
+
+    responses = [create(admin_client, nonce=nonce), create(admin_client, nonce=nonce)]
+
+    assert ApiToken.objects.count() == 1
+    assert [r.status_code for r in responses] == [200, 302]
+
+
+def test_two_forms_make_two_tokens(admin_client):
+    first_nonce = nonce_of(admin_client.get(reverse("tokens:create")))
+    second_nonce = nonce_of(admin_client.get(reverse("tokens:create")))
+
+    create(admin_client, description="One", nonce=first_nonce)
+    create(admin_client, description="Two", nonce=second_nonce)
+
+    assert sorted(ApiToken.objects.values_list("description", flat=True)) == ["One", "Two"]
+
+
+def test_description_is_required(admin_client):
+    response = create(admin_client, description="")
+
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_description_longer_than_100_characters_is_refused(admin_client):
+    response = create(admin_client, description="x" * 101)
+
+    assert "at most 100 characters" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_form_without_a_nonce_creates_nothing_and_gets_a_fresh_one(admin_client):
+    response = admin_client.post(reverse("tokens:create"), {"description": "Entra ID"})
+
+    assert response.status_code == 200
+    assert not ApiToken.objects.exists()
+    assert "out of date" in response.content.decode()
+    assert len(nonce_of(response)) >= 32
+    assert 'value="Entra ID"' in response.content.decode()
+
+
+def test_detail_shows_only_the_truncated_form_and_a_revoke_action(admin_client, api_token):
+    token, secret = api_token
+
+    response = admin_client.get(reverse("tokens:detail", args=[token.public_id]))
+
+    content = response.content.decode()
+    assert token.truncated in content
+    assert secret not in content
+    assert reverse("tokens:revoke", args=[token.public_id]) in content
+
+
+def test_revoke_page_asks_for_confirmation_and_changes_nothing(admin_client, api_token):
+    token = api_token[0]
+
+    response = admin_client.get(reverse("tokens:revoke", args=[token.public_id]))
+
+    token.refresh_from_db()
+    assert response.status_code == 200
+    assert "Revoke token" in response.content.decode()
+    assert token.revoked_at is None
+
+
+def test_confirming_revocation_revokes_and_says_so(admin_client, api_token, tenant_admin):
+    token = api_token[0]
+
+    response = admin_client.post(reverse("tokens:revoke", args=[token.public_id]))
+
+    token.refresh_from_db()
+    assert response["Location"] == reverse("tokens:list")
+    assert token.revoked_at is not None
+    assert "was revoked" in " ".join(messages_of(response))
+    event = AuditEvent.objects.get(action="token.revoked")
+    assert event.actor_id == str(tenant_admin.public_id)
+
+
+def test_revoked_token_detail_has_no_revoke_action(admin_client, tenant, tenant_admin, api_token):
+    token = api_token[0]
+    revoke_token(tenant=tenant, actor=tenant_admin, token=token)
+
+    response = admin_client.get(reverse("tokens:detail", args=[token.public_id]))
+
+    content = response.content.decode()
+    assert "Revoked" in content
+    assert reverse("tokens:revoke", args=[token.public_id]) not in content
+
+
+def test_outsider_gets_404_for_another_tenants_token(client, outsider, api_token):
+    client.force_login(outsider)
+
+    detail = client.get(reverse("tokens:detail", args=[api_token[0].public_id]))
+    revoke = client.post(reverse("tokens:revoke", args=[api_token[0].public_id]))
+
+    api_token[0].refresh_from_db()
+    assert detail.status_code == 404
+    assert revoke.status_code == 404
+    assert api_token[0].revoked_at is None
+
+
+@pytest.mark.parametrize(
+    "name", ["tokens:list", "tokens:create", "tokens:settings", "tokens:provisioning"]
+)
+def test_non_admin_gets_403(client, member, name):
+    client.force_login(member)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 403
+    assert "admins can open its settings" in response.content.decode()
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client):
+    response = client.get(reverse("tokens:list"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("tenants:login"))
+
+
+def test_switching_token_access_on(admin_client, tenant, tenant_admin):
+    Tenant.objects.filter(pk=tenant.pk).update(token_access_enabled_at=None)
+
+    response = admin_client.post(reverse("tokens:settings"), {"token_access": "on"})
+
+    tenant.refresh_from_db()
+    assert response["Location"] == reverse("tokens:settings")
+    assert tenant.has_token_access
+    assert "Token Access is on" in " ".join(messages_of(response))
+    assert AuditEvent.objects.get(action="tenant.token_access").actor_id == str(
+        tenant_admin.public_id
+    )
+
+
+def test_switching_token_access_off(admin_client, tenant):
+    response = admin_client.post(reverse("tokens:settings"), {})
+
+    tenant.refresh_from_db()
+    assert not tenant.has_token_access
+    assert "Token Access is off" in " ".join(messages_of(response))
+
+
+def test_settings_tab_shows_the_switch_in_its_current_state(admin_client):
+    response = admin_client.get(reverse("tokens:settings"))
+
+    assert re.search(r'role="switch"[^>]*checked', response.content.decode())
+
+
+def test_provisioning_tab_shows_what_to_enter_in_entra(admin_client, tenant_admin):
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    content = response.content.decode()
+    assert "http://testserver/scim/v2" in content
+    assert "http://my-tenant.commbox.test/scim/v2" in content
+    assert tenant_admin.user_name in content
+    assert reverse("tokens:create") in content
+
+
+def test_provisioning_tab_lists_the_last_50_scim_requests(admin_client, tenant, outsider):
+    ScimRequest.objects.bulk_create(
+        ScimRequest(
+            tenant=tenant, method="GET", path=f"/scim/v2/Users/{n:03d}", status=200, duration_ms=n
+        )
+        for n in range(55)
+    )
+    ScimRequest.objects.create(
+        tenant=outsider.tenant, method="POST", path="/scim/v2/Theirs", status=201, duration_ms=3
+    )
+
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    content = response.content.decode()
+    assert content.count("/scim/v2/Users/") == 50
+    assert "/scim/v2/Users/054" in content
+    assert "/scim/v2/Users/004" not in content
+    assert "/scim/v2/Theirs" not in content
+
+
+def test_provisioning_role_can_be_set_to_end_user(admin_client, tenant):
+    response = admin_client.post(reverse("tokens:provisioning"), {"role": "end-user"})
+
+    tenant.refresh_from_db()
+    assert response["Location"] == reverse("tokens:provisioning")
+    assert tenant.provisioning_role == "end-user"
+    assert AuditEvent.objects.filter(action="tenant.provisioning_role").exists()
+
+
+def test_provisioning_role_cannot_be_admin(admin_client, tenant):
+    response = admin_client.post(reverse("tokens:provisioning"), {"role": "admin"})
+
+    tenant.refresh_from_db()
+    assert response.status_code == 200
+    assert tenant.provisioning_role == "agent"
+
+
+def test_token_created_by_a_command_shows_as_such(admin_client, tenant):
+    create_token(tenant=tenant, actor=None, description="From a script")
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    assert "management command" in response.content.decode()
+
+
+def test_expired_token_is_not_in_the_active_list(admin_client, tenant):
+    token, _secret = create_token(tenant=tenant, actor=None, description="Old")
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(days=1))
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    assert token.truncated not in response.content.decode()
