@@ -1,3 +1,9 @@
+from django.urls import path
+
+from apps.audit import views
+
 app_name = "audit"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.activity, name="list"),
+]

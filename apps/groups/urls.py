@@ -1,3 +1,19 @@
+from django.urls import path
+
+from apps.groups import views
+
 app_name = "groups"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.group_list, name="list"),
+    path("new/", views.create, name="create"),
+    path("<uuid:group_id>/", views.group_detail, name="detail"),
+    path("<uuid:group_id>/rename/", views.rename, name="rename"),
+    path("<uuid:group_id>/delete/", views.delete, name="delete"),
+    path("<uuid:group_id>/members/add/", views.add_member, name="add_member"),
+    path(
+        "<uuid:group_id>/members/<uuid:user_id>/remove/",
+        views.remove_member,
+        name="remove_member",
+    ),
+]

@@ -29,6 +29,20 @@ class UserQuerySet(models.QuerySet):
     def active_admins(self):
         return self.filter(role=BuiltinRole.ADMIN, is_active=True)
 
+    def search(self, query: str):
+        """Case-insensitive match on userName, names, externalId or any email."""
+        # Exists, not a join on emails: a user with two matching emails is listed once.
+        return self.filter(
+            Q(user_name__icontains=query)
+            | Q(given_name__icontains=query)
+            | Q(family_name__icontains=query)
+            | Q(display_name__icontains=query)
+            | Q(external_id__icontains=query)
+            | models.Exists(
+                UserEmail.objects.filter(user=models.OuterRef("pk"), value__icontains=query)
+            )
+        )
+
 
 class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True

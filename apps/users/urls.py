@@ -1,3 +1,14 @@
+from django.urls import path
+
+from apps.users import views
+
 app_name = "users"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.user_list, name="list"),
+    path("<uuid:user_id>/", views.user_detail, name="detail"),
+    path("<uuid:user_id>/role/", views.update_role, name="update_role"),
+    path("<uuid:user_id>/activate/", views.activate, name="activate"),
+    path("<uuid:user_id>/deactivate/", views.deactivate, name="deactivate"),
+    path("<uuid:user_id>/delete/", views.delete, name="delete"),
+]

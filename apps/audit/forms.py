@@ -1,0 +1,38 @@
+from django import forms
+
+from apps.audit.models import Channel
+
+TARGET_TYPES = [
+    ("user", "User"),
+    ("group", "Group"),
+    ("role", "Role"),
+    ("apitoken", "API token"),
+    ("tenant", "Account"),
+]
+
+
+class ActivityFilterForm(forms.Form):
+    channel = forms.ChoiceField(
+        label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices]
+    )
+    action = forms.CharField(
+        label="Action",
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(attrs={"list": "audit-actions", "placeholder": "e.g. user.updated"}),
+    )
+    target_type = forms.ChoiceField(
+        label="Target type", required=False, choices=[("", "Anything"), *TARGET_TYPES]
+    )
+    target = forms.CharField(
+        label="Target",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or id"}),
+    )
+
+    def clean_action(self):
+        return self.cleaned_data["action"].strip()
+
+    def clean_target(self):
+        return self.cleaned_data["target"].strip()

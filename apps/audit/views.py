@@ -1,0 +1,135 @@
+import uuid
+from datetime import UTC, datetime
+
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from apps.audit.forms import ActivityFilterForm
+from apps.audit.models import AuditEvent
+from apps.groups.models import Group
+from apps.tenants.decorators import tenant_admin_required
+from apps.users.models import User
+
+PAGE_SIZE = 50
+# Suggestions for the action filter; any action can be typed.
+KNOWN_ACTIONS = (
+    "user.created",
+    "user.updated",
+    "user.deleted",
+    "user.password_set",
+    "group.created",
+    "group.updated",
+    "group.deleted",
+    "group.member_added",
+    "group.member_removed",
+    "role.created",
+    "role.updated",
+    "role.deleted",
+    "token.created",
+    "token.revoked",
+    "tenant.token_access",
+    "tenant.provisioning_role",
+)
+CURSOR_FORMAT = "%Y%m%dT%H%M%S.%f"
+
+
+def encode_cursor(event: AuditEvent) -> str:
+    return f"{event.created_at.astimezone(UTC).strftime(CURSOR_FORMAT)}_{event.pk}"
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
+    try:
+        moment, pk = cursor.rsplit("_", 1)
+        moment, pk = datetime.strptime(moment, CURSOR_FORMAT).replace(tzinfo=UTC), int(pk)
+    except ValueError:
+        return None
+    return (moment, pk) if 0 < pk < 2**63 else None
+
+
+def _filtered_events(tenant, filters: dict):
+    events = AuditEvent.objects.for_tenant(tenant)
+    if filters.get("channel"):
+        events = events.filter(channel=filters["channel"])
+    if filters.get("action"):
+        events = events.filter(action=filters["action"])
+    if filters.get("target_type"):
+        events = events.filter(target_type=filters["target_type"])
+    if target := filters.get("target"):
+        try:
+            # Ids are UUIDs: an id matches exactly, through the (tenant, target) index.
+            events = events.filter(target_id=str(uuid.UUID(target)))
+        except ValueError:
+            events = events.filter(target_label__icontains=target)
+    return events
+
+
+def _page(events, *, older: str, newer: str):
+    """One page of events and whether newer and older ones exist, without counting rows.
+
+    Keyset pagination on (created_at, id), the order of the (tenant, -created_at) index:
+    a page deep in millions of rows costs the same as the first one.
+    """
+    if (cursor := decode_cursor(newer)) is not None:
+        moment, pk = cursor
+        rows = list(
+            events.filter(created_at__gte=moment)
+            .exclude(created_at=moment, pk__lte=pk)
+            .order_by("created_at", "id")[: PAGE_SIZE + 1]
+        )
+        return rows[:PAGE_SIZE][::-1], len(rows) > PAGE_SIZE, True
+    has_newer = False
+    if (cursor := decode_cursor(older)) is not None:
+        moment, pk = cursor
+        events = events.filter(created_at__lte=moment).exclude(created_at=moment, pk__gte=pk)
+        has_newer = True
+    rows = list(events.order_by("-created_at", "-id")[: PAGE_SIZE + 1])
+    return rows[:PAGE_SIZE], has_newer, len(rows) > PAGE_SIZE
+
+
+def _linkable_targets(tenant, events) -> set[str]:
+    """Ids of the users and groups on this page that still exist, so that only they get links."""
+    ids = {"user": set(), "group": set()}
+    for event in events:
+        if event.target_type in ids:
+            ids[event.target_type].add(event.target_id)
+    existing = set()
+    for model, wanted in ((User, ids["user"]), (Group, ids["group"])):
+        if wanted:
+            existing.update(
+                str(public_id)
+                for public_id in model.objects.for_tenant(tenant)
+                .filter(public_id__in=wanted)
+                .values_list("public_id", flat=True)
+            )
+    return existing
+
+
+@tenant_admin_required
+@require_GET
+def activity(request):
+    tenant = request.tenant
+    form = ActivityFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events, has_newer, has_older = _page(
+        _filtered_events(tenant, filters),
+        older=request.GET.get("older", ""),
+        newer=request.GET.get("newer", ""),
+    )
+    query = request.GET.copy()
+    for key in ("older", "newer"):
+        query.pop(key, None)
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "form": form,
+            "events": events,
+            "linkable": _linkable_targets(tenant, events),
+            "newer_cursor": encode_cursor(events[0]) if has_newer and events else "",
+            "older_cursor": encode_cursor(events[-1]) if has_older and events else "",
+            "has_newer": has_newer,
+            "query": query.urlencode(),
+            "filtered": any(filters.values()),
+            "known_actions": KNOWN_ACTIONS,
+        },
+    )

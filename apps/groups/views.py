@@ -1,0 +1,172 @@
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef
+from django.db.models.functions import Lower
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.audit.models import AuditEvent
+from apps.groups import services
+from apps.groups.forms import AddMemberForm, GroupForm, MemberSearchForm
+from apps.groups.models import Group, GroupMembership
+from apps.tenants.decorators import tenant_admin_required
+from apps.users.models import User
+from apps.users.services import get_user_for
+
+PAGE_SIZE = 50
+CANDIDATES_SHOWN = 20
+HISTORY_SIZE = 50
+
+
+@tenant_admin_required
+@require_GET
+def group_list(request):
+    groups = (
+        Group.objects.for_tenant(request.tenant)
+        .annotate(member_count=Count("memberships"))
+        .order_by(Lower("display_name"), "id")
+    )
+    page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "groups/list.html", {"page": page})
+
+
+@tenant_admin_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    form = GroupForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            group = services.create_group(
+                tenant=request.tenant,
+                actor=request.user,
+                display_name=form.cleaned_data["display_name"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Group {group.display_name} created. Add its members below.")
+            return redirect("groups:detail", group_id=group.public_id)
+    return render(request, "groups/create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _render_detail(request, group, *, rename_form=None, add_form=None, status=200):
+    tenant = request.tenant
+    search_form = MemberSearchForm(request.GET)
+    query = search_form.cleaned_data["q"].strip() if search_form.is_valid() else ""
+    members = (
+        User.objects.filter(memberships__group=group)
+        .select_related("custom_role")
+        .order_by(Lower("user_name"), "id")
+    )
+    members_page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
+    candidates = (
+        User.objects.for_tenant(tenant)
+        .agents()
+        .exclude(Exists(GroupMembership.objects.filter(group=group, user=OuterRef("pk"))))
+        .select_related("custom_role")
+        .order_by(Lower("user_name"), "id")
+    )
+    if query:
+        candidates = candidates.search(query)
+    candidates = list(candidates[: CANDIDATES_SHOWN + 1])
+    history = AuditEvent.objects.for_tenant(tenant).filter(
+        target_type="group", target_id=str(group.public_id)
+    )[:HISTORY_SIZE]
+    members_query = request.GET.copy()
+    members_query.pop("page", None)
+    return render(
+        request,
+        "groups/detail.html",
+        {
+            "group": group,
+            "rename_form": rename_form or GroupForm(initial={"display_name": group.display_name}),
+            "add_form": add_form or AddMemberForm(),
+            "search_form": search_form,
+            "query": query,
+            "members_page": members_page,
+            "candidates": candidates[:CANDIDATES_SHOWN],
+            "more_candidates": len(candidates) > CANDIDATES_SHOWN,
+            "members_query": members_query.urlencode(),
+            "history": history,
+        },
+        status=status,
+    )
+
+
+@tenant_admin_required
+@require_GET
+def group_detail(request, group_id):
+    group = services.get_group_for(request.tenant, group_id)
+    return _render_detail(request, group)
+
+
+@tenant_admin_required
+@require_POST
+def rename(request, group_id):
+    group = services.get_group_for(request.tenant, group_id)
+    old_name = group.display_name
+    form = GroupForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_group(
+                tenant=request.tenant,
+                actor=request.user,
+                group=group,
+                display_name=form.cleaned_data["display_name"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if group.display_name != old_name:
+                messages.success(request, f"Group {old_name} is now called {group.display_name}.")
+            return redirect("groups:detail", group_id=group.public_id)
+    group.refresh_from_db()
+    return _render_detail(request, group, rename_form=form, status=400)
+
+
+@tenant_admin_required
+@require_POST
+def add_member(request, group_id):
+    tenant = request.tenant
+    group = services.get_group_for(tenant, group_id)
+    form = AddMemberForm(request.POST)
+    if form.is_valid():
+        user = get_user_for(tenant, form.cleaned_data["user_id"])
+        try:
+            services.add_group_members(tenant=tenant, actor=request.user, group=group, users=[user])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{user.user_name} is now a member of {group.display_name}.")
+            return redirect("groups:detail", group_id=group.public_id)
+    return _render_detail(request, group, add_form=form, status=400)
+
+
+@tenant_admin_required
+@require_POST
+def remove_member(request, group_id, user_id):
+    tenant = request.tenant
+    group = services.get_group_for(tenant, group_id)
+    user = get_user_for(tenant, user_id)
+    removed = services.remove_group_members(
+        tenant=tenant, actor=request.user, group=group, users=[user]
+    )
+    if removed:
+        messages.success(request, f"{user.user_name} was removed from {group.display_name}.")
+    return redirect("groups:detail", group_id=group.public_id)
+
+
+@tenant_admin_required
+@require_http_methods(["GET", "POST"])
+def delete(request, group_id):
+    tenant = request.tenant
+    group = services.get_group_for(tenant, group_id)
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        services.delete_group(tenant=tenant, actor=request.user, group=group)
+        messages.success(request, f"Group {group.display_name} was deleted.")
+        return redirect("groups:list")
+    member_count = GroupMembership.objects.filter(group=group).count()
+    return render(request, "groups/delete.html", {"group": group, "member_count": member_count})

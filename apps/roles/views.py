@@ -1,0 +1,143 @@
+import json
+import re
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from apps.roles import services
+from apps.roles.forms import RoleForm
+from apps.roles.models import Role
+from apps.tenants.decorators import tenant_admin_required
+from apps.users.models import User
+
+# What Entra ID accepts as an app role's value: no spaces, at most 120 characters from
+# this set, and not starting with a dot (Microsoft Graph, appRole resource type).
+ENTRA_VALUE = re.compile(r"[A-Za-z0-9!#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~]{1,120}")
+
+
+def entra_value(role: Role) -> str:
+    """The role's value with spaces as underscores; SCIM matches it ignoring both."""
+    return "_".join(role.value.split())
+
+
+def is_valid_entra_value(value: str) -> bool:
+    return bool(ENTRA_VALUE.fullmatch(value)) and not value.startswith(".")
+
+
+def entra_app_roles(tenant) -> list[dict]:
+    """The tenant's roles as the appRoles of an Entra ID application manifest."""
+    return [
+        {
+            "allowedMemberTypes": ["User"],
+            "description": role.description or role.name,
+            "displayName": role.get_builtin_display() if role.is_builtin else role.name,
+            "id": str(role.public_id),
+            "isEnabled": True,
+            "value": entra_value(role),
+        }
+        for role in Role.objects.for_tenant(tenant).order_by("created_at", "id")
+    ]
+
+
+def _custom_role_for(tenant, role_id) -> Role:
+    role = services.get_role_for(tenant, role_id)
+    if role.is_builtin:
+        raise Http404("Built-in roles cannot be changed.")
+    return role
+
+
+@tenant_admin_required
+@require_GET
+def role_list(request):
+    tenant = request.tenant
+    roles = list(
+        Role.objects.for_tenant(tenant)
+        .annotate(holder_count=Count("holders"))
+        .order_by("created_at", "id")
+    )
+    by_builtin = dict(
+        User.objects.for_tenant(tenant).order_by().values_list("role").annotate(n=Count("id"))
+    )
+    for role in roles:
+        role.member_count = (
+            by_builtin.get(role.builtin, 0) if role.is_builtin else role.holder_count
+        )
+    app_roles = entra_app_roles(tenant)
+    refused = [item["value"] for item in app_roles if not is_valid_entra_value(item["value"])]
+    return render(
+        request,
+        "roles/list.html",
+        {
+            "builtin_roles": [r for r in roles if r.is_builtin],
+            "custom_roles": [r for r in roles if not r.is_builtin],
+            "app_roles_json": json.dumps(app_roles, indent=2, ensure_ascii=False),
+            "refused_values": refused,
+        },
+    )
+
+
+@tenant_admin_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    form = RoleForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            role = services.create_role(
+                tenant=request.tenant, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Role {role.name} created.")
+            return redirect("roles:list")
+    return render(
+        request, "roles/form.html", {"form": form, "role": None}, status=400 if form.errors else 200
+    )
+
+
+@tenant_admin_required
+@require_http_methods(["GET", "POST"])
+def edit(request, role_id):
+    role = _custom_role_for(request.tenant, role_id)
+    if request.method == "POST":
+        form = RoleForm(request.POST)
+    else:
+        form = RoleForm(initial={"name": role.name, "description": role.description})
+    if form.is_valid():
+        try:
+            services.update_role(
+                tenant=request.tenant, actor=request.user, role=role, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Role {role.name} saved.")
+            return redirect("roles:list")
+    return render(
+        request, "roles/form.html", {"form": form, "role": role}, status=400 if form.errors else 200
+    )
+
+
+@tenant_admin_required
+@require_http_methods(["GET", "POST"])
+def delete(request, role_id):
+    tenant = request.tenant
+    role = _custom_role_for(tenant, role_id)
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        moved = services.delete_role(tenant=tenant, actor=request.user, role=role)
+        if moved == 1:
+            held = " The user who held it is now a plain agent."
+        elif moved:
+            held = f" The {moved} users who held it are now plain agents."
+        else:
+            held = ""
+        messages.success(request, f"Role {role.name} was deleted.{held}")
+        return redirect("roles:list")
+    holder_count = User.objects.for_tenant(tenant).filter(custom_role=role).count()
+    return render(request, "roles/delete.html", {"role": role, "holder_count": holder_count})

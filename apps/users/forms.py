@@ -1,0 +1,72 @@
+from django import forms
+from django.db.models.functions import Lower
+
+from apps.groups.models import Group
+from apps.roles.models import BuiltinRole, Role
+
+
+class UserFilterForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "placeholder": "userName, name, email or externalId",
+            }
+        ),
+    )
+    role = forms.ChoiceField(label="Role", required=False)
+    active = forms.ChoiceField(
+        label="Active",
+        required=False,
+        choices=[("", "Any"), ("yes", "Active"), ("no", "Inactive")],
+    )
+    group = forms.ChoiceField(label="Group", required=False)
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        custom_roles = Role.objects.for_tenant(tenant).custom().order_by(Lower("name"))
+        self.fields["role"].choices = [
+            ("", "Any role"),
+            *BuiltinRole.choices,
+            ("Custom roles", [(str(r.public_id), r.name) for r in custom_roles]),
+        ]
+        groups = (
+            Group.objects.for_tenant(tenant)
+            .order_by(Lower("display_name"))
+            .values_list("public_id", "display_name")
+        )
+        self.fields["group"].choices = [
+            ("", "Any group"),
+            *((str(public_id), name) for public_id, name in groups),
+        ]
+
+
+class UserRoleForm(forms.Form):
+    """Role and custom role together; the view passes on only what the admin changed."""
+
+    role = forms.ChoiceField(
+        label="Role",
+        choices=BuiltinRole.choices,
+        help_text="Making someone an end-user takes away their custom role.",
+    )
+    custom_role = forms.ModelChoiceField(
+        label="Custom role",
+        queryset=Role.objects.none(),
+        required=False,
+        to_field_name="public_id",
+        empty_label="None",
+        help_text="A custom role makes its holder an agent.",
+    )
+
+    def __init__(self, *args, tenant, user, **kwargs):
+        kwargs.setdefault("initial", {"role": user.role, "custom_role": user.custom_role})
+        super().__init__(*args, **kwargs)
+        self.fields["custom_role"].queryset = (
+            Role.objects.for_tenant(tenant).custom().order_by(Lower("name"))
+        )
+
+    def changed_attributes(self) -> dict:
+        return {field: self.cleaned_data[field] for field in self.changed_data}

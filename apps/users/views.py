@@ -1,0 +1,209 @@
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce, Lower
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from apps.audit.models import AuditEvent
+from apps.groups.models import Group, GroupMembership
+from apps.roles.models import BuiltinRole
+from apps.tenants.decorators import tenant_admin_required
+from apps.users import services
+from apps.users.forms import UserFilterForm, UserRoleForm
+from apps.users.models import User, UserEmail
+
+PAGE_SIZE = 50
+HISTORY_SIZE = 50
+
+
+def _filtered_users(tenant, data: dict):
+    users = User.objects.for_tenant(tenant)
+    if query := data.get("q", "").strip():
+        users = users.search(query)
+    if role := data.get("role"):
+        if role in BuiltinRole.values:
+            users = users.filter(role=role)
+        else:
+            users = users.filter(custom_role__public_id=role)
+    if active := data.get("active"):
+        users = users.filter(is_active=active == "yes")
+    if group := data.get("group"):
+        users = users.filter(
+            Exists(GroupMembership.objects.filter(user=OuterRef("pk"), group__public_id=group))
+        )
+    return users
+
+
+@tenant_admin_required
+@require_GET
+def user_list(request):
+    tenant = request.tenant
+    form = UserFilterForm(request.GET, tenant=tenant)
+    filters = form.cleaned_data if form.is_valid() else {}
+    users = (
+        _filtered_users(tenant, filters)
+        .select_related("custom_role")
+        .prefetch_related(Prefetch("emails", queryset=UserEmail.objects.order_by("id")))
+        # A subquery, not a join: the page's COUNT(*) then needs no GROUP BY.
+        .annotate(
+            group_count=Coalesce(
+                Subquery(
+                    GroupMembership.objects.filter(user=OuterRef("pk"))
+                    .order_by()
+                    .values("user")
+                    .annotate(n=Count("id"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
+        .order_by(Lower("user_name"), "id")
+    )
+    page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "users/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(filters.values()),
+        },
+    )
+
+
+def _render_detail(request, user, *, role_form=None, status=200):
+    tenant = request.tenant
+    user = (
+        User.objects.for_tenant(tenant)
+        .select_related("custom_role", "manager")
+        .prefetch_related("emails", "phone_numbers")
+        .get(pk=user.pk)
+    )
+    groups = Group.objects.filter(memberships__user=user).order_by(Lower("display_name"))
+    history = AuditEvent.objects.for_tenant(tenant).filter(
+        target_type="user", target_id=str(user.public_id)
+    )[:HISTORY_SIZE]
+    return render(
+        request,
+        "users/detail.html",
+        {
+            "subject": user,
+            "role_form": role_form or UserRoleForm(tenant=tenant, user=user),
+            "groups": groups,
+            "history": history,
+        },
+        status=status,
+    )
+
+
+@tenant_admin_required
+@require_GET
+def user_detail(request, user_id):
+    user = services.get_user_for(request.tenant, user_id)
+    return _render_detail(request, user)
+
+
+def _role_message(user, before_custom_role, chosen_role: str, changed: dict) -> str:
+    now = f"{user.user_name} is now an {user.get_role_display().lower()}"
+    if user.custom_role_id:
+        now += f" with the custom role {user.custom_role.name}"
+    notes = []
+    if before_custom_role and not user.custom_role_id and "custom_role" not in changed:
+        notes.append(
+            f"Their custom role {before_custom_role.name} was taken away: "
+            "only agents can hold a custom role."
+        )
+    if chosen_role == BuiltinRole.END_USER and user.role != BuiltinRole.END_USER:
+        notes.append("A custom role makes its holder an agent.")
+    return " ".join([f"{now}.", *notes])
+
+
+@tenant_admin_required
+@require_POST
+def update_role(request, user_id):
+    tenant = request.tenant
+    user = services.get_user_for(tenant, user_id)
+    before_custom_role = user.custom_role
+    form = UserRoleForm(request.POST, tenant=tenant, user=user)
+    if form.is_valid():
+        changed = form.changed_attributes()
+        try:
+            services.update_user(tenant=tenant, actor=request.user, user=user, attributes=changed)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            if changed:
+                messages.success(
+                    request,
+                    _role_message(user, before_custom_role, form.cleaned_data["role"], changed),
+                )
+            return redirect("users:detail", user_id=user.public_id)
+    # The page is drawn from the database: a refused change shows the user as they are.
+    return _render_detail(request, user, role_form=form, status=400)
+
+
+def _set_active(request, user_id, *, is_active: bool):
+    tenant = request.tenant
+    user = services.get_user_for(tenant, user_id)
+    try:
+        services.update_user(
+            tenant=tenant, actor=request.user, user=user, attributes={"is_active": is_active}
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if is_active:
+            messages.success(request, f"{user.user_name} is active again and can sign in.")
+        else:
+            messages.success(
+                request,
+                f"{user.user_name} is deactivated: they cannot sign in and keep their groups.",
+            )
+    return redirect("users:detail", user_id=user.public_id)
+
+
+@tenant_admin_required
+@require_POST
+def activate(request, user_id):
+    return _set_active(request, user_id, is_active=True)
+
+
+@tenant_admin_required
+@require_POST
+def deactivate(request, user_id):
+    return _set_active(request, user_id, is_active=False)
+
+
+@tenant_admin_required
+@require_http_methods(["GET", "POST"])
+def delete(request, user_id):
+    tenant = request.tenant
+    user = services.get_user_for(tenant, user_id)
+    form = forms.Form(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.delete_user(tenant=tenant, actor=request.user, user=user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{user.user_name} was deleted.")
+            return redirect("users:list")
+    group_count = GroupMembership.objects.filter(user=user).count()
+    report_count = User.objects.filter(manager=user).count()
+    return render(
+        request,
+        "users/delete.html",
+        {
+            "subject": user,
+            "form": form,
+            "group_count": group_count,
+            "report_count": report_count,
+        },
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,425 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.audit.models import AuditEvent
+from apps.groups.models import GroupMembership
+from apps.roles.models import BuiltinRole
+from apps.users.models import User, UserEmail
+from tests.factories import (
+    AdminFactory,
+    AgentFactory,
+    CustomRoleFactory,
+    GroupFactory,
+    MembershipFactory,
+    UserEmailFactory,
+    UserFactory,
+)
+
+LIST_QUERY_BOUND = 10
+
+
+def user_names(response):
+    return [u.user_name for u in response.context["page"].object_list]
+
+
+def make_users(tenant, count, *, start=0):
+    """Many users at once, each with an email, a custom role and a group, as a list shows them."""
+    role = CustomRoleFactory(tenant=tenant)
+    group = GroupFactory(tenant=tenant)
+    users = User.objects.bulk_create(
+        User(
+            tenant=tenant,
+            user_name=f"bulk{start + i:03}@example.com",
+            role=BuiltinRole.AGENT,
+            custom_role=role,
+            password="!",
+        )
+        for i in range(count)
+    )
+    UserEmail.objects.bulk_create(UserEmail(user=u, value=u.user_name, primary=True) for u in users)
+    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u) for u in users)
+    return users
+
+
+@pytest.fixture
+def admin_client(client, tenant_admin):
+    client.force_login(tenant_admin)
+    return client
+
+
+@pytest.fixture
+def custom_role(tenant):
+    return CustomRoleFactory(tenant=tenant, name="Team lead")
+
+
+# Access
+
+
+def test_anonymous_visitor_is_sent_to_sign_in(client, tenant):
+    response = client.get(reverse("users:list"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("tenants:login"))
+
+
+def test_agent_who_is_not_an_admin_gets_403(client, agent):
+    client.force_login(agent)
+
+    response = client.get(reverse("users:list"))
+
+    assert response.status_code == 403
+
+
+def test_another_tenants_user_page_is_404(admin_client, outsider):
+    response = admin_client.get(reverse("users:detail", args=[outsider.public_id]))
+
+    assert response.status_code == 404
+
+
+def test_changing_another_tenants_user_is_404_and_changes_nothing(admin_client, outsider):
+    response = admin_client.post(
+        reverse("users:update_role", args=[outsider.public_id]), {"role": "end-user"}
+    )
+
+    assert response.status_code == 404
+    outsider.refresh_from_db()
+    assert outsider.role == BuiltinRole.ADMIN
+
+
+def test_deleting_another_tenants_user_is_404(admin_client, outsider):
+    response = admin_client.post(reverse("users:delete", args=[outsider.public_id]))
+
+    assert response.status_code == 404
+    assert User.objects.filter(pk=outsider.pk).exists()
+
+
+# List, search, filters, pagination
+
+
+def test_list_shows_only_the_tenants_users(admin_client, tenant_admin, member, outsider):
+    response = admin_client.get(reverse("users:list"))
+
+    assert set(user_names(response)) == {tenant_admin.user_name, member.user_name}
+
+
+def test_search_matches_user_name_in_any_case(admin_client, tenant):
+    UserFactory(tenant=tenant, user_name="Jane.Doe@example.com")
+
+    response = admin_client.get(reverse("users:list"), {"q": "jane.DOE"})
+
+    assert user_names(response) == ["Jane.Doe@example.com"]
+
+
+def test_search_matches_given_family_and_display_names(admin_client, tenant):
+    UserFactory(tenant=tenant, user_name="a@example.com", given_name="Ada", display_name="X")
+    UserFactory(tenant=tenant, user_name="b@example.com", family_name="Adams", display_name="Y")
+    UserFactory(tenant=tenant, user_name="c@example.com", display_name="Adalbert Z")
+    UserFactory(
+        tenant=tenant,
+        user_name="d@example.com",
+        given_name="Bo",
+        family_name="Li",
+        display_name="Bo Li",
+    )
+
+    response = admin_client.get(reverse("users:list"), {"q": "ada"})
+
+    assert user_names(response) == ["a@example.com", "b@example.com", "c@example.com"]
+
+
+def test_search_matches_external_id(admin_client, tenant):
+    UserFactory(tenant=tenant, user_name="e@example.com", external_id="9b1d-entra-object-id")
+
+    response = admin_client.get(reverse("users:list"), {"q": "ENTRA-OBJECT"})
+
+    assert user_names(response) == ["e@example.com"]
+
+
+def test_search_by_email_lists_a_user_with_two_matching_emails_once(admin_client, tenant):
+    user = UserFactory(tenant=tenant, user_name="kim")
+    UserEmailFactory(user=user, value="kim@work.example", type="work")
+    UserEmailFactory(user=user, value="kim@home.example", type="home", primary=False)
+
+    response = admin_client.get(reverse("users:list"), {"q": "KIM@"})
+
+    assert user_names(response) == ["kim"]
+
+
+def test_filter_by_builtin_role(admin_client, tenant_admin, agent, member):
+    response = admin_client.get(reverse("users:list"), {"role": "agent"})
+
+    assert user_names(response) == [agent.user_name]
+
+
+def test_filter_by_custom_role(admin_client, tenant, agent, custom_role):
+    holder = AgentFactory(tenant=tenant, custom_role=custom_role)
+
+    response = admin_client.get(reverse("users:list"), {"role": str(custom_role.public_id)})
+
+    assert user_names(response) == [holder.user_name]
+
+
+def test_filter_by_inactive(admin_client, tenant, member):
+    gone = UserFactory(tenant=tenant, is_active=False)
+
+    response = admin_client.get(reverse("users:list"), {"active": "no"})
+
+    assert user_names(response) == [gone.user_name]
+
+
+def test_filter_by_group(admin_client, tenant, agent):
+    membership = MembershipFactory(group__tenant=tenant)
+
+    response = admin_client.get(reverse("users:list"), {"group": str(membership.group.public_id)})
+
+    assert user_names(response) == [membership.user.user_name]
+
+
+def test_list_shows_how_many_groups_each_user_is_in(admin_client, tenant, agent):
+    MembershipFactory(group__tenant=tenant, user=agent)
+    MembershipFactory(group__tenant=tenant, user=agent)
+
+    response = admin_client.get(reverse("users:list"), {"role": "agent"})
+
+    assert [u.group_count for u in response.context["page"].object_list] == [2]
+
+
+def test_list_pages_hold_fifty_users(admin_client, tenant):
+    make_users(tenant, 60)
+
+    response = admin_client.get(reverse("users:list"), {"page": 2})
+
+    assert len(response.context["page"].object_list) == 11  # 60 + the admin, 50 per page
+
+
+def test_list_query_count_does_not_grow_with_the_number_of_users(admin_client, tenant):
+    make_users(tenant, 10)
+    with CaptureQueriesContext(connection) as ten:
+        admin_client.get(reverse("users:list"))
+    make_users(tenant, 90, start=10)
+
+    with CaptureQueriesContext(connection) as hundred:
+        response = admin_client.get(reverse("users:list"))
+
+    assert len(response.context["page"].object_list) == 50
+    assert len(hundred) == len(ten) <= LIST_QUERY_BOUND
+
+
+# A user's page
+
+
+def test_user_page_shows_attributes_emails_manager_and_groups(admin_client, tenant, agent):
+    user = AgentFactory(tenant=tenant, department="Support", employee_number="E-17", manager=agent)
+    UserEmailFactory(user=user, value="pat@work.example")
+    membership = MembershipFactory(group__tenant=tenant, group__display_name="Tier 2", user=user)
+
+    response = admin_client.get(reverse("users:detail", args=[user.public_id]))
+
+    body = response.content.decode()
+    assert "Support" in body and "E-17" in body and "pat@work.example" in body
+    assert reverse("users:detail", args=[agent.public_id]) in body
+    assert reverse("groups:detail", args=[membership.group.public_id]) in body
+
+
+def test_user_page_shows_the_users_audit_history_newest_first(admin_client, tenant, member):
+    url = reverse("users:update_role", args=[member.public_id])
+    admin_client.post(url, {"role": "agent", "custom_role": ""})
+    admin_client.post(url, {"role": "admin", "custom_role": ""})
+
+    response = admin_client.get(reverse("users:detail", args=[member.public_id]))
+
+    history = list(response.context["history"])
+    assert [e.changes["role"] for e in history] == [["agent", "admin"], ["end-user", "agent"]]
+
+
+def test_user_page_query_count_is_bounded(
+    admin_client, tenant, agent, django_assert_max_num_queries
+):
+    for _ in range(5):
+        MembershipFactory(group__tenant=tenant, user=agent)
+
+    with django_assert_max_num_queries(12):
+        admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+
+# Role and custom role
+
+
+def test_giving_an_end_user_a_custom_role_makes_them_an_agent(admin_client, member, custom_role):
+    response = admin_client.post(
+        reverse("users:update_role", args=[member.public_id]),
+        {"role": "end-user", "custom_role": str(custom_role.public_id)},
+        follow=True,
+    )
+
+    member.refresh_from_db()
+    assert (member.role, member.custom_role) == (BuiltinRole.AGENT, custom_role)
+    assert "A custom role makes its holder an agent." in response.content.decode()
+
+
+def test_making_a_custom_role_holder_an_end_user_takes_the_custom_role_away(
+    admin_client, tenant, custom_role
+):
+    holder = AgentFactory(tenant=tenant, custom_role=custom_role)
+
+    response = admin_client.post(
+        reverse("users:update_role", args=[holder.public_id]),
+        {"role": "end-user", "custom_role": str(custom_role.public_id)},
+        follow=True,
+    )
+
+    holder.refresh_from_db()
+    assert (holder.role, holder.custom_role) == (BuiltinRole.END_USER, None)
+    assert "Their custom role Team lead was taken away" in response.content.decode()
+
+
+def test_role_form_says_that_end_user_takes_the_custom_role_away(admin_client, agent):
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    assert "Making someone an end-user takes away their custom role." in response.content.decode()
+
+
+def test_demoting_a_group_member_to_end_user_is_refused_and_changes_nothing(admin_client, tenant):
+    membership = MembershipFactory(group__tenant=tenant, group__display_name="Billing")
+    user = membership.user
+
+    response = admin_client.post(
+        reverse("users:update_role", args=[user.public_id]), {"role": "end-user", "custom_role": ""}
+    )
+
+    assert response.status_code == 400
+    assert "is a member of Billing" in response.content.decode()
+    user.refresh_from_db()
+    assert user.role == BuiltinRole.AGENT
+    assert not AuditEvent.objects.filter(action="user.updated").exists()
+
+
+def test_last_admin_cannot_be_demoted(admin_client, tenant_admin):
+    response = admin_client.post(
+        reverse("users:update_role", args=[tenant_admin.public_id]),
+        {"role": "agent", "custom_role": ""},
+    )
+
+    assert response.status_code == 400
+    assert "last active admin" in response.content.decode()
+    tenant_admin.refresh_from_db()
+    assert tenant_admin.role == BuiltinRole.ADMIN
+
+
+def test_an_admin_can_be_demoted_while_another_admin_remains(admin_client, tenant):
+    other = AdminFactory(tenant=tenant)
+
+    admin_client.post(
+        reverse("users:update_role", args=[other.public_id]), {"role": "agent", "custom_role": ""}
+    )
+
+    other.refresh_from_db()
+    assert other.role == BuiltinRole.AGENT
+
+
+def test_another_tenants_custom_role_is_not_a_choice(admin_client, member, outsider):
+    foreign_role = CustomRoleFactory(tenant=outsider.tenant)
+
+    response = admin_client.post(
+        reverse("users:update_role", args=[member.public_id]),
+        {"role": "end-user", "custom_role": str(foreign_role.public_id)},
+    )
+
+    assert response.status_code == 400
+    member.refresh_from_db()
+    assert member.custom_role is None
+
+
+def test_role_change_writes_a_ui_audit_row_naming_the_admin(admin_client, tenant_admin, member):
+    admin_client.post(
+        reverse("users:update_role", args=[member.public_id]), {"role": "agent", "custom_role": ""}
+    )
+
+    event = AuditEvent.objects.get(action="user.updated")
+    assert (event.channel, event.actor_id, event.target_id) == (
+        "ui",
+        str(tenant_admin.public_id),
+        str(member.public_id),
+    )
+    assert event.changes == {"role": ["end-user", "agent"]}
+
+
+def test_submitting_the_role_form_unchanged_writes_no_audit_row(admin_client, agent):
+    admin_client.post(
+        reverse("users:update_role", args=[agent.public_id]), {"role": "agent", "custom_role": ""}
+    )
+
+    assert not AuditEvent.objects.filter(action="user.updated").exists()
+
+
+# Activate, deactivate, delete
+
+
+def test_deactivating_keeps_the_user_and_their_groups(admin_client, tenant):
+    membership = MembershipFactory(group__tenant=tenant)
+    user = membership.user
+
+    admin_client.post(reverse("users:deactivate", args=[user.public_id]))
+
+    user.refresh_from_db()
+    assert user.is_active is False
+    assert GroupMembership.objects.filter(user=user).exists()
+
+
+def test_deactivating_writes_a_ui_audit_row(admin_client, tenant_admin, agent):
+    admin_client.post(reverse("users:deactivate", args=[agent.public_id]))
+
+    event = AuditEvent.objects.get(action="user.updated")
+    assert (event.channel, event.actor_label) == ("ui", tenant_admin.user_name)
+    assert event.changes == {"is_active": [True, False]}
+
+
+def test_activating_lets_the_user_back_in(admin_client, tenant):
+    user = AgentFactory(tenant=tenant, is_active=False)
+
+    admin_client.post(reverse("users:activate", args=[user.public_id]))
+
+    user.refresh_from_db()
+    assert user.is_active is True
+
+
+def test_last_admin_cannot_be_deactivated(admin_client, tenant_admin):
+    response = admin_client.post(
+        reverse("users:deactivate", args=[tenant_admin.public_id]), follow=True
+    )
+
+    assert "last active admin" in response.content.decode()
+    tenant_admin.refresh_from_db()
+    assert tenant_admin.is_active is True
+
+
+def test_deactivate_needs_a_post(admin_client, agent):
+    response = admin_client.get(reverse("users:deactivate", args=[agent.public_id]))
+
+    assert response.status_code == 405
+
+
+def test_delete_confirmation_page_changes_nothing(admin_client, agent):
+    response = admin_client.get(reverse("users:delete", args=[agent.public_id]))
+
+    assert response.status_code == 200
+    assert User.objects.filter(pk=agent.pk).exists()
+
+
+def test_deleting_removes_the_user_and_writes_a_ui_audit_row(admin_client, tenant_admin, agent):
+    response = admin_client.post(reverse("users:delete", args=[agent.public_id]))
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=agent.pk).exists()
+    event = AuditEvent.objects.get(action="user.deleted")
+    assert (event.channel, event.actor_id) == ("ui", str(tenant_admin.public_id))
+
+
+def test_last_admin_cannot_be_deleted(admin_client, tenant_admin):
+    response = admin_client.post(reverse("users:delete", args=[tenant_admin.public_id]))
+
+    assert response.status_code == 400
+    assert "last active admin" in response.content.decode()
+    assert User.objects.filter(pk=tenant_admin.pk).exists()
