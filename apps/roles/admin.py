@@ -1,0 +1,101 @@
+from django.contrib import admin
+from django.db.models import Count
+
+from apps.roles import services
+from apps.roles.models import Role
+from apps.users.admin import ServiceModelAdmin
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return [("builtin", "Built-in"), ("custom", "Custom")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "builtin":
+            return queryset.exclude(builtin="")
+        if self.value() == "custom":
+            return queryset.filter(builtin="")
+        return queryset
+
+
+@admin.register(Role)
+class RoleAdmin(ServiceModelAdmin):
+    list_display = ("name", "tenant", "kind", "holder_count", "description", "created_at")
+    list_filter = (KindFilter, "tenant")
+    list_select_related = ("tenant",)
+    date_hierarchy = "created_at"
+    search_fields = ("name", "description")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(holder_count=Count("holders"))
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("tenant", "name", "description")
+        return (
+            "tenant",
+            "name",
+            "description",
+            "builtin",
+            "public_id",
+            "created_at",
+            "modified_at",
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("tenant", "builtin", "public_id", "created_at", "modified_at")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            form.base_fields["tenant"].required = True
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_builtin:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # Holders protect a role from a plain delete, but delete_role moves them to agent.
+        deleted, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, perms_needed, []
+
+    @admin.display(description="kind")
+    def kind(self, role):
+        return "built-in" if role.is_builtin else "custom"
+
+    @admin.display(description="custom role holders", ordering="holder_count")
+    def holder_count(self, role):
+        return "—" if role.is_builtin else role.holder_count
+
+    def save_through_services(self, request, form, formsets, change):
+        data = form.cleaned_data
+        if not change:
+            return services.create_role(
+                tenant=data["tenant"],
+                actor=request.user,
+                name=data["name"],
+                description=data["description"],
+            )
+        role = Role.objects.select_related("tenant").get(pk=form.instance.pk)
+        return services.update_role(
+            tenant=role.tenant,
+            actor=request.user,
+            role=role,
+            name=data["name"],
+            description=data["description"],
+        )
+
+    def delete_through_services(self, request, obj):
+        services.delete_role(tenant=obj.tenant, actor=request.user, role=obj)
