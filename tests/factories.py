@@ -60,6 +60,15 @@ class UserEmailFactory(factory.django.DjangoModelFactory):
     primary = True
 
 
+class UserPhoneNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "users.UserPhoneNumber"
+
+    user = factory.SubFactory(UserFactory)
+    value = factory.Sequence(lambda n: f"+1 555 {n:04d}")
+    type = "mobile"
+
+
 class CustomRoleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Role
