@@ -16,8 +16,10 @@ from apps.groups.models import Group, GroupMembership
 from apps.users.models import User
 
 
-def get_group_for(tenant, group_id) -> Group:
-    return get_object_or_404(Group.objects.for_tenant(tenant), public_id=group_id)
+def get_group_for(tenant, group_id, *, queryset=None) -> Group:
+    """The tenant's group with this public id, else 404; `queryset` adds prefetches or locks."""
+    queryset = Group.objects.all() if queryset is None else queryset
+    return get_object_or_404(queryset.for_tenant(tenant), public_id=group_id)
 
 
 def _check_display_name(tenant, display_name: str, exclude: Group | None = None) -> str:
@@ -39,12 +41,25 @@ def _check_display_name(tenant, display_name: str, exclude: Group | None = None)
     return display_name
 
 
+def _check_external_id(external_id: str | None) -> str:
+    external_id = external_id or ""
+    if len(external_id) > 255:
+        raise ValidationError("externalId is longer than 255 characters.", code="invalid")
+    return external_id
+
+
 def _check_members(tenant, users: Iterable[User]) -> list[User]:
     users = list({u.pk: u for u in users}.values())
     for user in users:
         if user.tenant_id != tenant.pk:
             raise ValidationError(f'"{user}" is not a user of this account.', code="invalid")
-    refused = [u.user_name for u in users if not u.is_agent]
+    # Roles are re-read under a row lock: a stale instance or a demotion running at the
+    # same time must not let an end-user into a group.
+    agent_ids = set(
+        User.objects.filter(pk__in=[u.pk for u in users]).agents()
+        .select_for_update().values_list("pk", flat=True)
+    )
+    refused = [u.user_name for u in users if u.pk not in agent_ids]
     if refused:
         raise ValidationError(
             f'{", ".join(refused)} {"is an end-user" if len(refused) == 1 else "are end-users"}: '
@@ -65,6 +80,7 @@ def create_group(
 ) -> Group:
     """Create a group; a duplicate displayName (any case) is a "unique" error."""
     display_name = _check_display_name(tenant, display_name)
+    external_id = _check_external_id(external_id)
     members = _check_members(tenant, members)
     try:
         with transaction.atomic():
@@ -97,7 +113,7 @@ def update_group(
         display_name = _check_display_name(tenant, display_name, exclude=group)
         changes["display_name"] = [group.display_name, display_name]
         group.display_name = display_name
-    if external_id is not None and (external_id or "") != group.external_id:
+    if external_id is not None and _check_external_id(external_id) != group.external_id:
         changes["external_id"] = [group.external_id, external_id or ""]
         group.external_id = external_id or ""
     if not changes:
@@ -117,7 +133,8 @@ def update_group(
 
 def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[User]:
     existing = set(
-        GroupMembership.objects.filter(group=group, user__in=users).values_list("user_id", flat=True)
+        GroupMembership.objects.filter(group=group, user__in=users)
+        .values_list("user_id", flat=True)
     )
     new = [u for u in users if u.pk not in existing]
     if not new:
@@ -139,6 +156,8 @@ def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[U
 @transaction.atomic
 def add_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> list[User]:
     """Add agents to a group; one end-user in the list refuses the whole request."""
+    if group.tenant_id != tenant.pk:
+        raise Http404
     users = _check_members(tenant, users)
     return _insert_members(tenant=tenant, actor=actor, group=group, users=users)
 
@@ -146,6 +165,8 @@ def add_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> 
 @transaction.atomic
 def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> list[User]:
     """Remove exactly these users from the group; absent users are ignored."""
+    if group.tenant_id != tenant.pk:
+        raise Http404
     users = list(users)
     memberships = GroupMembership.objects.filter(group=group, user__in=users)
     removed_ids = set(memberships.values_list("user_id", flat=True))
@@ -167,6 +188,8 @@ def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) 
 @transaction.atomic
 def set_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> None:
     """Make the members exactly these users (SCIM PUT and replace)."""
+    if group.tenant_id != tenant.pk:
+        raise Http404
     users = _check_members(tenant, users)
     wanted = {u.pk for u in users}
     current = list(

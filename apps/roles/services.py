@@ -1,5 +1,9 @@
+from collections.abc import Iterable
+
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.shortcuts import get_object_or_404
 
 from apps.audit.services import record_event
 from apps.roles.models import BuiltinRole, Role, normalize_role_name
@@ -11,6 +15,52 @@ BUILTIN_DESCRIPTIONS = {
     BuiltinRole.ADMIN: "Agents who also manage the account's settings.",
 }
 BUILTIN_NORMALIZED = {normalize_role_name(value): value for value in BuiltinRole.values}
+BUILTIN_RANK = {BuiltinRole.END_USER: 0, BuiltinRole.AGENT: 1, BuiltinRole.ADMIN: 2}
+
+
+def find_roles(*, tenant, values: Iterable[str]) -> list[Role]:
+    """The tenant's roles named by these values (any case or spacing); unknown ones are invalid."""
+    values = [v for v in values if v and v.strip()]
+    if not values:
+        return []
+    roles = {r.normalized_name: r for r in Role.objects.for_tenant(tenant)}
+    found, unknown = [], []
+    for value in values:
+        role = roles.get(normalize_role_name(value))
+        if role is None:
+            unknown.append(value)
+        elif role not in found:
+            found.append(role)
+    if unknown:
+        valid = ", ".join(r.value for r in roles.values())
+        raise ValidationError(
+            f'{", ".join(repr(v) for v in unknown)}: no such role in this account. '
+            f"Valid roles: {valid}.",
+            code="invalid",
+        )
+    return found
+
+
+def assignment_for(*, tenant, roles: Iterable[Role]) -> tuple[str, Role | None]:
+    """(built-in role, custom role) for a set of assigned roles.
+
+    The highest built-in role wins (admin > agent > end-user); at most one custom role;
+    no built-in role gives the tenant's provisioning role (a custom role still implies agent).
+    """
+    roles = list(roles)
+    builtins = [r.builtin for r in roles if r.is_builtin]
+    customs = [r for r in roles if not r.is_builtin]
+    if len(customs) > 1:
+        raise ValidationError(
+            f'A user holds at most one custom role; got {", ".join(r.name for r in customs)}.',
+            code="invalid",
+        )
+    builtin = max(builtins, key=BUILTIN_RANK.__getitem__) if builtins else tenant.provisioning_role
+    return builtin, (customs[0] if customs else None)
+
+
+def get_role_for(tenant, role_id) -> Role:
+    return get_object_or_404(Role.objects.for_tenant(tenant), public_id=role_id)
 
 
 def create_builtin_roles(*, tenant) -> list[Role]:
@@ -31,6 +81,9 @@ def _validate_custom_name(*, tenant, name: str, exclude: Role | None = None) -> 
     name = " ".join(name.split())
     if not name:
         raise ValidationError("A role needs a name.", code="required")
+    max_length = Role._meta.get_field("name").max_length
+    if len(name) > max_length:
+        raise ValidationError(f"A role name is at most {max_length} characters.", code="invalid")
     normalized = normalize_role_name(name)
     if not normalized:
         raise ValidationError("A role name needs letters or digits.", code="invalid")
@@ -51,14 +104,36 @@ def _validate_custom_name(*, tenant, name: str, exclude: Role | None = None) -> 
     return name
 
 
+def _clean_description(description: str) -> str:
+    description = (description or "").strip()
+    max_length = Role._meta.get_field("description").max_length
+    if len(description) > max_length:
+        raise ValidationError(
+            f"A role description is at most {max_length} characters.", code="invalid"
+        )
+    return description
+
+
+def _taken(name: str) -> ValidationError:
+    return ValidationError(
+        f'A role named "{name}" already exists; choose another name.', code="unique"
+    )
+
+
 @transaction.atomic
 def create_role(*, tenant, actor, name: str, description: str = "") -> Role:
     """Add a custom role; names like the built-in roles are refused."""
     name = _validate_custom_name(tenant=tenant, name=name)
-    role = Role.objects.create(
-        tenant=tenant, name=name, normalized_name=normalize_role_name(name),
-        description=description.strip(),
-    )
+    description = _clean_description(description)
+    try:
+        with transaction.atomic():
+            role = Role.objects.create(
+                tenant=tenant, name=name, normalized_name=normalize_role_name(name),
+                description=description,
+            )
+    except IntegrityError as error:
+        # Another request created the same name between the check and the insert.
+        raise _taken(name) from error
     record_event(
         tenant=tenant, actor=actor, action="role.created", target=role,
         changes={"name": [None, role.name], "description": [None, role.description]},
@@ -72,7 +147,7 @@ def update_role(*, tenant, actor, role: Role, name: str, description: str) -> Ro
     if role.is_builtin:
         raise ValidationError(f'The built-in role "{role.name}" cannot be changed.', code="invalid")
     name = _validate_custom_name(tenant=tenant, name=name, exclude=role)
-    description = description.strip()
+    description = _clean_description(description)
     changes = {}
     if name != role.name:
         changes["name"] = [role.name, name]
@@ -81,7 +156,11 @@ def update_role(*, tenant, actor, role: Role, name: str, description: str) -> Ro
     if not changes:
         return role
     role.name, role.normalized_name, role.description = name, normalize_role_name(name), description
-    role.save(update_fields=["name", "normalized_name", "description", "modified_at"])
+    try:
+        with transaction.atomic():
+            role.save(update_fields=["name", "normalized_name", "description", "modified_at"])
+    except IntegrityError as error:
+        raise _taken(name) from error
     record_event(tenant=tenant, actor=actor, action="role.updated", target=role, changes=changes)
     return role
 
@@ -94,8 +173,15 @@ def delete_role(*, tenant, actor, role: Role) -> int:
     holders = list(
         User.objects.for_tenant(tenant).filter(custom_role=role).values_list("user_name", flat=True)
     )
-    # Holders are agents already (a custom role implies agent), so only the link goes.
-    User.objects.for_tenant(tenant).filter(custom_role=role).update(custom_role=None)
+    # Holders are agents already (a custom role implies agent); a holder stored as
+    # end-user by older data is moved to agent too, so nobody leaves a group as end-user.
+    User.objects.for_tenant(tenant).filter(custom_role=role).update(
+        custom_role=None,
+        role=Case(
+            When(role=BuiltinRole.END_USER, then=Value(BuiltinRole.AGENT)), default=F("role")
+        ),
+        version=F("version") + 1,
+    )
     record_event(
         tenant=tenant, actor=actor, action="role.deleted", target=role,
         changes={"name": [role.name, None], "holders_moved_to_agent": holders},

@@ -28,6 +28,14 @@ def _message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
+def _flatten(detail) -> str:
+    if isinstance(detail, dict):
+        return " ".join(f"{key}: {_flatten(value)}" for key, value in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
 def scim_exception_handler(exc, context):
     headers = {}
     if isinstance(exc, ValidationError):
@@ -44,6 +52,8 @@ def scim_exception_handler(exc, context):
         return Response(
             error_body(exc.status_code, str(exc.detail), exc.scim_type), status=exc.status_code
         )
+    if isinstance(exc, exceptions.ValidationError):
+        return Response(error_body(400, _flatten(exc.detail), "invalidValue"), status=400)
     if isinstance(exc, exceptions.ParseError):
         return Response(
             error_body(400, f"The request body is not valid JSON: {exc.detail}", "invalidSyntax"),
@@ -54,6 +64,7 @@ def scim_exception_handler(exc, context):
             headers["WWW-Authenticate"] = 'Bearer realm="scim"'
             exc.status_code = 401
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return Response(error_body(exc.status_code, detail), status=exc.status_code,
-                        headers=headers)
+        return Response(
+            error_body(exc.status_code, detail), status=exc.status_code, headers=headers
+        )
     return None

@@ -465,7 +465,7 @@ GROUP_ATTRIBUTES = {
         "group",
         {
             "value": _column("user__public_id", kind=UUID, case_exact=True),
-            "display": _column("user__display_name"),
+            "display": _column("user__user_name"),
         },
     ),
     **_META_ATTRIBUTES,

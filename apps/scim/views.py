@@ -1,13 +1,49 @@
+"""SCIM 2.0 endpoints (RFC 7644): one APIView per shape, every change through the services."""
+
+from __future__ import annotations
+
+import copy
+import time
+import uuid
+
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Prefetch
+from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.audit.models import ScimRequest
+from apps.groups import services as group_services
+from apps.groups.models import Group, GroupMembership
+from apps.roles.models import Role
+from apps.roles.services import get_role_for
 from apps.scim.authentication import HasApiToken, ScimTokenAuthentication
-from apps.scim.exceptions import scim_exception_handler
+from apps.scim.exceptions import ScimError, scim_exception_handler
+from apps.scim.filters import filter_queryset
+from apps.scim.patch import GroupDraft, UserDraft
+from apps.scim.paths import matches
+from apps.scim.schemas import CORE_USER, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
+from apps.scim.serializers import (
+    GroupSerializer,
+    PatchOpSerializer,
+    ResourceSerializer,
+    RoleSerializer,
+    UserSerializer,
+    etag,
+    list_response,
+    requests_attribute,
+    select_attributes,
+)
+from apps.users import services as user_services
+from apps.users.models import Source, User
 
 SCIM_MEDIA_TYPE = "application/scim+json"
+# The Provisioning tab shows the latest requests; older rows are trimmed now and then.
+REQUEST_LOG_KEEP = 200
+REQUEST_LOG_TRIM_EVERY = 100
 
 
 class ScimJSONParser(JSONParser):
@@ -33,6 +69,464 @@ class ScimView(APIView):
         renderer = self.renderer_classes[0]()
         return renderer, renderer.media_type
 
+    def initial(self, request, *args, **kwargs):
+        self.started_at = time.monotonic()
+        self.token = None
+        super().initial(request, *args, **kwargs)
+
+    def perform_authentication(self, request):
+        super().perform_authentication(request)
+        self.token = request.auth
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        token = getattr(self, "token", None)
+        if token is not None:
+            record_scim_request(
+                token=token,
+                method=request.method,
+                path=request.get_full_path(),
+                status=response.status_code,
+                duration_ms=int((time.monotonic() - self.started_at) * 1000),
+            )
+        return response
+
+    @property
+    def tenant(self):
+        return self.request.auth.tenant
+
+    def params(self) -> dict[str, str]:
+        """Query parameters by lower-case name; unknown ones (?aadOptscim062020) are ignored."""
+        search = getattr(self, "search_params", None)
+        if search is not None:
+            return search
+        return {key.lower(): value for key, value in self.request.query_params.items()}
+
+    def body(self, serializer_class):
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def shaped(self, resource: dict) -> dict:
+        params = self.params()
+        return select_attributes(
+            resource, params.get("attributes"), params.get("excludedattributes")
+        )
+
+
+def record_scim_request(*, token, method: str, path: str, status: int, duration_ms: int) -> None:
+    """One row per authenticated request (never headers or bodies); old rows trimmed cheaply."""
+    row = ScimRequest.objects.create(
+        tenant_id=token.tenant_id,
+        token=token,
+        method=method[:10],
+        path=path[:500],
+        status=status,
+        duration_ms=max(0, duration_ms),
+    )
+    if row.pk % REQUEST_LOG_TRIM_EVERY == 0:
+        oldest_kept = (
+            ScimRequest.objects.filter(tenant_id=token.tenant_id)
+            .order_by("-id")
+            .values_list("id", flat=True)[REQUEST_LOG_KEEP - 1 : REQUEST_LOG_KEEP]
+        )
+        cutoff = next(iter(oldest_kept), None)
+        if cutoff is not None:
+            ScimRequest.objects.filter(tenant_id=token.tenant_id, id__lt=cutoff).delete()
+
+
+# --- shared helpers ---
+
+
+def resource_uuid(resource_id: str, kind: str) -> uuid.UUID:
+    """Ids are UUIDs; anything else names no resource (404)."""
+    try:
+        return uuid.UUID(str(resource_id))
+    except ValueError:
+        raise ScimError(f'No {kind} with id "{resource_id}".', status_code=404) from None
+
+
+def check_if_match(request, version: int) -> None:
+    """Honour If-Match (RFC 7644 §3.14): "*" or the current ETag, else 412."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return
+    tags = {tag.strip() for tag in header.split(",")}
+    if "*" in tags or tags & {etag(version), f'"{version}"'}:
+        return
+    raise ScimError(
+        f"The resource has changed: its version is {etag(version)}, not {header}. "
+        "Read it again and retry.",
+        status_code=status.HTTP_412_PRECONDITION_FAILED,
+    )
+
+
+def paging(params: dict[str, str]) -> tuple[int, int]:
+    """(startIndex, count): 1-based, startIndex < 1 is 1, count capped at SCIM_MAX_PAGE_SIZE."""
+    values = {}
+    for name, default in (("startindex", 1), ("count", settings.SCIM_MAX_PAGE_SIZE)):
+        raw = params.get(name)
+        if raw is None or raw == "":
+            values[name] = default
+            continue
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            raise ScimError(
+                f'"{name}" must be an integer, not {raw!r}.', scim_type="invalidValue"
+            ) from None
+    start = max(1, values["startindex"])
+    count = min(max(0, values["count"]), settings.SCIM_MAX_PAGE_SIZE)
+    return start, count
+
+
+def list_page(view: ScimView, queryset, resource: str, serialize) -> Response:
+    params = view.params()
+    if params.get("filter"):
+        queryset = filter_queryset(queryset, params["filter"], resource)
+    start, count = paging(params)
+    total = queryset.count()
+    rows = list(queryset[start - 1 : start - 1 + count]) if count and total >= start else []
+    resources = [view.shaped(serialize(row)) for row in rows]
+    return Response(list_response(resources, total=total, start_index=start))
+
+
+def with_etag(response: Response, version: int) -> Response:
+    response["ETag"] = etag(version)
+    return response
+
+
+class SearchMixin:
+    """POST <collection>/.search (RFC 7644 §3.4.3): the query parameters in a SearchRequest body."""
+
+    http_method_names = ["post", "options"]
+
+    def post(self, request):
+        body = self.body(ResourceSerializer)
+        params = {}
+        for key, value in body.items():
+            key = str(key).lower()
+            if key in ("attributes", "excludedattributes") and isinstance(value, list):
+                value = ",".join(str(v) for v in value)
+            if key not in ("filter", "attributes", "excludedattributes", "startindex", "count"):
+                continue
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, str | int):
+                raise ScimError(f'"{key}" must be a string or a number.', scim_type="invalidValue")
+            params[key] = str(value)
+        self.search_params = params
+        return self.get(request)
+
+
+class UnknownEndpointView(ScimView):
+    """Anything else under /scim/v2/ is a SCIM 404, not an HTML page."""
+
+    def handle(self, request, *args, **kwargs):
+        raise ScimError(f'"{request.path}" is not a SCIM endpoint of this server.', status_code=404)
+
+    get = post = put = patch = delete = handle
+
+
+# --- Users ---
+
+
+def users_queryset():
+    return (
+        User.objects.select_related("manager", "custom_role")
+        .prefetch_related("emails", "phone_numbers")
+        .order_by("pk")
+    )
+
+
+class UserCollectionView(ScimView):
+    def get(self, request):
+        queryset = users_queryset().for_tenant(self.tenant)
+        context = {"request": request}
+        return list_page(
+            self, queryset, "User", lambda user: UserSerializer(user, context=context).data
+        )
+
+    def post(self, request):
+        body = self.body(ResourceSerializer)
+        draft = UserDraft(self.tenant)
+        draft.apply_resource(body)
+        user = user_services.create_user(
+            tenant=self.tenant,
+            actor=request.auth,
+            attributes=draft.finish_create(),
+            source=Source.SCIM,
+        )
+        user = user_services.get_user_for(self.tenant, user.public_id, queryset=users_queryset())
+        resource = UserSerializer(user, context={"request": request}).data
+        response = Response(self.shaped(resource), status=status.HTTP_201_CREATED)
+        response["Location"] = resource["meta"]["location"]
+        return with_etag(response, user.version)
+
+
+class UserSearchView(SearchMixin, UserCollectionView):
+    pass
+
+
+class UserView(ScimView):
+    def get_user(self, user_id, *, lock: bool = False) -> User:
+        queryset = users_queryset()
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
+        return user_services.get_user_for(
+            self.tenant, resource_uuid(user_id, "User"), queryset=queryset
+        )
+
+    def respond(self, user_id, status_code=status.HTTP_200_OK) -> Response:
+        user = self.get_user(user_id)
+        resource = UserSerializer(user, context={"request": self.request}).data
+        return with_etag(Response(self.shaped(resource), status=status_code), user.version)
+
+    def get(self, request, user_id):
+        return self.respond(user_id)
+
+    def put(self, request, user_id):
+        body = self.body(ResourceSerializer)
+        with transaction.atomic():
+            user = self.get_user(user_id, lock=True)
+            check_if_match(request, user.version)
+            draft = UserDraft(self.tenant)
+            draft.apply_resource(body)
+            user_services.update_user(
+                tenant=self.tenant,
+                actor=request.auth,
+                user=user,
+                attributes=draft.finish_replace(),
+            )
+        return self.respond(user_id)
+
+    def patch(self, request, user_id):
+        operations = self.body(PatchOpSerializer)
+        with transaction.atomic():
+            user = self.get_user(user_id, lock=True)
+            check_if_match(request, user.version)
+            draft = UserDraft(self.tenant, user)
+            for operation in operations:
+                draft.apply_operation(operation)
+            changes = draft.changes()
+            if changes:
+                user_services.update_user(
+                    tenant=self.tenant, actor=request.auth, user=user, attributes=changes
+                )
+        return self.respond(user_id)
+
+    def delete(self, request, user_id):
+        with transaction.atomic():
+            user = self.get_user(user_id, lock=True)
+            check_if_match(request, user.version)
+            user_services.delete_user(tenant=self.tenant, actor=request.auth, user=user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Groups ---
+
+
+def groups_queryset(*, members: bool):
+    queryset = Group.objects.order_by("pk")
+    if members:
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=GroupMembership.objects.select_related("user").order_by("pk"),
+            )
+        )
+    return queryset
+
+
+def members_for(tenant, user_ids: list[str], *, strict: bool) -> list[User]:
+    """The users named by member ids; with `strict`, an unknown id is an invalid value."""
+    parsed, unknown = [], []
+    for user_id in user_ids:
+        try:
+            parsed.append(uuid.UUID(user_id))
+        except ValueError:
+            unknown.append(user_id)
+    users = user_services.find_users(tenant, parsed) if parsed else []
+    found = {u.public_id for u in users}
+    unknown += [str(u) for u in parsed if u not in found]
+    if strict and unknown:
+        raise ScimError(
+            f"No user with id {', '.join(repr(u) for u in unknown)} in this account; provision "
+            "the user before adding them to a group.",
+            scim_type="invalidValue",
+        )
+    return users
+
+
+def save_members(view: ScimView, group: Group, draft: GroupDraft) -> None:
+    tenant, actor = view.tenant, view.request.auth
+    for kind, argument in draft.member_steps:
+        if kind == "remove_matching":
+            memberships = GroupMembership.objects.filter(group=group).select_related("user")
+            users = [
+                m.user
+                for m in memberships
+                if matches(argument, {"value": str(m.user.public_id), "display": m.user.user_name})
+            ]
+            group_services.remove_group_members(
+                tenant=tenant, actor=actor, group=group, users=users
+            )
+        elif kind == "remove":
+            users = members_for(tenant, argument, strict=False)
+            group_services.remove_group_members(
+                tenant=tenant, actor=actor, group=group, users=users
+            )
+        elif kind == "add":
+            users = members_for(tenant, argument, strict=True)
+            group_services.add_group_members(tenant=tenant, actor=actor, group=group, users=users)
+        else:
+            users = members_for(tenant, argument, strict=True)
+            group_services.set_group_members(tenant=tenant, actor=actor, group=group, users=users)
+
+
+def group_for(view: ScimView, group_id, *, members: bool = False, lock: bool = False) -> Group:
+    queryset = groups_queryset(members=members)
+    if lock:
+        queryset = queryset.select_for_update()
+    return group_services.get_group_for(
+        view.tenant, resource_uuid(group_id, "Group"), queryset=queryset
+    )
+
+
+def group_response(view: ScimView, group_id, status_code=status.HTTP_200_OK) -> Response:
+    """The group as stored, members loaded only when the response will show them."""
+    params = view.params()
+    members = requests_attribute(
+        params.get("attributes"), params.get("excludedattributes"), "members"
+    )
+    group = group_for(view, group_id, members=members)
+    context = {"request": view.request, "members": members}
+    resource = view.shaped(GroupSerializer(group, context=context).data)
+    return with_etag(Response(resource, status=status_code), group.version)
+
+
+class GroupCollectionView(ScimView):
+    def get(self, request):
+        params = self.params()
+        members = requests_attribute(
+            params.get("attributes"), params.get("excludedattributes"), "members"
+        )
+        queryset = groups_queryset(members=members).for_tenant(self.tenant)
+        context = {"request": request, "members": members}
+        return list_page(
+            self, queryset, "Group", lambda group: GroupSerializer(group, context=context).data
+        )
+
+    def post(self, request):
+        body = self.body(ResourceSerializer)
+        draft = GroupDraft()
+        draft.apply_resource(body)
+        member_ids = [i for kind, ids in draft.member_steps if kind == "set" for i in ids]
+        with transaction.atomic():
+            group = group_services.create_group(
+                tenant=self.tenant,
+                actor=request.auth,
+                display_name=draft.display_name,
+                external_id=draft.external_id,
+                members=members_for(self.tenant, member_ids, strict=True),
+            )
+        response = group_response(self, group.public_id, status.HTTP_201_CREATED)
+        response["Location"] = response.data["meta"]["location"]
+        return response
+
+
+class GroupSearchView(SearchMixin, GroupCollectionView):
+    pass
+
+
+class GroupView(ScimView):
+    def get(self, request, group_id):
+        return group_response(self, group_id)
+
+    def put(self, request, group_id):
+        body = self.body(ResourceSerializer)
+        with transaction.atomic():
+            group = group_for(self, group_id, lock=True)
+            check_if_match(request, group.version)
+            draft = GroupDraft()
+            draft.apply_resource(body)
+            if not any(kind == "set" for kind, _ in draft.member_steps):
+                draft.member_steps.append(("set", []))
+            group = group_services.update_group(
+                tenant=self.tenant,
+                actor=request.auth,
+                group=group,
+                display_name=draft.display_name,
+                external_id=draft.external_id,
+            )
+            save_members(self, group, draft)
+        return group_response(self, group_id)
+
+    def patch(self, request, group_id):
+        operations = self.body(PatchOpSerializer)
+        with transaction.atomic():
+            group = group_for(self, group_id, lock=True)
+            check_if_match(request, group.version)
+            draft = GroupDraft(group)
+            for operation in operations:
+                draft.apply_operation(operation)
+            group = group_services.update_group(
+                tenant=self.tenant,
+                actor=request.auth,
+                group=group,
+                display_name=draft.display_name,
+                external_id=draft.external_id,
+            )
+            save_members(self, group, draft)
+        params = self.params()
+        if "attributes" in params or "excludedattributes" in params:
+            return group_response(self, group_id)
+        # Entra wants 204 for group updates; a body listing every member is not advisable.
+        return with_etag(Response(status=status.HTTP_204_NO_CONTENT), group.version)
+
+    def delete(self, request, group_id):
+        with transaction.atomic():
+            group = group_for(self, group_id, lock=True)
+            check_if_match(request, group.version)
+            group_services.delete_group(tenant=self.tenant, actor=request.auth, group=group)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Roles (read-only) ---
+
+
+class RoleCollectionView(ScimView):
+    def get(self, request):
+        queryset = Role.objects.for_tenant(self.tenant).order_by("pk")
+        context = {"request": request}
+        return list_page(
+            self, queryset, "Role", lambda role: RoleSerializer(role, context=context).data
+        )
+
+
+class RoleSearchView(SearchMixin, RoleCollectionView):
+    pass
+
+
+class RoleView(ScimView):
+    def get(self, request, role_id):
+        role = get_role_for(self.tenant, resource_uuid(role_id, "Role"))
+        return Response(self.shaped(RoleSerializer(role, context={"request": request}).data))
+
+
+# --- Discovery ---
+
+
+def _absolute(request, resource: dict) -> dict:
+    resource = copy.deepcopy(resource)
+    resource["meta"]["location"] = request.build_absolute_uri(resource["meta"]["location"])
+    return resource
+
+
+def _discovery_list(request, resources: list[dict]) -> Response:
+    resources = [_absolute(request, r) for r in resources]
+    return Response(list_response(resources, total=len(resources), start_index=1))
+
 
 class ServiceProviderConfigView(ScimView):
     def get(self, request):
@@ -41,7 +535,7 @@ class ServiceProviderConfigView(ScimView):
 
 def service_provider_config(request) -> dict:
     return {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "schemas": [SERVICE_PROVIDER_CONFIG],
         "documentationUri": request.build_absolute_uri("/"),
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
@@ -62,3 +556,41 @@ def service_provider_config(request) -> dict:
             "location": request.build_absolute_uri("/scim/v2/ServiceProviderConfig"),
         },
     }
+
+
+class ResourceTypeCollectionView(ScimView):
+    def get(self, request):
+        return _discovery_list(request, list(RESOURCE_TYPES.values()))
+
+
+class ResourceTypeView(ScimView):
+    def get(self, request, name):
+        resource = next(
+            (r for key, r in RESOURCE_TYPES.items() if key.lower() == name.lower()), None
+        )
+        if resource is None:
+            raise ScimError(f'No resource type "{name}".', status_code=404)
+        return Response(_absolute(request, resource))
+
+
+def schemas_for(tenant) -> dict[str, dict]:
+    """The schemas, with the tenant's role values as the canonical values of roles.value."""
+    schemas = copy.deepcopy(SCHEMAS)
+    roles = next(a for a in schemas[CORE_USER]["attributes"] if a["name"] == "roles")
+    value = next(a for a in roles["subAttributes"] if a["name"] == "value")
+    value["canonicalValues"] = [role.value for role in Role.objects.for_tenant(tenant)]
+    return schemas
+
+
+class SchemaCollectionView(ScimView):
+    def get(self, request):
+        return _discovery_list(request, list(schemas_for(self.tenant).values()))
+
+
+class SchemaView(ScimView):
+    def get(self, request, schema_id):
+        schemas = schemas_for(self.tenant)
+        resource = next((s for key, s in schemas.items() if key.lower() == schema_id.lower()), None)
+        if resource is None:
+            raise ScimError(f'No schema "{schema_id}".', status_code=404)
+        return Response(_absolute(request, resource))

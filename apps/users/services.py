@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,8 +30,15 @@ ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
 AGENT_ROLES = (BuiltinRole.AGENT, BuiltinRole.ADMIN)
 
 
-def get_user_for(tenant, user_id) -> User:
-    return get_object_or_404(User.objects.for_tenant(tenant), public_id=user_id)
+def get_user_for(tenant, user_id, *, queryset=None) -> User:
+    """The tenant's user with this public id, else 404; `queryset` adds joins or locks."""
+    queryset = User.objects.all() if queryset is None else queryset
+    return get_object_or_404(queryset.for_tenant(tenant), public_id=user_id)
+
+
+def find_users(tenant, user_ids) -> list[User]:
+    """The tenant's users among these public ids (UUIDs); other ids are left out."""
+    return list(User.objects.for_tenant(tenant).filter(public_id__in=list(user_ids)))
 
 
 def find_user_by_name(tenant, user_name: str) -> User | None:
@@ -102,7 +110,8 @@ def _resolve_roles(user: User, attributes: dict[str, Any]) -> tuple[str, Role | 
     if custom_role is not None:
         if custom_role.is_builtin or custom_role.tenant_id != user.tenant_id:
             raise ValidationError(f'"{custom_role}" is not a custom role.', code="invalid")
-        if "role" in attributes and role == BuiltinRole.END_USER and "custom_role" not in attributes:
+        dropping_agent = "role" in attributes and "custom_role" not in attributes
+        if dropping_agent and role == BuiltinRole.END_USER:
             # Taking away the agent role takes the custom role with it.
             custom_role = None
         elif role == BuiltinRole.END_USER:
@@ -113,6 +122,9 @@ def _resolve_roles(user: User, attributes: dict[str, Any]) -> tuple[str, Role | 
 def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
     if role in AGENT_ROLES or custom_role is not None or not user.pk:
         return
+    # Lock the user's row first: add_group_members locks it too, so a membership added
+    # while this demotion runs is either seen here or refused there.
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     groups = list(
         GroupMembership.objects.filter(user=user)
         .values_list("group__display_name", flat=True)[:5]
@@ -126,16 +138,17 @@ def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
 
 
 def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool = False) -> None:
-    was_admin = user.pk and user.role == BuiltinRole.ADMIN and user.is_active
+    was_admin = user.pk and user.role == BuiltinRole.ADMIN
     stays_admin = not deleting and role == BuiltinRole.ADMIN and is_active
     if not was_admin or stays_admin:
         return
-    # Lock the tenant's admins so that two concurrent demotions cannot both pass.
-    admins = list(
+    # Lock the tenant's admins so that two concurrent demotions cannot both pass; whether
+    # this user is one of them is read from the database too, not from the edited instance.
+    admins = set(
         User.objects.for_tenant(user.tenant_id).active_admins()
         .select_for_update().values_list("pk", flat=True)
     )
-    if set(admins) <= {user.pk}:
+    if user.pk in admins and admins <= {user.pk}:
         verb = "deleted" if deleting else "demoted or deactivated"
         raise ValidationError(
             f"{user.user_name} is the last active admin of this account and cannot be {verb}.",
@@ -156,6 +169,9 @@ def _apply(user: User, attributes: dict[str, Any]) -> None:
     unknown = set(attributes) - set(ALL_FIELDS)
     if unknown:
         raise ValueError(f"Unknown user attributes: {sorted(unknown)}")
+    # Everything is checked before the instance changes, so a refused change leaves the
+    # caller's object as it was (a form re-rendered after the error shows the saved values).
+    values = {}
     for field in SCALAR_FIELDS:
         if field in attributes:
             value = attributes[field]
@@ -165,13 +181,22 @@ def _apply(user: User, attributes: dict[str, Any]) -> None:
                 value = bool(value)
             else:
                 value = "" if value is None else str(value)
-            setattr(user, field, value)
+                max_length = User._meta.get_field(field).max_length
+                if len(value) > max_length:
+                    raise ValidationError(
+                        f"{User._meta.get_field(field).verbose_name} is longer than "
+                        f"{max_length} characters.",
+                        code="invalid",
+                    )
+            values[field] = value
     if "manager" in attributes:
         _check_manager(user, attributes["manager"])
-        user.manager = attributes["manager"]
+        values["manager"] = attributes["manager"]
     role, custom_role = _resolve_roles(user, attributes)
     _check_group_rule(user, role, custom_role)
-    _check_last_admin(user, role=role, is_active=user.is_active)
+    _check_last_admin(user, role=role, is_active=values.get("is_active", user.is_active))
+    for field, value in values.items():
+        setattr(user, field, value)
     user.role, user.custom_role = role, custom_role
 
 
@@ -294,6 +319,34 @@ def delete_user(*, tenant, actor, user: User) -> None:
             version=F("version") + 1
         )
     user.delete()
+
+
+@transaction.atomic
+def update_staff_account(
+    *, actor, user: User, is_active: bool, is_staff: bool, groups: Iterable
+) -> User:
+    """Change a platform staff account's access: active, Django admin, permission groups."""
+    if user.tenant_id is not None:
+        raise ValidationError(f"{user.user_name} is not a platform staff account.", code="invalid")
+    groups = list(groups)
+    before = {
+        "is_active": user.is_active,
+        "is_staff": user.is_staff,
+        "groups": sorted(user.groups.values_list("name", flat=True)),
+    }
+    after = {
+        "is_active": bool(is_active),
+        "is_staff": bool(is_staff),
+        "groups": sorted(group.name for group in groups),
+    }
+    changes = diff(before, after)
+    if not changes:
+        return user
+    user.is_active, user.is_staff = after["is_active"], after["is_staff"]
+    user.save(update_fields=["is_active", "is_staff", "modified_at"])
+    user.groups.set(groups)
+    record_event(tenant=None, actor=actor, action="staff.updated", target=user, changes=changes)
+    return user
 
 
 def resolve_manager(tenant, manager_id) -> User:
