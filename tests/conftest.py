@@ -1,9 +1,21 @@
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.tokens.services import create_token
 from tests.factories import AdminFactory, AgentFactory, StaffFactory, TenantFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests run whenever the database is PostgreSQL (as in CI), else deselected."""
+    if connection.vendor == "postgresql":
+        return
+    kept = [item for item in items if item.get_closest_marker("postgres") is None]
+    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ the directory's rules hold. One audit row records the seeding.
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.audit.services import record_event
 from apps.groups.models import Group
@@ -64,4 +64,8 @@ class Command(BaseCommand):
                 tenant=tenant, actor=None, action="directory.seeded", target=tenant,
                 changes={"users": users, "groups": groups},
             )
+        if connection.vendor == "postgresql":
+            # Fresh statistics, or the planner treats the tables as empty until autovacuum runs.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE users_user, users_useremail, groups_group")
         self.stdout.write(f"Seeded {users} agents and {groups} groups into {tenant.subdomain}.")
