@@ -1,0 +1,374 @@
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from apps.audit.models import AuditEvent
+from apps.groups.models import Group, GroupMembership
+from apps.groups.services import (
+    add_group_members,
+    create_group,
+    delete_group,
+    remove_group_members,
+    set_group_members,
+    update_group,
+)
+from apps.users.models import User
+from apps.users.services import update_user
+from tests.factories import (
+    AdminFactory,
+    AgentFactory,
+    CustomRoleFactory,
+    GroupFactory,
+    MembershipFactory,
+    UserFactory,
+)
+
+
+def group_events(tenant):
+    return AuditEvent.objects.for_tenant(tenant).filter(action__startswith="group.")
+
+
+def members_of(group):
+    return set(GroupMembership.objects.filter(group=group).values_list("user_id", flat=True))
+
+
+# Groups
+
+
+def test_created_group_is_audited(tenant, tenant_admin):
+    group = create_group(
+        tenant=tenant, actor=tenant_admin, display_name=" Support ", external_id="e-1"
+    )
+
+    assert (group.display_name, group.external_id) == ("Support", "e-1")
+    event = group_events(tenant).get()
+    assert (event.action, event.target_id) == ("group.created", str(group.public_id))
+    assert event.changes == {"display_name": [None, "Support"], "external_id": [None, "e-1"]}
+
+
+@pytest.mark.parametrize("display_name", ["Support", "SUPPORT", " support "])
+def test_group_display_name_is_unique_per_tenant_whatever_the_case(
+    tenant, tenant_admin, display_name
+):
+    GroupFactory(tenant=tenant, display_name="Support")
+
+    with pytest.raises(ValidationError) as error:
+        create_group(tenant=tenant, actor=tenant_admin, display_name=display_name)
+
+    assert error.value.code == "unique"
+    assert Group.objects.for_tenant(tenant).count() == 1
+    assert not group_events(tenant).exists()
+
+
+def test_same_group_name_is_allowed_in_another_tenant(tenant, tenant_admin, outsider):
+    GroupFactory(tenant=outsider.tenant, display_name="Support")
+
+    group = create_group(tenant=tenant, actor=tenant_admin, display_name="Support")
+
+    assert group.tenant == tenant
+
+
+def test_group_without_a_name_is_refused(tenant, tenant_admin):
+    with pytest.raises(ValidationError) as error:
+        create_group(tenant=tenant, actor=tenant_admin, display_name="  ")
+
+    assert error.value.code == "required"
+    assert not Group.objects.exists()
+
+
+def test_group_created_with_members_gets_one_row_per_member(tenant, tenant_admin, agent):
+    group = create_group(
+        tenant=tenant, actor=tenant_admin, display_name="Support", members=[agent, tenant_admin]
+    )
+
+    assert members_of(group) == {agent.pk, tenant_admin.pk}
+    assert group_events(tenant).filter(action="group.member_added").count() == 2
+
+
+def test_group_created_with_an_end_user_is_not_created(tenant, tenant_admin, agent, member):
+    with pytest.raises(ValidationError):
+        create_group(
+            tenant=tenant, actor=tenant_admin, display_name="Support", members=[agent, member]
+        )
+
+    assert not Group.objects.exists()
+    assert not group_events(tenant).exists()
+
+
+def test_group_is_renamed_with_before_and_after(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant, display_name="Support")
+
+    update_group(tenant=tenant, actor=tenant_admin, group=group, display_name="Help desk")
+
+    group.refresh_from_db()
+    assert (group.display_name, group.version) == ("Help desk", 2)
+    event = group_events(tenant).get()
+    assert event.action == "group.updated"
+    assert event.changes == {"display_name": ["Support", "Help desk"]}
+
+
+def test_group_can_change_the_case_of_its_own_name(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant, display_name="Support")
+
+    update_group(tenant=tenant, actor=tenant_admin, group=group, display_name="SUPPORT")
+
+    group.refresh_from_db()
+    assert group.display_name == "SUPPORT"
+
+
+def test_group_rename_to_another_groups_name_is_refused_as_unique(tenant, tenant_admin):
+    GroupFactory(tenant=tenant, display_name="Sales")
+    group = GroupFactory(tenant=tenant, display_name="Support")
+
+    with pytest.raises(ValidationError) as error:
+        update_group(tenant=tenant, actor=tenant_admin, group=group, display_name="sales")
+
+    assert error.value.code == "unique"
+    assert Group.objects.get(pk=group.pk).display_name == "Support"
+    assert not group_events(tenant).exists()
+
+
+def test_group_update_without_change_writes_nothing(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant, display_name="Support", external_id="e-1")
+
+    update_group(
+        tenant=tenant, actor=tenant_admin, group=group, display_name="Support", external_id="e-1"
+    )
+
+    assert Group.objects.get(pk=group.pk).version == 1
+    assert not group_events(tenant).exists()
+
+
+def test_another_tenants_group_cannot_be_renamed(tenant, tenant_admin, outsider):
+    group = GroupFactory(tenant=outsider.tenant, display_name="Support")
+
+    with pytest.raises(Http404):
+        update_group(tenant=tenant, actor=tenant_admin, group=group, display_name="Mine")
+
+    assert Group.objects.get(pk=group.pk).display_name == "Support"
+
+
+def test_deleted_group_takes_its_memberships_and_is_audited(tenant, tenant_admin):
+    membership = MembershipFactory(group__tenant=tenant, group__display_name="Support")
+
+    delete_group(tenant=tenant, actor=tenant_admin, group=membership.group)
+
+    assert not Group.objects.exists()
+    assert not GroupMembership.objects.exists()
+    assert User.objects.filter(pk=membership.user_id).exists()
+    event = group_events(tenant).get()
+    assert event.action == "group.deleted"
+    assert event.changes == {"display_name": ["Support", None], "member_count": 1}
+
+
+def test_another_tenants_group_cannot_be_deleted(tenant, tenant_admin, outsider):
+    group = GroupFactory(tenant=outsider.tenant)
+
+    with pytest.raises(Http404):
+        delete_group(tenant=tenant, actor=tenant_admin, group=group)
+
+    assert Group.objects.filter(pk=group.pk).exists()
+
+
+# Members
+
+
+def test_agents_admins_and_custom_role_holders_can_be_added(tenant, tenant_admin, agent):
+    group = GroupFactory(tenant=tenant)
+    holder = update_user(
+        tenant=tenant,
+        actor=tenant_admin,
+        user=UserFactory(tenant=tenant),
+        attributes={"custom_role": CustomRoleFactory(tenant=tenant)},
+    )
+
+    add_group_members(
+        tenant=tenant, actor=tenant_admin, group=group, users=[agent, tenant_admin, holder]
+    )
+
+    assert members_of(group) == {agent.pk, tenant_admin.pk, holder.pk}
+
+
+def test_each_added_member_gets_its_own_audit_row(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    ann = AgentFactory(tenant=tenant, user_name="ann@example.com")
+    bob = AgentFactory(tenant=tenant, user_name="bob@example.com")
+
+    add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[ann, bob])
+
+    events = group_events(tenant).filter(action="group.member_added")
+    assert sorted(e.changes["member"] for e in events) == ["ann@example.com", "bob@example.com"]
+    assert {e.target_id for e in events} == {str(group.public_id)}
+    assert Group.objects.get(pk=group.pk).version == 2
+
+
+def test_adding_an_existing_member_again_writes_nothing(tenant, tenant_admin):
+    membership = MembershipFactory(group__tenant=tenant)
+
+    added = add_group_members(
+        tenant=tenant, actor=tenant_admin, group=membership.group, users=[membership.user]
+    )
+
+    assert added == []
+    assert GroupMembership.objects.count() == 1
+    assert not group_events(tenant).exists()
+
+
+def test_adding_an_end_user_is_refused_naming_the_user_and_the_rule(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    end_user = UserFactory(tenant=tenant, user_name="carol@example.com")
+
+    with pytest.raises(ValidationError) as error:
+        add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[end_user])
+
+    message = error.value.messages[0]
+    assert "carol@example.com" in message
+    assert "end-user" in message
+    assert "only agents" in message
+    assert not GroupMembership.objects.exists()
+    assert not group_events(tenant).exists()
+
+
+def test_one_end_user_among_agents_refuses_the_whole_request(tenant, tenant_admin, agent):
+    group = GroupFactory(tenant=tenant)
+    end_user = UserFactory(tenant=tenant, user_name="carol@example.com")
+
+    with pytest.raises(ValidationError) as error:
+        add_group_members(
+            tenant=tenant, actor=tenant_admin, group=group, users=[agent, end_user, tenant_admin]
+        )
+
+    assert "carol@example.com" in error.value.messages[0]
+    assert agent.user_name not in error.value.messages[0]
+    assert not GroupMembership.objects.exists()
+    assert not group_events(tenant).exists()
+    assert Group.objects.get(pk=group.pk).version == 1
+
+
+def test_stale_agent_instance_of_a_user_now_end_user_is_refused(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    agent = AgentFactory(tenant=tenant)
+    User.objects.filter(pk=agent.pk).update(role="end-user")
+
+    with pytest.raises(ValidationError):
+        add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[agent])
+
+    assert not GroupMembership.objects.exists()
+
+
+def test_user_of_another_tenant_cannot_be_added(tenant, tenant_admin, outsider):
+    group = GroupFactory(tenant=tenant)
+
+    with pytest.raises(ValidationError):
+        add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[outsider])
+
+    assert not GroupMembership.objects.exists()
+    assert not group_events(tenant).exists()
+
+
+def test_members_cannot_be_added_to_another_tenants_group(tenant, tenant_admin, outsider):
+    group = GroupFactory(tenant=outsider.tenant)
+
+    with pytest.raises(Http404):
+        add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[tenant_admin])
+
+    assert not GroupMembership.objects.exists()
+
+
+def test_each_removed_member_gets_its_own_audit_row(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    ann = MembershipFactory(group=group, user__user_name="ann@example.com").user
+    bob = MembershipFactory(group=group, user__user_name="bob@example.com").user
+    stays = MembershipFactory(group=group).user
+
+    removed = remove_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[ann, bob])
+
+    assert set(removed) == {ann, bob}
+    assert members_of(group) == {stays.pk}
+    events = group_events(tenant).filter(action="group.member_removed")
+    assert sorted(e.changes["member"] for e in events) == ["ann@example.com", "bob@example.com"]
+
+
+def test_removing_a_non_member_writes_nothing(tenant, tenant_admin, agent):
+    group = GroupFactory(tenant=tenant)
+
+    assert remove_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[agent]) == []
+    assert not group_events(tenant).exists()
+
+
+def test_members_cannot_be_removed_from_another_tenants_group(tenant, tenant_admin, outsider):
+    membership = MembershipFactory(group__tenant=outsider.tenant)
+
+    with pytest.raises(Http404):
+        remove_group_members(
+            tenant=tenant, actor=tenant_admin, group=membership.group, users=[membership.user]
+        )
+
+    assert GroupMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_set_members_adds_and_removes_to_match(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    leaves = MembershipFactory(group=group).user
+    stays = MembershipFactory(group=group).user
+    joins = AgentFactory(tenant=tenant)
+
+    set_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[stays, joins])
+
+    assert members_of(group) == {stays.pk, joins.pk}
+    events = group_events(tenant)
+    assert [e.changes["member_id"] for e in events.filter(action="group.member_added")] == [
+        str(joins.public_id)
+    ]
+    assert [e.changes["member_id"] for e in events.filter(action="group.member_removed")] == [
+        str(leaves.public_id)
+    ]
+
+
+def test_set_members_with_an_end_user_changes_nothing(tenant, tenant_admin, member):
+    group = GroupFactory(tenant=tenant)
+    current = MembershipFactory(group=group).user
+
+    with pytest.raises(ValidationError):
+        set_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[member])
+
+    assert members_of(group) == {current.pk}
+    assert not group_events(tenant).exists()
+
+
+def test_set_members_of_another_tenants_group_is_not_found(tenant, tenant_admin, outsider):
+    membership = MembershipFactory(group__tenant=outsider.tenant)
+
+    with pytest.raises(Http404):
+        set_group_members(tenant=tenant, actor=tenant_admin, group=membership.group, users=[])
+
+    assert GroupMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_admin_member_demoted_to_agent_stays_a_member(tenant, tenant_admin):
+    admin = AdminFactory(tenant=tenant)
+    membership = MembershipFactory(group__tenant=tenant, user=admin)
+
+    update_user(tenant=tenant, actor=tenant_admin, user=admin, attributes={"role": "agent"})
+
+    assert GroupMembership.objects.filter(pk=membership.pk).exists()
+
+
+def test_group_external_id_longer_than_the_column_is_refused(tenant, tenant_admin):
+    with pytest.raises(ValidationError) as error:
+        create_group(
+            tenant=tenant, actor=tenant_admin, display_name="Support", external_id="x" * 256
+        )
+
+    assert error.value.code == "invalid"
+    assert not Group.objects.exists()
+
+
+def test_group_external_id_changed_to_longer_than_the_column_is_refused(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant, external_id="e-1")
+
+    with pytest.raises(ValidationError):
+        update_group(tenant=tenant, actor=tenant_admin, group=group, external_id="x" * 256)
+
+    assert Group.objects.get(pk=group.pk).external_id == "e-1"
+    assert not group_events(tenant).exists()

@@ -1,0 +1,84 @@
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
+
+from apps.users.models import User
+from tests.factories import (
+    AdminFactory,
+    AgentFactory,
+    CustomRoleFactory,
+    StaffFactory,
+    UserEmailFactory,
+    UserFactory,
+)
+
+
+def test_agents_admins_and_custom_role_holders_are_agents(tenant):
+    agent = AgentFactory(tenant=tenant)
+    admin = AdminFactory(tenant=tenant)
+    holder = AgentFactory(tenant=tenant, custom_role=CustomRoleFactory(tenant=tenant))
+    end_user = UserFactory(tenant=tenant)
+
+    assert [u.is_agent for u in (agent, admin, holder, end_user)] == [True, True, True, False]
+    assert set(User.objects.for_tenant(tenant).agents()) == {agent, admin, holder}
+
+
+def test_active_admins_leave_out_inactive_admins_and_agents(tenant, tenant_admin):
+    AdminFactory(tenant=tenant, is_active=False)
+    AgentFactory(tenant=tenant)
+
+    assert list(User.objects.for_tenant(tenant).active_admins()) == [tenant_admin]
+
+
+def test_only_an_active_tenant_admin_is_a_tenant_admin(tenant, tenant_admin, staff):
+    inactive = AdminFactory(tenant=tenant, is_active=False)
+
+    assert tenant_admin.is_tenant_admin
+    assert not inactive.is_tenant_admin
+    assert not AgentFactory(tenant=tenant).is_tenant_admin
+    assert not staff.is_tenant_admin
+
+
+def test_primary_email_is_the_one_marked_primary(member):
+    UserEmailFactory(user=member, value="home@example.com", primary=False)
+    UserEmailFactory(user=member, value="work@example.com", primary=True)
+
+    assert member.primary_email == "work@example.com"
+
+
+def test_primary_email_falls_back_to_the_first_and_then_to_blank(member, agent):
+    UserEmailFactory(user=member, value="home@example.com", primary=False)
+
+    assert member.primary_email == "home@example.com"
+    assert agent.primary_email == ""
+
+
+def test_database_refuses_a_user_name_differing_only_in_case(tenant):
+    UserFactory(tenant=tenant, user_name="ann@example.com")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        UserFactory(tenant=tenant, user_name="ANN@example.com")
+
+
+def test_database_allows_the_same_user_name_in_two_tenants(tenant, outsider):
+    UserFactory(tenant=tenant, user_name="ann@example.com")
+
+    UserFactory(tenant=outsider.tenant, user_name="ann@example.com")
+
+    assert User.objects.filter(user_name="ann@example.com").count() == 2
+
+
+def test_database_refuses_two_staff_accounts_with_the_same_name(db):
+    StaffFactory(user_name="support")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        StaffFactory(user_name="Support")
+
+
+def test_user_name_lookup_is_case_insensitive_through_the_lower_transform(tenant):
+    user = UserFactory(tenant=tenant, user_name="Ann@Example.com")
+
+    found = User.objects.for_tenant(tenant).filter(user_name__lower=Lower(Value("ANN@example.COM")))
+
+    assert list(found) == [user]
