@@ -119,12 +119,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
-                "tenant", Lower("user_name"), name="user_name_unique_per_tenant_ci"
+                "tenant",
+                Lower("user_name"),
+                name="user_name_unique_per_tenant_ci",
+                violation_error_message="A user with this userName already exists in this account.",
             ),
             models.UniqueConstraint(
                 Lower("user_name"),
                 condition=Q(tenant__isnull=True),
                 name="staff_user_name_unique_ci",
+                violation_error_message="A staff account with this userName already exists.",
             ),
         ]
         indexes = [
