@@ -70,8 +70,14 @@ def _check_members(tenant, users: Iterable[User]) -> list[User]:
 
 
 def _bump(group: Group) -> None:
-    Group.objects.filter(pk=group.pk).update(version=F("version") + 1)
-    group.refresh_from_db(fields=["version", "modified_at"])
+    # The version counts on from the one in hand, or, when another change got in first
+    # (a caller that did not lock the row), from the stored one.
+    stored = Group.objects.filter(pk=group.pk)
+    if stored.filter(version=group.version).update(version=group.version + 1):
+        group.version += 1
+    else:
+        stored.update(version=F("version") + 1)
+        group.refresh_from_db(fields=["version", "modified_at"])
 
 
 @transaction.atomic

@@ -344,6 +344,8 @@ def select_attributes(resource: dict, attributes: str | None, excluded: str | No
             else:
                 target[key] = _sub_only(value, sub)
         return {k: v for k, v in result.items() if v != {} or k not in SCHEMA_PREFIXES}
+    if not excluded:
+        return resource
     result = copy.deepcopy(resource)
     for extension, top, sub in parse_attribute_list(excluded):
         container = result.get(extension) if extension else result

@@ -185,8 +185,12 @@ def list_page(view: ScimView, queryset, resource: str, serialize) -> Response:
     if params.get("filter"):
         queryset = filter_queryset(queryset, params["filter"], resource)
     start, count = paging(params)
-    total = queryset.count()
-    rows = list(queryset[start - 1 : start - 1 + count]) if count and total >= start else []
+    rows = list(queryset[start - 1 : start - 1 + count]) if count else []
+    if len(rows) < count and (rows or start == 1):
+        # A short page is the last one, so it tells the total without a COUNT(*).
+        total = start - 1 + len(rows)
+    else:
+        total = queryset.count()
     resources = [view.shaped(serialize(row)) for row in rows]
     return Response(list_response(resources, total=total, start_index=start))
 
@@ -231,12 +235,37 @@ class UnknownEndpointView(ScimView):
 # --- Users ---
 
 
+# What a SCIM User shows and the services read: not the password, login or staff columns,
+# and of the manager only what the manager attribute shows.
+USER_COLUMNS = (
+    *user_services.SCALAR_FIELDS,
+    "public_id",
+    "tenant",
+    "manager",
+    "role",
+    "custom_role",
+    "version",
+    "created_at",
+    "modified_at",
+    "manager__public_id",
+    "manager__user_name",
+    "manager__display_name",
+)
+
+
 def users_queryset():
     return (
         User.objects.select_related("manager", "custom_role")
+        .only(*USER_COLUMNS)
         .prefetch_related("emails", "phone_numbers")
         .order_by("pk")
     )
+
+
+def user_response(view: ScimView, user: User, status_code=status.HTTP_200_OK) -> Response:
+    """The user as the services left it: written rows are in memory, nothing is read back."""
+    resource = UserSerializer(user, context={"request": view.request}).data
+    return with_etag(Response(view.shaped(resource), status=status_code), user.version)
 
 
 class UserCollectionView(ScimView):
@@ -257,11 +286,9 @@ class UserCollectionView(ScimView):
             attributes=draft.finish_create(),
             source=Source.SCIM,
         )
-        user = user_services.get_user_for(self.tenant, user.public_id, queryset=users_queryset())
-        resource = UserSerializer(user, context={"request": request}).data
-        response = Response(self.shaped(resource), status=status.HTTP_201_CREATED)
-        response["Location"] = resource["meta"]["location"]
-        return with_etag(response, user.version)
+        response = user_response(self, user, status.HTTP_201_CREATED)
+        response["Location"] = response.data["meta"]["location"]
+        return response
 
 
 class UserSearchView(SearchMixin, UserCollectionView):
@@ -277,13 +304,8 @@ class UserView(ScimView):
             self.tenant, resource_uuid(user_id, "User"), queryset=queryset
         )
 
-    def respond(self, user_id, status_code=status.HTTP_200_OK) -> Response:
-        user = self.get_user(user_id)
-        resource = UserSerializer(user, context={"request": self.request}).data
-        return with_etag(Response(self.shaped(resource), status=status_code), user.version)
-
     def get(self, request, user_id):
-        return self.respond(user_id)
+        return user_response(self, self.get_user(user_id))
 
     def put(self, request, user_id):
         body = self.body(ResourceSerializer)
@@ -292,13 +314,13 @@ class UserView(ScimView):
             check_if_match(request, user.version)
             draft = UserDraft(self.tenant)
             draft.apply_resource(body)
-            user_services.update_user(
+            user = user_services.update_user(
                 tenant=self.tenant,
                 actor=request.auth,
                 user=user,
                 attributes=draft.finish_replace(),
             )
-        return self.respond(user_id)
+        return user_response(self, user)
 
     def patch(self, request, user_id):
         operations = self.body(PatchOpSerializer)
@@ -310,10 +332,10 @@ class UserView(ScimView):
                 draft.apply_operation(operation)
             changes = draft.changes()
             if changes:
-                user_services.update_user(
+                user = user_services.update_user(
                     tenant=self.tenant, actor=request.auth, user=user, attributes=changes
                 )
-        return self.respond(user_id)
+        return user_response(self, user)
 
     def delete(self, request, user_id):
         with transaction.atomic():

@@ -11,6 +11,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from apps.audit.services import build_event, diff, record_event, record_events
 from apps.groups.models import Group, GroupMembership
@@ -206,9 +207,22 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
             continue
         if replace:
             model.objects.filter(user=user).delete()
-        model.objects.bulk_create(
+        rows = model.objects.bulk_create(
             model(user=user, **item) for item in _normalise_multi(attributes[field])
         )
+        _remember_rows(user, field, rows)
+
+
+def _remember_rows(user: User, field: str, rows: list) -> None:
+    """Make user.<field>.all() give the rows just written, as a prefetch would, unread."""
+    # The same cache prefetch_related() fills: callers that show the user after a change
+    # (SCIM answers with the resource) need not read back what was just written.
+    queryset = MULTI_VALUED[field].objects.filter(user=user)
+    queryset._result_cache = list(rows)
+    queryset._prefetch_done = True
+    if not hasattr(user, "_prefetched_objects_cache"):
+        user._prefetched_objects_cache = {}
+    user._prefetched_objects_cache[field] = queryset
 
 
 @transaction.atomic
@@ -225,14 +239,14 @@ def create_user(
     _apply(user, attributes)
     user.set_password(password)
     try:
-        with transaction.atomic():
-            user.save()
+        # No savepoint needed: the error leaves this atomic block, which undoes it all.
+        user.save()
     except IntegrityError as error:
         # Another request created the same userName between the check and the insert.
         raise ValidationError(
             f'A user with userName "{user_name}" already exists in this tenant.', code="unique"
         ) from error
-    _save_multi(user, attributes, replace=False)
+    _save_multi(user, {field: attributes.get(field, []) for field in MULTI_VALUED}, replace=False)
     after = _snapshot(user)
     record_event(
         tenant=tenant, actor=actor, action="user.created", target=user,
@@ -261,16 +275,25 @@ def update_user(*, tenant, actor, user: User, attributes: dict[str, Any]) -> Use
     _save_multi(
         user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True
     )
-    user.version = F("version") + 1
+    # Only the columns this change sets: an edit of other columns meanwhile is kept.
+    columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
+    user.modified_at = timezone.now()
+    values = {f: getattr(user, f) for f in (*columns, "role", "custom_role", "modified_at")}
+    stored = User.objects.filter(pk=user.pk)
     try:
-        with transaction.atomic():
-            user.save()
+        # No savepoint needed: the error leaves this atomic block, which undoes it all.
+        # The version counts on from the one this change was based on, or, when another
+        # change got in first (a caller that did not lock the row), from the stored one.
+        if stored.filter(version=user.version).update(**values, version=user.version + 1):
+            user.version += 1
+        else:
+            stored.update(**values, version=F("version") + 1)
+            user.refresh_from_db(fields=["version"])
     except IntegrityError as error:
         raise ValidationError(
             f'A user with userName "{user.user_name}" already exists in this tenant.',
             code="unique",
         ) from error
-    user.refresh_from_db(fields=["version", "modified_at"])
     record_event(tenant=tenant, actor=actor, action="user.updated", target=user, changes=changes)
     return user
 

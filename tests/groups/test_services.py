@@ -372,3 +372,15 @@ def test_group_external_id_changed_to_longer_than_the_column_is_refused(tenant, 
 
     assert Group.objects.get(pk=group.pk).external_id == "e-1"
     assert not group_events(tenant).exists()
+
+
+def test_member_change_on_a_stale_copy_counts_on_from_the_stored_version(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    Group.objects.filter(pk=group.pk).update(version=5)
+
+    add_group_members(
+        tenant=tenant, actor=tenant_admin, group=group, users=[AgentFactory(tenant=tenant)]
+    )
+
+    assert group.version == 6
+    assert Group.objects.get(pk=group.pk).version == 6

@@ -10,8 +10,9 @@ from tests.factories import (
     GroupFactory,
     MembershipFactory,
     UserEmailFactory,
+    UserPhoneNumberFactory,
 )
-from tests.scim.conftest import patch_body, send
+from tests.scim.conftest import ENTERPRISE, entra_user, patch_body, send
 
 
 @pytest.fixture(autouse=True)
@@ -27,11 +28,15 @@ def warm(scim_client):
     return scim_client
 
 
-def queries(action) -> list[str]:
+def queries_and_response(action):
     with CaptureQueriesContext(connection) as context:
         response = action()
     assert response.status_code < 300, response.content
-    return [q["sql"] for q in context.captured_queries]
+    return [q["sql"] for q in context.captured_queries], response
+
+
+def queries(action) -> list[str]:
+    return queries_and_response(action)[0]
 
 
 def add_users(tenant, count, custom_role=None):
@@ -49,7 +54,7 @@ def test_user_list_page_queries_do_not_grow_with_users(warm, tenant, custom_role
     large = queries(lambda: warm.get("/scim/v2/Users?count=100"))
 
     assert len(large) == len(small)
-    assert len(small) <= 8
+    assert len(small) <= 6
 
 
 def test_get_by_filter_queries_do_not_grow_with_users(warm, tenant):
@@ -210,3 +215,114 @@ def test_user_patch_does_not_grow_with_the_directory(warm, tenant):
     assert len(
         queries(lambda: send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body))
     ) == len(small)
+
+
+def selects_from(sql: list[str], table: str) -> list[str]:
+    return [q for q in sql if q.startswith("SELECT") and f'FROM "{table}"' in q]
+
+
+def test_short_first_page_is_counted_without_a_count_query(warm, tenant):
+    add_users(tenant, 3)
+
+    sql, response = queries_and_response(lambda: warm.get("/scim/v2/Users?count=100"))
+
+    assert not [q for q in sql if "COUNT(" in q]
+    assert response.json()["totalResults"] == 5  # the admin, the boss and 3 users
+
+
+def test_full_page_still_counts_every_match(warm, tenant):
+    add_users(tenant, 3)
+
+    sql, response = queries_and_response(lambda: warm.get("/scim/v2/Users?count=2"))
+
+    assert [q for q in sql if "COUNT(" in q]
+    assert response.json()["totalResults"] == 5
+    assert response.json()["itemsPerPage"] == 2
+
+
+def test_last_page_is_counted_without_a_count_query(warm, tenant):
+    add_users(tenant, 3)
+
+    sql, response = queries_and_response(lambda: warm.get("/scim/v2/Users?startIndex=4&count=3"))
+
+    assert not [q for q in sql if "COUNT(" in q]
+    assert response.json()["totalResults"] == 5
+    assert response.json()["itemsPerPage"] == 2
+
+
+def test_page_past_the_end_still_counts_every_match(warm, tenant):
+    add_users(tenant, 3)
+
+    body = warm.get("/scim/v2/Users?startIndex=9&count=3").json()
+
+    assert body["totalResults"] == 5
+    assert body["Resources"] == []
+
+
+def test_user_lists_never_read_passwords(warm, tenant):
+    add_users(tenant, 3)
+
+    sql = queries(lambda: warm.get("/scim/v2/Users?count=100"))
+
+    assert not [q for q in sql if '"password"' in q]
+
+
+def test_user_patch_does_not_read_the_user_back(warm, tenant):
+    user = AgentFactory(tenant=tenant)
+    UserEmailFactory(user=user)
+    body = patch_body(
+        {"op": "Replace", "path": "emails", "value": [{"type": "work", "value": "n@b.c"}]},
+        {"op": "Replace", "path": "name.givenName", "value": "Ann"},
+    )
+
+    sql = queries(lambda: send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body))
+
+    assert len(selects_from(sql, "users_user")) == 1  # the locked read
+    assert len(selects_from(sql, "users_useremail")) == 1
+
+
+def test_user_patch_answers_what_a_fresh_read_shows(warm, tenant):
+    boss = AgentFactory(tenant=tenant, display_name="The Boss")
+    user = AgentFactory(tenant=tenant)
+    UserEmailFactory(user=user)
+    UserPhoneNumberFactory(user=user)
+    body = patch_body(
+        {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "n@b.c"},
+        {"op": "Add", "path": "emails", "value": [{"type": "home", "value": "h@b.c"}]},
+        {"op": "Replace", "path": "phoneNumbers", "value": []},
+        {"op": "Replace", "path": f"{ENTERPRISE}:manager", "value": str(boss.public_id)},
+        {"op": "Replace", "path": "userName", "value": "renamed@contoso.com"},
+    )
+
+    response = send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body)
+
+    fresh = warm.get(f"/scim/v2/Users/{user.public_id}")
+    assert response.json() == fresh.json()
+    assert response["ETag"] == fresh["ETag"]
+
+
+def test_user_create_does_not_read_the_user_back(warm):
+    body = entra_user(phoneNumbers=[{"type": "work", "value": "+1 555 0100"}])
+
+    sql = queries(lambda: send(warm, "post", "/scim/v2/Users", body))
+
+    assert len(selects_from(sql, "users_user")) == 1  # the userName clash check
+    assert selects_from(sql, "users_useremail") == []
+    assert selects_from(sql, "users_userphonenumber") == []
+
+
+def test_user_create_answers_what_a_fresh_read_shows(warm, tenant, custom_role):
+    boss = AgentFactory(tenant=tenant, display_name="The Boss")
+    body = entra_user(
+        phoneNumbers=[{"type": "work", "value": "+1 555 0100"}],
+        addresses=[{"type": "work", "streetAddress": "1 Main St", "primary": True}],
+        roles=[{"value": "Team Lead", "primary": True}],
+        **{ENTERPRISE: {"manager": {"value": str(boss.public_id)}, "department": "Sales"}},
+    )
+
+    response = send(warm, "post", "/scim/v2/Users", body)
+
+    fresh = warm.get(f"/scim/v2/Users/{response.json()['id']}")
+    assert response.status_code == 201
+    assert response.json() == fresh.json()
+    assert response["ETag"] == fresh["ETag"]

@@ -210,6 +210,17 @@ def test_update_increments_the_version(tenant, tenant_admin):
     assert reloaded(user).version == 2
 
 
+def test_update_of_a_stale_copy_counts_on_from_the_stored_version(tenant, tenant_admin):
+    user = UserFactory(tenant=tenant, title="Engineer")
+    User.objects.filter(pk=user.pk).update(version=5, department="Sales")
+
+    update_user(tenant=tenant, actor=tenant_admin, user=user, attributes={"title": "Lead"})
+
+    assert user.version == 6
+    assert (reloaded(user).version, reloaded(user).title) == (6, "Lead")
+    assert reloaded(user).department == "Sales"
+
+
 def test_update_without_change_writes_nothing(tenant, tenant_admin):
     user = UserFactory(tenant=tenant, title="Engineer")
     UserEmailFactory(user=user, value="ann@example.com", type="work", primary=True)
