@@ -19,5 +19,7 @@ urlpatterns = [
     path("ResourceTypes/<str:name>", views.ResourceTypeView.as_view(), name="resource_type"),
     path("Schemas", views.SchemaCollectionView.as_view(), name="schemas"),
     path("Schemas/<str:schema_id>", views.SchemaView.as_view(), name="schema"),
+    path("", views.RootSearchView.as_view(), name="root"),
+    path(".search", views.RootSearchView.as_view(), name="root_search"),
     re_path(r"^.*$", views.UnknownEndpointView.as_view(), name="unknown"),
 ]

@@ -223,6 +223,19 @@ class SearchMixin:
         return self.get(request)
 
 
+class RootSearchView(ScimView):
+    """Searching several resource types at once (RFC 7644 §3.4.3) is not offered: 501 says so."""
+
+    def handle(self, request, *args, **kwargs):
+        raise ScimError(
+            "Searching several resource types at once is not supported; "
+            "use /Users/.search, /Groups/.search or /Roles/.search.",
+            status_code=501,
+        )
+
+    get = post = handle
+
+
 class UnknownEndpointView(ScimView):
     """Anything else under /scim/v2/ is a SCIM 404, not an HTML page."""
 

@@ -113,3 +113,15 @@ def test_roles_value_lists_the_tenants_roles_as_canonical_values(scim_client, cu
     roles = attributes_of(schema)["roles"]
     value = next(s for s in roles["subAttributes"] if s["name"] == "value")
     assert value["canonicalValues"] == ["end-user", "agent", "admin", "Team Lead"]
+
+
+def test_root_search_is_answered_as_not_implemented(scim_client):
+    response = scim_client.post(
+        "/scim/v2/.search",
+        {"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]},
+        format="json",
+    )
+
+    assert response.status_code == 501
+    assert response.json()["status"] == "501"
+    assert "/Users/.search" in response.json()["detail"]
