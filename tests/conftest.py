@@ -26,8 +26,9 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def tenant(db):
-    return TenantFactory(subdomain="my-tenant", name="My Tenant",
-                         token_access_enabled_at=timezone.now())
+    return TenantFactory(
+        subdomain="my-tenant", name="My Tenant", token_access_enabled_at=timezone.now()
+    )
 
 
 @pytest.fixture

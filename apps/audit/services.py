@@ -52,9 +52,7 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in (changes or {}).items() if k not in SECRET_FIELDS}
 
 
-def build_event(
-    *, tenant, actor, action: str, target, changes: dict | None = None
-) -> AuditEvent:
+def build_event(*, tenant, actor, action: str, target, changes: dict | None = None) -> AuditEvent:
     """An unsaved event, for callers that write many at once with bulk_create."""
     return AuditEvent(
         tenant=tenant,

@@ -29,7 +29,9 @@ class Group(models.Model):
                 "tenant",
                 Lower("display_name"),
                 name="group_display_name_unique_per_tenant_ci",
-                violation_error_message="A group with this displayName already exists in this account.",
+                violation_error_message=(
+                    "A group with this displayName already exists in this account."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["tenant", "external_id"], name="group_tenant_external_id")]

@@ -56,13 +56,15 @@ def _check_members(tenant, users: Iterable[User]) -> list[User]:
     # Roles are re-read under a row lock: a stale instance or a demotion running at the
     # same time must not let an end-user into a group.
     agent_ids = set(
-        User.objects.filter(pk__in=[u.pk for u in users]).agents()
-        .select_for_update().values_list("pk", flat=True)
+        User.objects.filter(pk__in=[u.pk for u in users])
+        .agents()
+        .select_for_update()
+        .values_list("pk", flat=True)
     )
     refused = [u.user_name for u in users if u.pk not in agent_ids]
     if refused:
         raise ValidationError(
-            f'{", ".join(refused)} {"is an end-user" if len(refused) == 1 else "are end-users"}: '
+            f"{', '.join(refused)} {'is an end-user' if len(refused) == 1 else 'are end-users'}: "
             "only agents (agents, admins and holders of a custom role) can be group members.",
             code="invalid",
         )
@@ -98,7 +100,10 @@ def create_group(
             f'A group named "{display_name}" already exists in this tenant.', code="unique"
         ) from error
     record_event(
-        tenant=tenant, actor=actor, action="group.created", target=group,
+        tenant=tenant,
+        actor=actor,
+        action="group.created",
+        target=group,
         changes={"display_name": [None, display_name], "external_id": [None, group.external_id]},
     )
     if members:
@@ -108,7 +113,11 @@ def create_group(
 
 @transaction.atomic
 def update_group(
-    *, tenant, actor, group: Group, display_name: str | None = None,
+    *,
+    tenant,
+    actor,
+    group: Group,
+    display_name: str | None = None,
     external_id: str | None = None,
 ) -> Group:
     """Rename a group or change its externalId."""
@@ -139,8 +148,9 @@ def update_group(
 
 def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[User]:
     existing = set(
-        GroupMembership.objects.filter(group=group, user__in=users)
-        .values_list("user_id", flat=True)
+        GroupMembership.objects.filter(group=group, user__in=users).values_list(
+            "user_id", flat=True
+        )
     )
     new = [u for u in users if u.pk not in existing]
     if not new:
@@ -148,13 +158,18 @@ def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[U
     GroupMembership.objects.bulk_create(
         [GroupMembership(group=group, user=u) for u in new], ignore_conflicts=True
     )
-    record_events([
-        build_event(
-            tenant=tenant, actor=actor, action="group.member_added", target=group,
-            changes={"member": u.user_name, "member_id": str(u.public_id)},
-        )
-        for u in new
-    ])
+    record_events(
+        [
+            build_event(
+                tenant=tenant,
+                actor=actor,
+                action="group.member_added",
+                target=group,
+                changes={"member": u.user_name, "member_id": str(u.public_id)},
+            )
+            for u in new
+        ]
+    )
     _bump(group)
     return new
 
@@ -180,13 +195,18 @@ def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) 
         return []
     memberships.delete()
     removed = [u for u in users if u.pk in removed_ids]
-    record_events([
-        build_event(
-            tenant=tenant, actor=actor, action="group.member_removed", target=group,
-            changes={"member": u.user_name, "member_id": str(u.public_id)},
-        )
-        for u in removed
-    ])
+    record_events(
+        [
+            build_event(
+                tenant=tenant,
+                actor=actor,
+                action="group.member_removed",
+                target=group,
+                changes={"member": u.user_name, "member_id": str(u.public_id)},
+            )
+            for u in removed
+        ]
+    )
     _bump(group)
     return removed
 
@@ -213,7 +233,10 @@ def delete_group(*, tenant, actor, group: Group) -> None:
         raise Http404
     member_count = GroupMembership.objects.filter(group=group).count()
     record_event(
-        tenant=tenant, actor=actor, action="group.deleted", target=group,
+        tenant=tenant,
+        actor=actor,
+        action="group.deleted",
+        target=group,
         changes={"display_name": [group.display_name, None], "member_count": member_count},
     )
     group.delete()

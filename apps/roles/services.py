@@ -34,7 +34,7 @@ def find_roles(*, tenant, values: Iterable[str]) -> list[Role]:
     if unknown:
         valid = ", ".join(r.value for r in roles.values())
         raise ValidationError(
-            f'{", ".join(repr(v) for v in unknown)}: no such role in this account. '
+            f"{', '.join(repr(v) for v in unknown)}: no such role in this account. "
             f"Valid roles: {valid}.",
             code="invalid",
         )
@@ -52,7 +52,7 @@ def assignment_for(*, tenant, roles: Iterable[Role]) -> tuple[str, Role | None]:
     customs = [r for r in roles if not r.is_builtin]
     if len(customs) > 1:
         raise ValidationError(
-            f'A user holds at most one custom role; got {", ".join(r.name for r in customs)}.',
+            f"A user holds at most one custom role; got {', '.join(r.name for r in customs)}.",
             code="invalid",
         )
     builtin = max(builtins, key=BUILTIN_RANK.__getitem__) if builtins else tenant.provisioning_role
@@ -128,14 +128,19 @@ def create_role(*, tenant, actor, name: str, description: str = "") -> Role:
     try:
         with transaction.atomic():
             role = Role.objects.create(
-                tenant=tenant, name=name, normalized_name=normalize_role_name(name),
+                tenant=tenant,
+                name=name,
+                normalized_name=normalize_role_name(name),
                 description=description,
             )
     except IntegrityError as error:
         # Another request created the same name between the check and the insert.
         raise _taken(name) from error
     record_event(
-        tenant=tenant, actor=actor, action="role.created", target=role,
+        tenant=tenant,
+        actor=actor,
+        action="role.created",
+        target=role,
         changes={"name": [None, role.name], "description": [None, role.description]},
     )
     return role
@@ -183,7 +188,10 @@ def delete_role(*, tenant, actor, role: Role) -> int:
         version=F("version") + 1,
     )
     record_event(
-        tenant=tenant, actor=actor, action="role.deleted", target=role,
+        tenant=tenant,
+        actor=actor,
+        action="role.deleted",
+        target=role,
         changes={"name": [role.name, None], "holders_moved_to_agent": holders},
     )
     role.delete()

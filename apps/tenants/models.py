@@ -6,7 +6,8 @@ from django.db.models.functions import Lower
 
 subdomain_validator = RegexValidator(
     r"^(?!-)[a-z0-9-]{1,63}(?<!-)$",
-    "A subdomain is 1 to 63 lowercase letters, digits or hyphens, not starting or ending with a hyphen.",
+    "A subdomain is 1 to 63 lowercase letters, digits or hyphens, "
+    "not starting or ending with a hyphen.",
     code="invalid",
 )
 

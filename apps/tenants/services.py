@@ -34,12 +34,18 @@ def create_tenant(
     except IntegrityError as error:
         raise ValidationError(f'The subdomain "{subdomain}" is taken.', code="unique") from error
     record_event(
-        tenant=tenant, actor=actor, action="tenant.created", target=tenant,
+        tenant=tenant,
+        actor=actor,
+        action="tenant.created",
+        target=tenant,
         changes={"subdomain": [None, subdomain], "name": [None, tenant.name]},
     )
     create_builtin_roles(tenant=tenant)
     create_user(
-        tenant=tenant, actor=actor, password=admin_password, source=Source.COMMAND,
+        tenant=tenant,
+        actor=actor,
+        password=admin_password,
+        source=Source.COMMAND,
         attributes={"user_name": admin_user_name, "role": BuiltinRole.ADMIN},
     )
     return tenant
@@ -53,7 +59,10 @@ def set_token_access(*, tenant: Tenant, actor, enabled: bool) -> Tenant:
     tenant.token_access_enabled_at = timezone.now() if enabled else None
     tenant.save(update_fields=["token_access_enabled_at"])
     record_event(
-        tenant=tenant, actor=actor, action="tenant.token_access", target=tenant,
+        tenant=tenant,
+        actor=actor,
+        action="tenant.token_access",
+        target=tenant,
         changes={"token_access": [not enabled, enabled]},
     )
     return tenant
@@ -69,7 +78,10 @@ def set_provisioning_role(*, tenant: Tenant, actor, role: str) -> Tenant:
     if role == tenant.provisioning_role:
         return tenant
     record_event(
-        tenant=tenant, actor=actor, action="tenant.provisioning_role", target=tenant,
+        tenant=tenant,
+        actor=actor,
+        action="tenant.provisioning_role",
+        target=tenant,
         changes={"provisioning_role": [tenant.provisioning_role, role]},
     )
     tenant.provisioning_role = role

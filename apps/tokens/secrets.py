@@ -38,7 +38,7 @@ def is_well_formed(secret: str) -> bool:
     """Right prefix, length, alphabet and checksum."""
     if len(secret) != TOKEN_LENGTH or not secret.startswith(PREFIX):
         return False
-    rest = secret[len(PREFIX):]
+    rest = secret[len(PREFIX) :]
     if any(char not in ALPHABET for char in rest):
         return False
     body, checksum = secret[:-CHECKSUM_LENGTH], secret[-CHECKSUM_LENGTH:]

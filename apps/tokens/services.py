@@ -49,7 +49,10 @@ def create_token(
             ) from error
         raise
     record_event(
-        tenant=tenant, actor=actor, action="token.created", target=token,
+        tenant=tenant,
+        actor=actor,
+        action="token.created",
+        target=token,
         changes={"description": [None, description], "truncated": [None, token.truncated]},
     )
     return token, secret
@@ -68,7 +71,10 @@ def revoke_token(*, tenant, actor, token: ApiToken) -> ApiToken:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     record_event(
-        tenant=tenant, actor=actor, action="token.revoked", target=token,
+        tenant=tenant,
+        actor=actor,
+        action="token.revoked",
+        target=token,
         changes={"revoked_at": [None, token.revoked_at.isoformat()]},
     )
     return token

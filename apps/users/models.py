@@ -100,7 +100,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
     )
 
-    role = models.CharField(max_length=20, choices=BuiltinRole.choices, default=BuiltinRole.END_USER)
+    role = models.CharField(
+        max_length=20, choices=BuiltinRole.choices, default=BuiltinRole.END_USER
+    )
     custom_role = models.ForeignKey(
         "roles.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="holders"
     )
@@ -141,7 +143,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def is_agent(self) -> bool:
-        return self.role in (BuiltinRole.AGENT, BuiltinRole.ADMIN) or self.custom_role_id is not None
+        return (
+            self.role in (BuiltinRole.AGENT, BuiltinRole.ADMIN) or self.custom_role_id is not None
+        )
 
     @property
     def is_tenant_admin(self) -> bool:

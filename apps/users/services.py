@@ -21,10 +21,29 @@ from apps.users.models import Source, User, UserEmail, UserPhoneNumber
 # Plain columns a caller may set; emails, phone_numbers, manager, role and
 # custom_role are handled on their own.
 SCALAR_FIELDS = (
-    "user_name", "external_id", "is_active", "display_name", "nick_name", "name_formatted",
-    "given_name", "family_name", "middle_name", "honorific_prefix", "honorific_suffix",
-    "title", "user_type", "preferred_language", "locale", "timezone", "profile_url",
-    "addresses", "employee_number", "cost_center", "organization", "division", "department",
+    "user_name",
+    "external_id",
+    "is_active",
+    "display_name",
+    "nick_name",
+    "name_formatted",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "honorific_prefix",
+    "honorific_suffix",
+    "title",
+    "user_type",
+    "preferred_language",
+    "locale",
+    "timezone",
+    "profile_url",
+    "addresses",
+    "employee_number",
+    "cost_center",
+    "organization",
+    "division",
+    "department",
 )
 MULTI_VALUED = {"emails": UserEmail, "phone_numbers": UserPhoneNumber}
 ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
@@ -44,11 +63,7 @@ def find_users(tenant, user_ids) -> list[User]:
 
 def find_user_by_name(tenant, user_name: str) -> User | None:
     """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index."""
-    return (
-        User.objects.for_tenant(tenant)
-        .filter(user_name__lower=Lower(Value(user_name)))
-        .first()
-    )
+    return User.objects.for_tenant(tenant).filter(user_name__lower=Lower(Value(user_name))).first()
 
 
 def _snapshot(user: User) -> dict[str, Any]:
@@ -64,8 +79,7 @@ def _snapshot(user: User) -> dict[str, Any]:
 
 def _multi_values(rows) -> list[dict[str, Any]]:
     return [
-        {"value": r.value, "type": r.type, "primary": r.primary, "display": r.display}
-        for r in rows
+        {"value": r.value, "type": r.type, "primary": r.primary, "display": r.display} for r in rows
     ]
 
 
@@ -75,12 +89,14 @@ def _normalise_multi(items) -> list[dict[str, Any]]:
         value = str(item.get("value") or "").strip()
         if not value:
             continue
-        normalised.append({
-            "value": value,
-            "type": str(item.get("type") or ""),
-            "primary": bool(item.get("primary")),
-            "display": str(item.get("display") or ""),
-        })
+        normalised.append(
+            {
+                "value": value,
+                "type": str(item.get("type") or ""),
+                "primary": bool(item.get("primary")),
+                "display": str(item.get("display") or ""),
+            }
+        )
     return normalised
 
 
@@ -127,12 +143,11 @@ def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
     # while this demotion runs is either seen here or refused there.
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     groups = list(
-        GroupMembership.objects.filter(user=user)
-        .values_list("group__display_name", flat=True)[:5]
+        GroupMembership.objects.filter(user=user).values_list("group__display_name", flat=True)[:5]
     )
     if groups:
         raise ValidationError(
-            f'{user.user_name} is a member of {", ".join(groups)}; only agents can be group '
+            f"{user.user_name} is a member of {', '.join(groups)}; only agents can be group "
             "members. Remove them from their groups before making them an end-user.",
             code="invalid",
         )
@@ -146,8 +161,10 @@ def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool 
     # Lock the tenant's admins so that two concurrent demotions cannot both pass; whether
     # this user is one of them is read from the database too, not from the edited instance.
     admins = set(
-        User.objects.for_tenant(user.tenant_id).active_admins()
-        .select_for_update().values_list("pk", flat=True)
+        User.objects.for_tenant(user.tenant_id)
+        .active_admins()
+        .select_for_update()
+        .values_list("pk", flat=True)
     )
     if user.pk in admins and admins <= {user.pk}:
         verb = "deleted" if deleting else "demoted or deactivated"
@@ -227,7 +244,11 @@ def _remember_rows(user: User, field: str, rows: list) -> None:
 
 @transaction.atomic
 def create_user(
-    *, tenant, actor, attributes: dict[str, Any], password: str | None = None,
+    *,
+    tenant,
+    actor,
+    attributes: dict[str, Any],
+    password: str | None = None,
     source: str = Source.UI,
 ) -> User:
     """Create a tenant user; a duplicate userName (any case) is a "unique" error."""
@@ -249,7 +270,10 @@ def create_user(
     _save_multi(user, {field: attributes.get(field, []) for field in MULTI_VALUED}, replace=False)
     after = _snapshot(user)
     record_event(
-        tenant=tenant, actor=actor, action="user.created", target=user,
+        tenant=tenant,
+        actor=actor,
+        action="user.created",
+        target=user,
         changes={k: [None, v] for k, v in after.items() if v not in ("", None, [], False)},
     )
     return user
@@ -272,9 +296,7 @@ def update_user(*, tenant, actor, user: User, attributes: dict[str, Any]) -> Use
     changes = diff(before, after)
     if not changes:
         return user
-    _save_multi(
-        user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True
-    )
+    _save_multi(user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True)
     # Only the columns this change sets: an edit of other columns meanwhile is kept.
     columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
     user.modified_at = timezone.now()
@@ -303,7 +325,10 @@ def set_password(*, tenant, actor, user: User, password: str) -> None:
         user.set_password(password)
         user.save(update_fields=["password"])
         record_event(
-            tenant=tenant, actor=actor, action="user.password_set", target=user,
+            tenant=tenant,
+            actor=actor,
+            action="user.password_set",
+            target=user,
             changes={"password": "changed"},
         )
 
@@ -314,20 +339,24 @@ def delete_user(*, tenant, actor, user: User) -> None:
     if user.tenant_id != tenant.pk:
         raise Http404
     _check_last_admin(user, role=user.role, is_active=user.is_active, deleting=True)
-    memberships = list(
-        GroupMembership.objects.filter(user=user).select_related("group")
-    )
+    memberships = list(GroupMembership.objects.filter(user=user).select_related("group"))
     reports = list(User.objects.filter(manager=user).values_list("user_name", flat=True))
     events = [
         build_event(
-            tenant=tenant, actor=actor, action="group.member_removed", target=m.group,
+            tenant=tenant,
+            actor=actor,
+            action="group.member_removed",
+            target=m.group,
             changes={"member": user.user_name, "reason": "user deleted"},
         )
         for m in memberships
     ]
     events.append(
         build_event(
-            tenant=tenant, actor=actor, action="user.deleted", target=user,
+            tenant=tenant,
+            actor=actor,
+            action="user.deleted",
+            target=user,
             changes={
                 "user_name": [user.user_name, None],
                 "groups": [m.group.display_name for m in memberships],

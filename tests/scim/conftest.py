@@ -7,7 +7,6 @@ from tests.factories import CustomRoleFactory
 SCIM = "application/scim+json"
 
 
-
 @pytest.fixture
 def token(api_token):
     return api_token[0]

@@ -38,9 +38,15 @@ class Command(BaseCommand):
             for first in range(start, start + users, BATCH):
                 batch = [
                     User(
-                        tenant=tenant, user_name=f"bench{n}@example.com", password=unusable,
-                        external_id=f"bench-{n}", given_name=f"Given{n}", family_name=f"Family{n}",
-                        display_name=f"Bench User {n}", role=BuiltinRole.AGENT, source=Source.COMMAND,
+                        tenant=tenant,
+                        user_name=f"bench{n}@example.com",
+                        password=unusable,
+                        external_id=f"bench-{n}",
+                        given_name=f"Given{n}",
+                        family_name=f"Family{n}",
+                        display_name=f"Bench User {n}",
+                        role=BuiltinRole.AGENT,
+                        source=Source.COMMAND,
                     )
                     for n in range(first, min(first + BATCH, start + users))
                 ]
@@ -52,8 +58,7 @@ class Command(BaseCommand):
                         )
                     )
                 UserEmail.objects.bulk_create(
-                    UserEmail(user=u, value=u.user_name, type="work", primary=True)
-                    for u in created
+                    UserEmail(user=u, value=u.user_name, type="work", primary=True) for u in created
                 )
             existing_groups = Group.objects.for_tenant(tenant).count()
             Group.objects.bulk_create(
@@ -61,7 +66,10 @@ class Command(BaseCommand):
                 for n in range(existing_groups, existing_groups + groups)
             )
             record_event(
-                tenant=tenant, actor=None, action="directory.seeded", target=tenant,
+                tenant=tenant,
+                actor=None,
+                action="directory.seeded",
+                target=tenant,
                 changes={"users": users, "groups": groups},
             )
         if connection.vendor == "postgresql":
