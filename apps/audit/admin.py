@@ -1,19 +1,7 @@
 from django.contrib import admin
 
+from apps.admin_base import ReadOnlyAdmin
 from apps.audit.models import AuditEvent, ScimRequest
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Append-only rows: nobody adds, changes or deletes them here, superusers included."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ActionFamilyFilter(admin.SimpleListFilter):
@@ -80,5 +68,4 @@ class ScimRequestAdmin(ReadOnlyAdmin):
     fields = ("created_at", "tenant", "token", "method", "path", "status", "duration_ms")
     readonly_fields = fields
 
-    def lookup_allowed(self, lookup, value, request=None):
-        return "digest" not in lookup and super().lookup_allowed(lookup, value, request)
+    refused_lookups = ("digest",)  # token__digest

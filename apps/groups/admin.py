@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from apps.admin_base import ServiceModelAdmin
 from apps.groups import services
 from apps.groups.models import Group, GroupMembership
-from apps.users.admin import ServiceModelAdmin
 from apps.users.models import User
 
 

@@ -1,24 +1,18 @@
 from django.contrib import admin
 from django.db.models import Count
 
+from apps.admin_base import ServiceModelAdmin, is_set_filter
 from apps.roles import services
 from apps.roles.models import Role
-from apps.users.admin import ServiceModelAdmin
 
-
-class KindFilter(admin.SimpleListFilter):
-    title = "kind"
-    parameter_name = "kind"
-
-    def lookups(self, request, model_admin):
-        return [("builtin", "Built-in"), ("custom", "Custom")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "builtin":
-            return queryset.exclude(builtin="")
-        if self.value() == "custom":
-            return queryset.filter(builtin="")
-        return queryset
+KindFilter = is_set_filter(
+    "builtin",
+    title="kind",
+    parameter_name="kind",
+    is_set=("builtin", "Built-in"),
+    not_set=("custom", "Custom"),
+    blank_is_unset=True,
+)
 
 
 @admin.register(Role)

@@ -1,136 +1,24 @@
 """Django admin for support staff: find and read everything; superusers change through services."""
 
-from django.contrib import admin, messages
-from django.contrib.admin import actions
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy
 
+from apps.admin_base import ReadOnlyInline, ServiceModelAdmin, is_set_filter
 from apps.audit.models import AuditEvent
-from apps.groups.models import GroupMembership
 from apps.users import services
 from apps.users.models import Source, User, UserEmail, UserPhoneNumber
 
 RECENT_AUDIT_ROWS = 20
 
 
-def _adopt(instance, saved) -> None:
-    """Copy what a service saved onto the admin's form instance, for its log and redirect."""
-    for field in saved._meta.concrete_fields:
-        setattr(instance, field.attname, getattr(saved, field.attname))
-    instance._state.adding = False
-    instance._state.db = saved._state.db
-
-
-@admin.action(
-    permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s")
+AccountFilter = is_set_filter(
+    "tenant",
+    title="account",
+    parameter_name="account",
+    is_set=("tenant", "Tenant users"),
+    not_set=("staff", "Platform staff"),
 )
-def delete_selected(modeladmin, request, queryset):
-    """Django's bulk delete in one transaction: one refused row and nothing is deleted."""
-    try:
-        with transaction.atomic():
-            return actions.delete_selected(modeladmin, request, queryset)
-    except ValidationError as error:
-        modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
-        return None
-
-
-class ServiceModelAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose saves and deletes go through the app's services.
-
-    The rules live in the services only, so the admin does not check them again.
-    A POST runs the service inside the transaction Django's changeform_view opens;
-    when the service raises ValidationError that transaction rolls back (no row,
-    no audit event, no admin log entry) and the view runs once more with the same
-    POST and a form whose clean() raises the service's error, so Django renders
-    the page as for any invalid form: the message on top, the posted values kept.
-    Re-checking the rules in the form with the services' private helpers would
-    duplicate them and race with concurrent changes; this runs them exactly once.
-
-    Subclasses implement save_through_services() and delete_through_services().
-    """
-
-    actions = [delete_selected]
-
-    def save_through_services(self, request, form, formsets, change):
-        raise NotImplementedError
-
-    def delete_through_services(self, request, obj):
-        raise NotImplementedError
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as error:
-            if request.method != "POST" or hasattr(request, "refused_change"):
-                raise
-            request.refused_change = error
-            return super().changeform_view(request, object_id, form_url, extra_context)
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        refused = getattr(request, "refused_change", None)
-        if refused is None:
-            return form
-
-        class RefusedChangeForm(form):
-            def clean(self):
-                super().clean()
-                raise ValidationError(refused.messages)
-
-        return RefusedChangeForm
-
-    def save_model(self, request, obj, form, change):
-        # Nothing is saved here: save_related makes the service call, once the
-        # inline rows are known too, so that one change is one service call.
-        pass
-
-    def save_related(self, request, form, formsets, change):
-        saved = self.save_through_services(request, form, formsets, change)
-        _adopt(form.instance, saved)
-
-    def construct_change_message(self, request, form, formsets, add=False):
-        # The services saved the inline rows, not formset.save(); the audit trail has them.
-        return super().construct_change_message(request, form, [], add)
-
-    def delete_model(self, request, obj):
-        self.delete_through_services(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset:
-            self.delete_through_services(request, obj)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except ValidationError as error:
-            self.message_user(request, " ".join(error.messages), messages.ERROR)
-            opts = self.opts
-            return HttpResponseRedirect(
-                reverse(
-                    f"admin:{opts.app_label}_{opts.model_name}_change",
-                    args=[object_id],
-                    current_app=self.admin_site.name,
-                )
-            )
-
-
-class AccountFilter(admin.SimpleListFilter):
-    title = "account"
-    parameter_name = "account"
-
-    def lookups(self, request, model_admin):
-        return [("staff", "Platform staff"), ("tenant", "Tenant users")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "staff":
-            return queryset.filter(tenant__isnull=True)
-        if self.value() == "tenant":
-            return queryset.filter(tenant__isnull=False)
-        return queryset
 
 
 class UserEmailInline(admin.TabularInline):
@@ -145,26 +33,18 @@ class UserPhoneNumberInline(admin.TabularInline):
     extra = 0
 
 
-class UserMembershipInline(admin.TabularInline):
+class UserMembershipInline(ReadOnlyInline):
     """The user's groups; membership changes are made on the group's page."""
 
-    model = GroupMembership
+    # The groups app sits above users: its membership model is reached through the
+    # reverse relation (user.memberships), not imported.
+    model = User.memberships.rel.related_model
     fields = ("group", "created_at")
     readonly_fields = ("group", "created_at")
-    extra = 0
     verbose_name = "group membership"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("group")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 PROFILE_FIELDS = (
@@ -196,6 +76,7 @@ ENTERPRISE_FIELDS = (
 
 @admin.register(User)
 class UserAdmin(ServiceModelAdmin):
+    refused_lookups = ("password",)
     list_display = (
         "user_name",
         "display_name",
@@ -310,9 +191,6 @@ class UserAdmin(ServiceModelAdmin):
         if obj is not None and obj.tenant_id is None:
             return False
         return super().has_delete_permission(request, obj)
-
-    def lookup_allowed(self, lookup, value, request=None):
-        return not lookup.startswith("password") and super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="primary email")
     def primary_email(self, user):

@@ -1,0 +1,184 @@
+"""Admin building blocks every app's admin uses; below all apps, it imports none of them.
+
+- `ServiceModelAdmin`: saves and deletes go through the app's services.
+- `ReadOnlyAdmin` / `ReadOnlyInline`: rows nobody adds, changes or deletes here.
+- `is_set_filter()`: a two-choice list filter on whether a column is set.
+- `refused_lookups`: words no changelist lookup may contain (secrets).
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin import actions
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy
+
+
+class RefusedLookupsMixin:
+    """Changelist lookups naming a secret (`password`, `digest`) are refused."""
+
+    refused_lookups: tuple[str, ...] = ()
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if any(word in lookup for word in self.refused_lookups):
+            return False
+        return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+
+
+class ReadOnlyMixin:
+    """Nobody adds, changes or deletes these rows here, superusers included."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, RefusedLookupsMixin, admin.ModelAdmin):
+    """Rows that are only found and read; state changes, if any, are admin actions."""
+
+
+class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
+    """Related rows shown on a page, changed elsewhere."""
+
+    extra = 0
+
+
+def is_set_filter(
+    field: str,
+    *,
+    title: str,
+    parameter_name: str,
+    is_set: tuple[str, str],
+    not_set: tuple[str, str],
+    blank_is_unset: bool = False,
+) -> type[admin.SimpleListFilter]:
+    """A list filter with two choices, (value, label) each: `field` is set, or it is not.
+
+    "Not set" is NULL, or the empty string when `blank_is_unset` (a CharField).
+    """
+    unset = models.Q(**{field: ""}) if blank_is_unset else models.Q(**{f"{field}__isnull": True})
+
+    class IsSetFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return [is_set, not_set]
+
+        def queryset(self, request, queryset):
+            if self.value() == is_set[0]:
+                return queryset.exclude(unset)
+            if self.value() == not_set[0]:
+                return queryset.filter(unset)
+            return queryset
+
+    IsSetFilter.title = title
+    IsSetFilter.parameter_name = parameter_name
+    IsSetFilter.__name__ = IsSetFilter.__qualname__ = f"{parameter_name.title()}Filter"
+    return IsSetFilter
+
+
+def _adopt(instance, saved) -> None:
+    """Copy what a service saved onto the admin's form instance, for its log and redirect."""
+    for field in saved._meta.concrete_fields:
+        setattr(instance, field.attname, getattr(saved, field.attname))
+    instance._state.adding = False
+    instance._state.db = saved._state.db
+
+
+@admin.action(
+    permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s")
+)
+def delete_selected(modeladmin, request, queryset):
+    """Django's bulk delete in one transaction: one refused row and nothing is deleted."""
+    try:
+        with transaction.atomic():
+            return actions.delete_selected(modeladmin, request, queryset)
+    except ValidationError as error:
+        modeladmin.message_user(request, " ".join(error.messages), messages.ERROR)
+        return None
+
+
+class ServiceModelAdmin(RefusedLookupsMixin, admin.ModelAdmin):
+    """A ModelAdmin whose saves and deletes go through the app's services.
+
+    The rules live in the services only, so the admin does not check them again.
+    A POST runs the service inside the transaction Django's changeform_view opens;
+    when the service raises ValidationError that transaction rolls back (no row,
+    no audit event, no admin log entry) and the view runs once more with the same
+    POST and a form whose clean() raises the service's error, so Django renders
+    the page as for any invalid form: the message on top, the posted values kept.
+    Re-checking the rules in the form with the services' private helpers would
+    duplicate them and race with concurrent changes; this runs them exactly once.
+
+    Subclasses implement save_through_services() and delete_through_services().
+    """
+
+    actions = [delete_selected]
+
+    def save_through_services(self, request, form, formsets, change):
+        raise NotImplementedError
+
+    def delete_through_services(self, request, obj):
+        raise NotImplementedError
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:
+            if request.method != "POST" or hasattr(request, "refused_change"):
+                raise
+            request.refused_change = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        refused = getattr(request, "refused_change", None)
+        if refused is None:
+            return form
+
+        class RefusedChangeForm(form):
+            def clean(self):
+                super().clean()
+                raise ValidationError(refused.messages)
+
+        return RefusedChangeForm
+
+    def save_model(self, request, obj, form, change):
+        # Nothing is saved here: save_related makes the service call, once the
+        # inline rows are known too, so that one change is one service call.
+        pass
+
+    def save_related(self, request, form, formsets, change):
+        saved = self.save_through_services(request, form, formsets, change)
+        _adopt(form.instance, saved)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The services saved the inline rows, not formset.save(); the audit trail has them.
+        return super().construct_change_message(request, form, [], add)
+
+    def delete_model(self, request, obj):
+        self.delete_through_services(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_through_services(request, obj)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_change",
+                    args=[object_id],
+                    current_app=self.admin_site.name,
+                )
+            )
