@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "apps.tenants",
+    "apps.portal",
     "apps.users",
     "apps.roles",
     "apps.groups",
@@ -89,9 +90,9 @@ AUTH_USER_MODEL = "users.User"
 # userName is unique per tenant, not globally; TenantUserBackend resolves it with the tenant.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 AUTHENTICATION_BACKENDS = ["apps.users.backends.TenantUserBackend"]
-LOGIN_URL = "tenants:login"
-LOGIN_REDIRECT_URL = "tenants:settings"
-LOGOUT_REDIRECT_URL = "tenants:login"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:settings"
+LOGOUT_REDIRECT_URL = "portal:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -6,8 +6,8 @@ admin.site.site_header = "Commbox support"
 admin.site.site_title = "Commbox support"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="tenants:settings", permanent=False)),
-    path("", include("apps.tenants.urls")),
+    path("", RedirectView.as_view(pattern_name="portal:settings", permanent=False)),
+    path("", include("apps.portal.urls")),
     path("settings/api/", include("apps.tokens.urls")),
     path("settings/users/", include("apps.users.urls")),
     path("settings/groups/", include("apps.groups.urls")),

@@ -1,26 +1,23 @@
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
+from apps.admin_base import ReadOnlyAdmin, is_set_filter
+from apps.tenants.models import Tenant
 from apps.tokens import services
 from apps.tokens.models import ApiToken
 
-
-class StateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [("active", "Not revoked"), ("revoked", "Revoked")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "active":
-            return queryset.filter(revoked_at__isnull=True)
-        if self.value() == "revoked":
-            return queryset.filter(revoked_at__isnull=False)
-        return queryset
+StateFilter = is_set_filter(
+    "revoked_at",
+    title="state",
+    parameter_name="state",
+    is_set=("revoked", "Revoked"),
+    not_set=("active", "Not revoked"),
+)
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
     """Token metadata only: the digest is in no field, column, search, filter or lookup."""
 
     list_display = (
@@ -51,19 +48,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = fields
     actions = ["revoke"]
 
-    def lookup_allowed(self, lookup, value, request=None):
-        return "digest" not in lookup and super().lookup_allowed(lookup, value, request)
-
     # Tokens are made in the tenant's settings, where the secret is shown once; rows are
     # kept for the audit trail. The only change is revoking, through the service.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    refused_lookups = ("digest",)
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("tokens.change_apitoken")
@@ -79,3 +66,69 @@ class ApiTokenAdmin(admin.ModelAdmin):
             services.revoke_token(tenant=token.tenant, actor=request.user, token=token)
             revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)
+
+
+TokenAccessFilter = is_set_filter(
+    "token_access_enabled_at",
+    title="Token Access",
+    parameter_name="token_access",
+    is_set=("on", "On"),
+    not_set=("off", "Off"),
+)
+
+
+@admin.register(Tenant)
+class TenantAdmin(ReadOnlyAdmin):
+    """Tenants are created by a management command and have no rename service; the admin
+    only switches Token Access, the API module's setting, through its service (so this
+    admin lives in tokens, not in tenants, which sits below the services it calls)."""
+
+    list_display = (
+        "name",
+        "subdomain",
+        "has_token_access",
+        "provisioning_role",
+        "created_at",
+        "users_link",
+    )
+    list_filter = (TokenAccessFilter, "provisioning_role")
+    date_hierarchy = "created_at"
+    search_fields = ("name", "subdomain")
+    fields = (
+        "name",
+        "subdomain",
+        "public_id",
+        "token_access_enabled_at",
+        "provisioning_role",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ["enable_token_access", "disable_token_access"]
+
+    def has_token_access_permission(self, request):
+        return request.user.has_perm("tenants.change_tenant")
+
+    @admin.display(description="Token Access", boolean=True)
+    def has_token_access(self, tenant):
+        return tenant.has_token_access
+
+    @admin.display(description="users")
+    def users_link(self, tenant):
+        url = reverse("admin:users_user_changelist", current_app=self.admin_site.name)
+        return format_html('<a href="{}?tenant__id__exact={}">Users</a>', url, tenant.pk)
+
+    @admin.action(permissions=["token_access"], description="Turn Token Access on")
+    def enable_token_access(self, request, queryset):
+        self._set_token_access(request, queryset, enabled=True)
+
+    @admin.action(permissions=["token_access"], description="Turn Token Access off")
+    def disable_token_access(self, request, queryset):
+        self._set_token_access(request, queryset, enabled=False)
+
+    def _set_token_access(self, request, queryset, *, enabled):
+        for tenant in queryset:
+            services.set_token_access(tenant=tenant, actor=request.user, enabled=enabled)
+        state = "on" if enabled else "off"
+        self.message_user(
+            request, f"Token Access is {state} for {len(queryset)} tenant(s).", messages.SUCCESS
+        )

@@ -6,8 +6,7 @@ import base64
 import binascii
 import hmac
 
-from django.conf import settings
-
+from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import digest_of, is_well_formed
 from apps.tokens.services import touch_last_used
@@ -38,16 +37,6 @@ def credentials_from_header(header: str) -> tuple[str, str | None]:
             )
         return password, user_name
     raise TokenRejected("Send the API token as 'Authorization: Bearer <token>'.")
-
-
-def tenant_subdomain_of_host(host: str) -> str | None:
-    """The subdomain when the host is <subdomain>.<BASE_DOMAIN>, else None."""
-    hostname = host.rsplit(":", 1)[0].lower().rstrip(".") if host else ""
-    suffix = "." + settings.BASE_DOMAIN
-    if hostname.endswith(suffix):
-        subdomain = hostname[: -len(suffix)]
-        return subdomain if subdomain and "." not in subdomain else None
-    return None
 
 
 def authenticate_token(*, header: str, host: str) -> ApiToken:

@@ -1,7 +1,7 @@
 from django import forms
 
 from apps.roles.models import BuiltinRole
-from apps.tenants.services import PROVISIONING_ROLES
+from apps.tokens.services import PROVISIONING_ROLES
 
 
 class TokenCreateForm(forms.Form):

@@ -1,3 +1,5 @@
+"""API tokens and the API module's account settings (Token Access, provisioning role)."""
+
 from datetime import timedelta
 
 from django.conf import settings
@@ -8,8 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.audit.services import record_event
+from apps.roles.models import BuiltinRole
+from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import DISPLAY_PREFIX_LENGTH, digest_of, new_secret
+
+# The roles a user that Entra creates without any role may get (Provisioning tab).
+PROVISIONING_ROLES = (BuiltinRole.AGENT, BuiltinRole.END_USER)
 
 
 def get_token_for(tenant, token_id) -> ApiToken:
@@ -91,3 +98,44 @@ def touch_last_used(token: ApiToken) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - resolution)
     ).update(last_used_at=now)
     token.last_used_at = now
+
+
+# The API module's account settings: Settings → API → Settings and Provisioning.
+
+
+@transaction.atomic
+def set_token_access(*, tenant: Tenant, actor, enabled: bool) -> Tenant:
+    """Switch Token Access; with it off, every API token of the tenant is refused."""
+    if enabled == tenant.has_token_access:
+        return tenant
+    tenant.token_access_enabled_at = timezone.now() if enabled else None
+    tenant.save(update_fields=["token_access_enabled_at"])
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action="tenant.token_access",
+        target=tenant,
+        changes={"token_access": [not enabled, enabled]},
+    )
+    return tenant
+
+
+@transaction.atomic
+def set_provisioning_role(*, tenant: Tenant, actor, role: str) -> Tenant:
+    """The role given to users that Entra creates without a role."""
+    if role not in PROVISIONING_ROLES:
+        raise ValidationError(
+            f'"{role}" cannot be the provisioning role; choose agent or end-user.', code="invalid"
+        )
+    if role == tenant.provisioning_role:
+        return tenant
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action="tenant.provisioning_role",
+        target=tenant,
+        changes={"provisioning_role": [tenant.provisioning_role, role]},
+    )
+    tenant.provisioning_role = role
+    tenant.save(update_fields=["provisioning_role"])
+    return tenant

@@ -9,7 +9,6 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
 from apps.audit.models import ScimRequest
-from apps.tenants import services as tenant_services
 from apps.tenants.decorators import tenant_admin_required
 from apps.tokens import services
 from apps.tokens.forms import ProvisioningRoleForm, TokenAccessForm, TokenCreateForm
@@ -108,7 +107,7 @@ def token_settings(request):
         if form.is_valid():
             enabled = form.cleaned_data["token_access"]
             changed = enabled != tenant.has_token_access
-            tenant_services.set_token_access(tenant=tenant, actor=request.user, enabled=enabled)
+            services.set_token_access(tenant=tenant, actor=request.user, enabled=enabled)
             if not changed:
                 messages.info(request, f"Token Access was already {_on_off(enabled)}.")
             elif enabled:
@@ -137,7 +136,7 @@ def provisioning(request):
         form = ProvisioningRoleForm(request.POST)
         if form.is_valid():
             try:
-                tenant_services.set_provisioning_role(
+                services.set_provisioning_role(
                     tenant=tenant, actor=request.user, role=form.cleaned_data["role"]
                 )
             except ValidationError as error:

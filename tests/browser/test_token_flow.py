@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from apps.tenants.services import create_tenant
+from apps.portal.services import create_tenant
 from apps.tokens.models import ApiToken
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made here

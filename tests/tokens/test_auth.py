@@ -4,11 +4,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.tenants.services import set_token_access
 from apps.tokens.auth import TokenRejected, authenticate_token
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import new_secret
-from apps.tokens.services import revoke_token
+from apps.tokens.services import revoke_token, set_token_access
 from tests.factories import AgentFactory
 
 CONFIG_URL = "/scim/v2/ServiceProviderConfig"

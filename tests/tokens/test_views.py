@@ -120,7 +120,7 @@ def test_secret_appears_in_exactly_one_response(admin_client):
         admin_client.get(reverse("tokens:create")),
         admin_client.get(reverse("tokens:settings")),
         admin_client.get(reverse("tokens:provisioning")),
-        admin_client.get(reverse("tenants:settings")),
+        admin_client.get(reverse("portal:settings")),
         create(admin_client),
     ]
 
@@ -270,7 +270,7 @@ def test_signed_out_visitor_is_sent_to_sign_in(client):
     response = client.get(reverse("tokens:list"))
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("tenants:login"))
+    assert response["Location"].startswith(reverse("portal:login"))
 
 
 def test_switching_token_access_on(admin_client, tenant, tenant_admin):

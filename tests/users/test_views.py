@@ -61,7 +61,7 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, tenant):
     response = client.get(reverse("users:list"))
 
     assert response.status_code == 302
-    assert response.url.startswith(reverse("tenants:login"))
+    assert response.url.startswith(reverse("portal:login"))
 
 
 def test_agent_who_is_not_an_admin_gets_403(client, agent):

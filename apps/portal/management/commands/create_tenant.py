@@ -2,7 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.tenants.services import create_tenant
+from apps.portal.services import create_tenant
 
 
 class Command(BaseCommand):

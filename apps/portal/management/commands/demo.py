@@ -3,10 +3,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from apps.portal.services import create_tenant
 from apps.roles.models import BuiltinRole
 from apps.tenants.models import Tenant
-from apps.tenants.services import create_tenant, set_token_access
-from apps.tokens.services import create_token
+from apps.tokens.services import create_token, set_token_access
 from apps.users.models import Source
 from apps.users.services import create_user, find_user_by_name, set_password, update_user
 

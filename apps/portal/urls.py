@@ -1,8 +1,8 @@
 from django.urls import path
 
-from apps.tenants import views
+from apps.portal import views
 
-app_name = "tenants"
+app_name = "portal"
 
 urlpatterns = [
     path("login/", views.login_view, name="login"),

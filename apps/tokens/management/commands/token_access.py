@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.tenants.models import Tenant
-from apps.tenants.services import set_token_access
+from apps.tokens.services import set_token_access
 
 
 class Command(BaseCommand):

@@ -9,11 +9,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from apps.groups.models import Group
+from apps.portal.forms import SignInForm
 from apps.roles.models import Role
 from apps.tenants.decorators import tenant_admin_required
-from apps.tenants.forms import SignInForm
+from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
-from apps.tokens.auth import tenant_subdomain_of_host
 from apps.tokens.models import ApiToken
 from apps.users.models import User
 
@@ -52,7 +52,7 @@ def login_view(request):
 
     return render(
         request,
-        "tenants/login.html",
+        "portal/login.html",
         {
             "form": form,
             "next": next_url,
@@ -89,4 +89,4 @@ def settings_view(request):
         "group_count": Group.objects.for_tenant(tenant).count(),
         "role_count": Role.objects.for_tenant(tenant).count(),
     }
-    return render(request, "tenants/settings.html", context)
+    return render(request, "portal/settings.html", context)

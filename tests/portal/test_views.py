@@ -8,7 +8,7 @@ from tests.factories import PASSWORD, AdminFactory, AgentFactory, TenantFactory
 def sign_in(client, subdomain="my-tenant", user_name="admin@my-tenant.example", **extra):
     data = {"subdomain": subdomain, "user_name": user_name, "password": PASSWORD}
     data.update(extra)
-    return client.post(reverse("tenants:login"), data)
+    return client.post(reverse("portal:login"), data)
 
 
 def signed_in_user_id(client):
@@ -16,7 +16,7 @@ def signed_in_user_id(client):
 
 
 def test_sign_in_page_has_labelled_account_user_name_and_password_fields(client):
-    response = client.get(reverse("tenants:login"))
+    response = client.get(reverse("portal:login"))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -25,7 +25,7 @@ def test_sign_in_page_has_labelled_account_user_name_and_password_fields(client)
 
 
 def test_sign_in_page_prefills_the_account_from_the_tenant_host(client, tenant):
-    response = client.get(reverse("tenants:login"), HTTP_HOST="my-tenant.commbox.test")
+    response = client.get(reverse("portal:login"), HTTP_HOST="my-tenant.commbox.test")
 
     assert response.context["form"]["subdomain"].value() == "my-tenant"
 
@@ -34,7 +34,7 @@ def test_admin_signs_in_and_lands_on_settings(client, tenant_admin):
     response = sign_in(client)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("tenants:settings")
+    assert response["Location"] == reverse("portal:settings")
     assert signed_in_user_id(client) == str(tenant_admin.pk)
 
 
@@ -108,13 +108,13 @@ def test_sign_in_returns_to_the_page_asked_for(client, tenant_admin):
 def test_sign_in_ignores_a_next_url_on_another_site(client, tenant_admin):
     response = sign_in(client, next="https://evil.example/steal")
 
-    assert response["Location"] == reverse("tenants:settings")
+    assert response["Location"] == reverse("portal:settings")
 
 
 def test_sign_out_needs_a_post(client, tenant_admin):
     client.force_login(tenant_admin)
 
-    response = client.get(reverse("tenants:logout"))
+    response = client.get(reverse("portal:logout"))
 
     assert response.status_code == 405
     assert signed_in_user_id(client) is not None
@@ -123,16 +123,16 @@ def test_sign_out_needs_a_post(client, tenant_admin):
 def test_sign_out_ends_the_session(client, tenant_admin):
     client.force_login(tenant_admin)
 
-    response = client.post(reverse("tenants:logout"))
+    response = client.post(reverse("portal:logout"))
 
-    assert response["Location"] == reverse("tenants:login")
+    assert response["Location"] == reverse("portal:login")
     assert signed_in_user_id(client) is None
 
 
 def test_settings_lists_the_modules(client, tenant_admin):
     client.force_login(tenant_admin)
 
-    response = client.get(reverse("tenants:settings"))
+    response = client.get(reverse("portal:settings"))
 
     content = response.content.decode()
     assert response.status_code == 200
@@ -146,24 +146,24 @@ def test_root_leads_to_settings(client, tenant_admin):
 
     response = client.get("/", follow=True)
 
-    assert response.redirect_chain[-1][0] == reverse("tenants:settings")
+    assert response.redirect_chain[-1][0] == reverse("portal:settings")
 
 
 @pytest.mark.parametrize("fixture", ["member", "agent", "staff"])
 def test_non_admin_gets_403_on_settings(client, request, fixture):
     client.force_login(request.getfixturevalue(fixture))
 
-    response = client.get(reverse("tenants:settings"))
+    response = client.get(reverse("portal:settings"))
 
     assert response.status_code == 403
     assert "You cannot open this page" in response.content.decode()
 
 
 def test_signed_out_visitor_is_sent_to_sign_in(client, tenant):
-    response = client.get(reverse("tenants:settings"))
+    response = client.get(reverse("portal:settings"))
 
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("tenants:login"))
+    assert response["Location"].startswith(reverse("portal:login"))
 
 
 def test_unknown_page_uses_the_404_page(client):

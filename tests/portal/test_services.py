@@ -2,9 +2,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from apps.audit.models import AuditEvent
+from apps.portal.services import create_tenant
 from apps.roles.models import BuiltinRole, Role
 from apps.tenants.models import Tenant
-from apps.tenants.services import create_tenant, set_provisioning_role, set_token_access
+from apps.tokens.services import set_provisioning_role, set_token_access
 from apps.users.models import Source, User
 from tests.factories import TenantFactory
 
