@@ -1,4 +1,5 @@
-"""record_event(): the one way a change is written to the audit trail."""
+"""record_event(): the one way a change is written to the audit trail;
+record_scim_request(): the one way a SCIM request is written to the request log."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from typing import Any
 
 from django.db import models
 
-from apps.audit.models import AuditEvent, Channel
+from apps.audit.models import AuditEvent, Channel, ScimRequest
 
 # Field names that never reach the trail, whatever a caller passes.
 SECRET_FIELDS = {"password", "digest", "secret", "token"}
+# The Provisioning tab shows the latest requests; older rows are trimmed now and then.
+REQUEST_LOG_KEEP = 200
+REQUEST_LOG_TRIM_EVERY = 100
 
 
 def channel_of(actor) -> Channel:
@@ -84,3 +88,24 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
         for key, value in after.items()
         if before.get(key) != value
     }
+
+
+def record_scim_request(*, token, method: str, path: str, status: int, duration_ms: int) -> None:
+    """One row per authenticated request (never headers or bodies); old rows trimmed cheaply."""
+    row = ScimRequest.objects.create(
+        tenant_id=token.tenant_id,
+        token=token,
+        method=method[:10],
+        path=path[:500],
+        status=status,
+        duration_ms=max(0, duration_ms),
+    )
+    if row.pk % REQUEST_LOG_TRIM_EVERY == 0:
+        oldest_kept = (
+            ScimRequest.objects.filter(tenant_id=token.tenant_id)
+            .order_by("-id")
+            .values_list("id", flat=True)[REQUEST_LOG_KEEP - 1 : REQUEST_LOG_KEEP]
+        )
+        cutoff = next(iter(oldest_kept), None)
+        if cutoff is not None:
+            ScimRequest.objects.filter(tenant_id=token.tenant_id, id__lt=cutoff).delete()

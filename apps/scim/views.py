@@ -15,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.audit.models import ScimRequest
+from apps.audit.services import record_scim_request
 from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
 from apps.roles.models import Role
@@ -41,9 +41,6 @@ from apps.users import services as user_services
 from apps.users.models import Source, User
 
 SCIM_MEDIA_TYPE = "application/scim+json"
-# The Provisioning tab shows the latest requests; older rows are trimmed now and then.
-REQUEST_LOG_KEEP = 200
-REQUEST_LOG_TRIM_EVERY = 100
 
 
 class ScimJSONParser(JSONParser):
@@ -112,27 +109,6 @@ class ScimView(APIView):
         return select_attributes(
             resource, params.get("attributes"), params.get("excludedattributes")
         )
-
-
-def record_scim_request(*, token, method: str, path: str, status: int, duration_ms: int) -> None:
-    """One row per authenticated request (never headers or bodies); old rows trimmed cheaply."""
-    row = ScimRequest.objects.create(
-        tenant_id=token.tenant_id,
-        token=token,
-        method=method[:10],
-        path=path[:500],
-        status=status,
-        duration_ms=max(0, duration_ms),
-    )
-    if row.pk % REQUEST_LOG_TRIM_EVERY == 0:
-        oldest_kept = (
-            ScimRequest.objects.filter(tenant_id=token.tenant_id)
-            .order_by("-id")
-            .values_list("id", flat=True)[REQUEST_LOG_KEEP - 1 : REQUEST_LOG_KEEP]
-        )
-        cutoff = next(iter(oldest_kept), None)
-        if cutoff is not None:
-            ScimRequest.objects.filter(tenant_id=token.tenant_id, id__lt=cutoff).delete()
 
 
 # --- shared helpers ---

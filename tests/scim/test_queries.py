@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.scim import views
+from apps.audit import services as audit_services
 from tests.factories import (
     AgentFactory,
     GroupFactory,
@@ -18,7 +18,7 @@ from tests.scim.conftest import ENTERPRISE, entra_user, patch_body, send
 @pytest.fixture(autouse=True)
 def no_request_log_trimming(monkeypatch):
     # Trimming runs on every 100th row id; keep it out of the counts.
-    monkeypatch.setattr(views, "REQUEST_LOG_TRIM_EVERY", 10**12)
+    monkeypatch.setattr(audit_services, "REQUEST_LOG_TRIM_EVERY", 10**12)
 
 
 @pytest.fixture
