@@ -6,9 +6,7 @@ from django.views.decorators.http import require_GET
 
 from apps.audit.forms import ActivityFilterForm
 from apps.audit.models import AuditEvent
-from apps.groups.models import Group
 from apps.tenants.decorators import tenant_admin_required
-from apps.users.models import User
 
 PAGE_SIZE = 50
 # Suggestions for the action filter; any action can be typed.
@@ -93,13 +91,14 @@ def _linkable_targets(tenant, events) -> set[str]:
         if event.target_type in ids:
             ids[event.target_type].add(event.target_id)
     existing = set()
-    for model, wanted in ((User, ids["user"]), (Group, ids["group"])):
+    # The directory sits above audit: its rows are reached through the tenant's relations.
+    for rows, wanted in ((tenant.users, ids["user"]), (tenant.groups, ids["group"])):
         if wanted:
             existing.update(
                 str(public_id)
-                for public_id in model.objects.for_tenant(tenant)
-                .filter(public_id__in=wanted)
-                .values_list("public_id", flat=True)
+                for public_id in rows.filter(public_id__in=wanted).values_list(
+                    "public_id", flat=True
+                )
             )
     return existing
 

@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404
 
 from apps.audit.services import record_event
 from apps.roles.models import BuiltinRole, Role, normalize_role_name
-from apps.users.models import User
 
 BUILTIN_DESCRIPTIONS = {
     BuiltinRole.END_USER: "Customers who contact the organisation; cannot join groups.",
@@ -175,12 +174,10 @@ def delete_role(*, tenant, actor, role: Role) -> int:
     """Delete a custom role; its holders stay agents. Returns how many users held it."""
     if role.is_builtin:
         raise ValidationError(f'The built-in role "{role.name}" cannot be deleted.', code="invalid")
-    holders = list(
-        User.objects.for_tenant(tenant).filter(custom_role=role).values_list("user_name", flat=True)
-    )
+    holders = list(role.holders.values_list("user_name", flat=True))
     # Holders are agents already (a custom role implies agent); a holder stored as
     # end-user by older data is moved to agent too, so nobody leaves a group as end-user.
-    User.objects.for_tenant(tenant).filter(custom_role=role).update(
+    role.holders.update(
         custom_role=None,
         role=Case(
             When(role=BuiltinRole.END_USER, then=Value(BuiltinRole.AGENT)), default=F("role")

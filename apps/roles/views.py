@@ -13,7 +13,6 @@ from apps.roles import services
 from apps.roles.forms import RoleForm
 from apps.roles.models import Role
 from apps.tenants.decorators import tenant_admin_required
-from apps.users.models import User
 
 # What Entra ID accepts as an app role's value: no spaces, at most 120 characters from
 # this set, and not starting with a dot (Microsoft Graph, appRole resource type).
@@ -60,9 +59,7 @@ def role_list(request):
         .annotate(holder_count=Count("holders"))
         .order_by("created_at", "id")
     )
-    by_builtin = dict(
-        User.objects.for_tenant(tenant).order_by().values_list("role").annotate(n=Count("id"))
-    )
+    by_builtin = dict(tenant.users.order_by().values_list("role").annotate(n=Count("id")))
     for role in roles:
         role.member_count = (
             by_builtin.get(role.builtin, 0) if role.is_builtin else role.holder_count
@@ -139,5 +136,5 @@ def delete(request, role_id):
             held = ""
         messages.success(request, f"Role {role.name} was deleted.{held}")
         return redirect("roles:list")
-    holder_count = User.objects.for_tenant(tenant).filter(custom_role=role).count()
+    holder_count = role.holders.count()
     return render(request, "roles/delete.html", {"role": role, "holder_count": holder_count})

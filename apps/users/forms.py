@@ -1,7 +1,6 @@
 from django import forms
 from django.db.models.functions import Lower
 
-from apps.groups.models import Group
 from apps.roles.models import BuiltinRole, Role
 
 
@@ -33,10 +32,8 @@ class UserFilterForm(forms.Form):
             *BuiltinRole.choices,
             ("Custom roles", [(str(r.public_id), r.name) for r in custom_roles]),
         ]
-        groups = (
-            Group.objects.for_tenant(tenant)
-            .order_by(Lower("display_name"))
-            .values_list("public_id", "display_name")
+        groups = tenant.groups.order_by(Lower("display_name")).values_list(
+            "public_id", "display_name"
         )
         self.fields["group"].choices = [
             ("", "Any group"),

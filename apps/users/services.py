@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.audit.services import build_event, diff, record_event, record_events
-from apps.groups.models import Group, GroupMembership
 from apps.roles.models import BuiltinRole, Role
 from apps.users.models import Source, User, UserEmail, UserPhoneNumber
 
@@ -142,9 +141,7 @@ def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
     # Lock the user's row first: add_group_members locks it too, so a membership added
     # while this demotion runs is either seen here or refused there.
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
-    groups = list(
-        GroupMembership.objects.filter(user=user).values_list("group__display_name", flat=True)[:5]
-    )
+    groups = list(user.memberships.values_list("group__display_name", flat=True)[:5])
     if groups:
         raise ValidationError(
             f"{user.user_name} is a member of {', '.join(groups)}; only agents can be group "
@@ -339,7 +336,8 @@ def delete_user(*, tenant, actor, user: User) -> None:
     if user.tenant_id != tenant.pk:
         raise Http404
     _check_last_admin(user, role=user.role, is_active=user.is_active, deleting=True)
-    memberships = list(GroupMembership.objects.filter(user=user).select_related("group"))
+    # Groups sit above users: their rows are reached through reverse relations.
+    memberships = list(user.memberships.select_related("group"))
     reports = list(User.objects.filter(manager=user).values_list("user_name", flat=True))
     events = [
         build_event(
@@ -367,7 +365,7 @@ def delete_user(*, tenant, actor, user: User) -> None:
     record_events(events)
     User.objects.filter(manager=user).update(manager=None, version=F("version") + 1)
     if memberships:
-        Group.objects.filter(pk__in=[m.group_id for m in memberships]).update(
+        tenant.groups.filter(pk__in=[m.group_id for m in memberships]).update(
             version=F("version") + 1
         )
     user.delete()

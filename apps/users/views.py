@@ -2,13 +2,12 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent
-from apps.groups.models import Group, GroupMembership
 from apps.roles.models import BuiltinRole
 from apps.tenants.decorators import tenant_admin_required
 from apps.users import services
@@ -31,9 +30,8 @@ def _filtered_users(tenant, data: dict):
     if active := data.get("active"):
         users = users.filter(is_active=active == "yes")
     if group := data.get("group"):
-        users = users.filter(
-            Exists(GroupMembership.objects.filter(user=OuterRef("pk"), group__public_id=group))
-        )
+        # One membership row per (user, group): the join lists a user once.
+        users = users.filter(memberships__group__public_id=group)
     return users
 
 
@@ -51,10 +49,10 @@ def user_list(request):
         .annotate(
             group_count=Coalesce(
                 Subquery(
-                    GroupMembership.objects.filter(user=OuterRef("pk"))
+                    User.objects.filter(pk=OuterRef("pk"))
                     .order_by()
-                    .values("user")
-                    .annotate(n=Count("id"))
+                    .values("pk")
+                    .annotate(n=Count("memberships"))
                     .values("n")
                 ),
                 0,
@@ -85,7 +83,7 @@ def _render_detail(request, user, *, role_form=None, status=200):
         .prefetch_related("emails", "phone_numbers")
         .get(pk=user.pk)
     )
-    groups = Group.objects.filter(memberships__user=user).order_by(Lower("display_name"))
+    groups = tenant.groups.filter(memberships__user=user).order_by(Lower("display_name"))
     history = AuditEvent.objects.for_tenant(tenant).filter(
         target_type="user", target_id=str(user.public_id)
     )[:HISTORY_SIZE]
@@ -194,7 +192,7 @@ def delete(request, user_id):
         else:
             messages.success(request, f"{user.user_name} was deleted.")
             return redirect("users:list")
-    group_count = GroupMembership.objects.filter(user=user).count()
+    group_count = user.memberships.count()
     report_count = User.objects.filter(manager=user).count()
     return render(
         request,
