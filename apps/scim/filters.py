@@ -17,10 +17,19 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
-from apps.groups.models import GroupMembership
 from apps.scim.exceptions import ScimError
-from apps.scim.schemas import CORE_GROUP, CORE_USER, ENTERPRISE_USER, ROLE
-from apps.users.models import UserEmail, UserPhoneNumber
+from apps.scim.mapping import (
+    BOOLEAN,
+    CORE_GROUP,
+    CORE_USER,
+    ENTERPRISE_USER,
+    RESOURCES,
+    ROLE,
+    STRING,
+    UUID,
+    Column,
+    Resource,
+)
 
 MAX_FILTER_LENGTH = 2000
 MAX_DEPTH = 32
@@ -379,18 +388,7 @@ def parse_value_path(text: str, *, scim_type: str, what: str):
     return path, value_filter, sub_attribute
 
 
-# --- Attribute mapping -----------------------------------------------------------------------
-
-STRING, BOOLEAN, UUID, DATETIME = "string", "boolean", "uuid", "datetime"
-
-
-@dataclass(frozen=True)
-class Column:
-    """A SCIM attribute stored in ORM lookups (several lookups are OR-ed: any of them may match)."""
-
-    lookups: tuple[str, ...]
-    kind: str = STRING
-    case_exact: bool = False
+# --- Attribute tables, from the map ----------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -403,89 +401,22 @@ class Related:
     default: str = "value"  # `emails eq "x"` means `emails.value eq "x"`
 
 
-def _column(*lookups: str, kind: str = STRING, case_exact: bool = False) -> Column:
-    return Column(lookups, kind, case_exact)
+def attribute_table(resource: Resource) -> dict[str, Column | Related]:
+    """Lower-case attribute path → where to find it; extension paths carry their schema URN."""
+    table: dict[str, Column | Related] = {}
+    for urn, attribute in resource.attributes():
+        base = attribute.key if urn == resource.schema else f"{urn.lower()}:{attribute.key}"
+        subs = {sub.key: sub.filter for sub in attribute.sub_attributes if sub.filter}
+        if attribute.rows is not None:
+            table[base] = Related(attribute.rows.model, attribute.rows.owner, subs)
+            continue
+        if attribute.filter is not None:
+            table[base] = attribute.filter
+        table.update({f"{base}.{key}": column for key, column in subs.items()})
+    return table
 
 
-_CONTACT_ATTRIBUTES = {
-    "value": _column("value"),
-    "type": _column("type"),
-    "primary": _column("primary", kind=BOOLEAN),
-    "display": _column("display"),
-}
-_META_ATTRIBUTES = {
-    "meta.created": _column("created_at", kind=DATETIME),
-    "meta.lastmodified": _column("modified_at", kind=DATETIME),
-}
-_ENTERPRISE = ENTERPRISE_USER.lower() + ":"
-_MANAGER = _column("manager__public_id", kind=UUID, case_exact=True)
-_ROLE_VALUE = _column("role", "custom_role__name")
-
-# Keys are lower-cased attribute paths; extension attributes carry their schema URN.
-USER_ATTRIBUTES = {
-    "id": _column("public_id", kind=UUID, case_exact=True),
-    "externalid": _column("external_id", case_exact=True),
-    "username": _column("user_name"),
-    "displayname": _column("display_name"),
-    "nickname": _column("nick_name"),
-    "title": _column("title"),
-    "usertype": _column("user_type"),
-    "preferredlanguage": _column("preferred_language"),
-    "locale": _column("locale"),
-    "timezone": _column("timezone"),
-    "profileurl": _column("profile_url"),
-    "active": _column("is_active", kind=BOOLEAN),
-    "name.formatted": _column("name_formatted"),
-    "name.givenname": _column("given_name"),
-    "name.familyname": _column("family_name"),
-    "name.middlename": _column("middle_name"),
-    "name.honorificprefix": _column("honorific_prefix"),
-    "name.honorificsuffix": _column("honorific_suffix"),
-    "emails": Related(UserEmail, "user", _CONTACT_ATTRIBUTES),
-    "phonenumbers": Related(UserPhoneNumber, "user", _CONTACT_ATTRIBUTES),
-    "roles": _ROLE_VALUE,
-    "roles.value": _ROLE_VALUE,
-    **_META_ATTRIBUTES,
-    _ENTERPRISE + "employeenumber": _column("employee_number"),
-    _ENTERPRISE + "costcenter": _column("cost_center"),
-    _ENTERPRISE + "organization": _column("organization"),
-    _ENTERPRISE + "division": _column("division"),
-    _ENTERPRISE + "department": _column("department"),
-    _ENTERPRISE + "manager": _MANAGER,
-    _ENTERPRISE + "manager.value": _MANAGER,
-    _ENTERPRISE + "manager.displayname": _column("manager__display_name"),
-}
-
-GROUP_ATTRIBUTES = {
-    "id": _column("public_id", kind=UUID, case_exact=True),
-    "externalid": _column("external_id", case_exact=True),
-    "displayname": _column("display_name"),
-    "members": Related(
-        GroupMembership,
-        "group",
-        {
-            "value": _column("user__public_id", kind=UUID, case_exact=True),
-            "display": _column("user__user_name"),
-        },
-    ),
-    **_META_ATTRIBUTES,
-}
-
-ROLE_ATTRIBUTES = {
-    "id": _column("public_id", kind=UUID, case_exact=True),
-    "displayname": _column("name"),
-    # A role's value is its built-in key ("agent") or, for a custom role, its name.
-    "value": _column("builtin", "name"),
-    "description": _column("description"),
-    **_META_ATTRIBUTES,
-}
-
-# resource → (core schema, extension schemas, attribute table)
-RESOURCES = {
-    "User": (CORE_USER, (ENTERPRISE_USER,), USER_ATTRIBUTES),
-    "Group": (CORE_GROUP, (), GROUP_ATTRIBUTES),
-    "Role": (ROLE, (), ROLE_ATTRIBUTES),
-}
+TABLES = {name: attribute_table(resource) for name, resource in RESOURCES.items()}
 
 
 # --- Translation into Q objects --------------------------------------------------------------
@@ -685,9 +616,8 @@ class _Compiler:
 
 def filter_q(filter_text: str, resource: str) -> Q:
     """The Q object for a filter on "User", "Group" or "Role"; raises ScimError (invalidFilter)."""
-    core_schema, extensions, table = RESOURCES[resource]
-    node = parse_filter(filter_text)
-    return _Compiler(resource, table, (core_schema, *extensions)).compile(node)
+    schemas = tuple(RESOURCES[resource].schemas)
+    return _Compiler(resource, TABLES[resource], schemas).compile(parse_filter(filter_text))
 
 
 def filter_queryset(queryset: QuerySet, filter_text: str, resource: str) -> QuerySet:

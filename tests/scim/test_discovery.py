@@ -1,3 +1,4 @@
+from apps.scim.mapping import RESOURCES, Kind
 from tests.scim.conftest import CORE_GROUP, CORE_USER, ENTERPRISE
 
 ROLE_SCHEMA = "urn:commbox:params:scim:schemas:core:2.0:Role"
@@ -125,3 +126,23 @@ def test_root_search_is_answered_as_not_implemented(scim_client):
     assert response.status_code == 501
     assert response.json()["status"] == "501"
     assert "/Users/.search" in response.json()["detail"]
+
+
+def test_schemas_list_every_attribute_of_the_map_but_meta(scim_client):
+    body = scim_client.get("/scim/v2/Schemas").json()
+
+    listed = {(s["id"], a["name"]) for s in body["Resources"] for a in s["attributes"]}
+    mapped = {
+        (urn, attribute.name)
+        for resource in RESOURCES.values()
+        for urn, attribute in resource.attributes()
+        if attribute.kind is not Kind.META
+    }
+    assert listed == mapped
+
+
+def test_schemas_state_case_exactness_from_the_map(scim_client):
+    schema = scim_client.get(f"/scim/v2/Schemas/{CORE_USER}").json()
+
+    assert attributes_of(schema)["externalId"]["caseExact"] is True
+    assert attributes_of(schema)["displayName"]["caseExact"] is False
