@@ -1,6 +1,7 @@
 """PATCH paths (RFC 7644 §3.5.2) and matching their value filters against one item in memory."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from apps.scim.filters import And, Comparison, Node, Not, Or, Present, ValuePath, parse_value_path
 
@@ -9,13 +10,19 @@ from apps.scim.filters import And, Comparison, Node, Not, Or, Present, ValuePath
 class PatchPath:
     """`[schema:]attribute[.sub]` or `attribute[valueFilter][.sub]`, names lower-cased.
 
-    `schema` is the canonical spelling of a known URN (filters.KNOWN_SCHEMAS), else as sent.
+    `schema` is the canonical spelling of a known URN (filters.KNOWN_SCHEMAS), else as sent;
+    `text` is the path as sent, for messages.
     """
 
     attribute: str
     schema: str | None = None
     value_filter: Node | None = None
     sub_attribute: str | None = None
+    text: str = field(default="", compare=False)
+
+    def __post_init__(self):
+        if not self.text:
+            object.__setattr__(self, "text", self.attribute)
 
 
 def parse_path(text: str) -> PatchPath:
@@ -28,6 +35,7 @@ def parse_path(text: str) -> PatchPath:
         schema=path.schema,
         value_filter=value_filter,
         sub_attribute=path.sub_attribute or bracket_sub_attribute,
+        text=text,
     )
 
 
@@ -58,6 +66,15 @@ def matches(node: Node, item) -> bool:
                 values = [] if values is None else [values]
             return any(matches(inner, value) for value in values)
     raise TypeError(node)
+
+
+def eq_terms(node: Node) -> dict[str, Any]:
+    """{sub-attribute: value} for the `eq` comparisons of a value filter joined by `and`."""
+    if isinstance(node, Comparison) and node.operator == "eq":
+        return {node.path.attribute: node.value}
+    if isinstance(node, And):
+        return {**eq_terms(node.left), **eq_terms(node.right)}
+    return {}
 
 
 def _get(item, name: str):

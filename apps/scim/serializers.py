@@ -7,12 +7,13 @@ PATCH, POST and PUT edit), output maps a model to its SCIM resource.
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
+from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
+from apps.scim.patch import PatchOperation, contact_item
 from apps.scim.schemas import (
     CORE_GROUP,
     CORE_USER,
@@ -21,84 +22,6 @@ from apps.scim.schemas import (
     PATCH_OP,
     ROLE,
 )
-
-# The mapping: SCIM attribute → User field. "name.x" is a sub-attribute of name; rows under
-# ENTERPRISE_USER sit in the extension object. Complex attributes are handled by kind.
-USER_ATTRIBUTES: list[tuple[str, str, str, str]] = [
-    # (schema, SCIM attribute, User field, kind)
-    (CORE_USER, "userName", "user_name", "string"),
-    (CORE_USER, "externalId", "external_id", "string"),
-    (CORE_USER, "name.formatted", "name_formatted", "string"),
-    (CORE_USER, "name.familyName", "family_name", "string"),
-    (CORE_USER, "name.givenName", "given_name", "string"),
-    (CORE_USER, "name.middleName", "middle_name", "string"),
-    (CORE_USER, "name.honorificPrefix", "honorific_prefix", "string"),
-    (CORE_USER, "name.honorificSuffix", "honorific_suffix", "string"),
-    (CORE_USER, "displayName", "display_name", "string"),
-    (CORE_USER, "nickName", "nick_name", "string"),
-    (CORE_USER, "profileUrl", "profile_url", "string"),
-    (CORE_USER, "title", "title", "string"),
-    (CORE_USER, "userType", "user_type", "string"),
-    (CORE_USER, "preferredLanguage", "preferred_language", "string"),
-    (CORE_USER, "locale", "locale", "string"),
-    (CORE_USER, "timezone", "timezone", "string"),
-    (CORE_USER, "active", "is_active", "boolean"),
-    (CORE_USER, "emails", "emails", "multi"),  # UserEmail rows
-    (CORE_USER, "phoneNumbers", "phone_numbers", "multi"),  # UserPhoneNumber rows
-    (CORE_USER, "addresses", "addresses", "addresses"),  # JSON list, as sent
-    (CORE_USER, "roles", "role", "roles"),  # role + custom_role, see patch.py
-    (ENTERPRISE_USER, "employeeNumber", "employee_number", "string"),
-    (ENTERPRISE_USER, "costCenter", "cost_center", "string"),
-    (ENTERPRISE_USER, "organization", "organization", "string"),
-    (ENTERPRISE_USER, "division", "division", "string"),
-    (ENTERPRISE_USER, "department", "department", "string"),
-    (ENTERPRISE_USER, "manager", "manager", "manager"),  # {"value": id} ↔ User.manager
-]
-# Lower-case SCIM path → (field, kind), for input in any case.
-USER_INPUT = {scim.lower(): (field, kind) for _, scim, field, kind in USER_ATTRIBUTES}
-# Attributes accepted and ignored on input: server-assigned or not stored.
-USER_IGNORED = {
-    "id",
-    "meta",
-    "schemas",
-    "groups",
-    "password",
-    "x509certificates",
-    "ims",
-    "photos",
-    "entitlements",
-}
-
-# Sub-attribute names of multi-valued items, lower-case → canonical.
-MULTI_KEYS = {"value": "value", "type": "type", "primary": "primary", "display": "display"}
-ADDRESS_KEYS = {
-    key.lower(): key
-    for key in (
-        "formatted",
-        "streetAddress",
-        "locality",
-        "region",
-        "postalCode",
-        "country",
-        "type",
-        "primary",
-    )
-}
-
-GROUP_ATTRIBUTES: list[tuple[str, str]] = [
-    # (SCIM attribute, Group field)
-    ("displayName", "display_name"),
-    ("externalId", "external_id"),
-    ("members", "memberships"),  # GroupMembership rows; value = the user's id
-]
-
-ROLE_ATTRIBUTES: list[tuple[str, str]] = [
-    # (SCIM attribute, Role field); read-only
-    ("displayName", "name"),
-    ("value", "value"),  # built-in value, or the custom role's name
-    ("description", "description"),
-    ("type", "builtin"),  # "builtin" or "custom"
-]
 
 ALWAYS_RETURNED = ("schemas", "id")
 
@@ -172,8 +95,8 @@ class UserSerializer(serializers.Serializer):
             "locale": user.locale,
             "timezone": user.timezone,
             "active": user.is_active,
-            "emails": [_multi_item(e) for e in user.emails.all()],
-            "phoneNumbers": [_multi_item(p) for p in user.phone_numbers.all()],
+            "emails": [contact_item(e) for e in user.emails.all()],
+            "phoneNumbers": [contact_item(p) for p in user.phone_numbers.all()],
             "addresses": user.addresses,
             "roles": user_roles(user),
             ENTERPRISE_USER: enterprise,
@@ -182,11 +105,6 @@ class UserSerializer(serializers.Serializer):
         resource = {k: v for k, v in resource.items() if v not in ("", None, [], {})}
         resource["active"] = user.is_active
         return resource
-
-
-def _multi_item(row) -> dict:
-    item = {"value": row.value, "type": row.type, "primary": row.primary, "display": row.display}
-    return {k: v for k, v in item.items() if v != ""}
 
 
 def user_roles(user) -> list[dict]:
@@ -371,50 +289,6 @@ def select_attributes(resource: dict, attributes: str | None, excluded: str | No
 # --- input ---
 
 
-def lower_keys(data: dict) -> dict:
-    return {str(k).lower(): v for k, v in data.items()}
-
-
-def as_bool(value: Any, name: str) -> bool:
-    """JSON booleans and the strings "True"/"False" (any case) that Entra sends."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise ScimError(f'"{name}" must be a boolean, not {value!r}.', scim_type="invalidValue")
-
-
-def as_string(value: Any, name: str, max_length: int | None = None) -> str:
-    """A string attribute; null clears it."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise ScimError(f'"{name}" must be a string, not {value!r}.', scim_type="invalidValue")
-    if (
-        "\x00" in value
-        or not value.encode("utf-8", "surrogatepass").decode("utf-8", "ignore") == value
-    ):
-        raise ScimError(
-            f'"{name}" contains characters that cannot be stored.', scim_type="invalidValue"
-        )
-    if max_length and len(value) > max_length:
-        raise ScimError(
-            f'"{name}" is longer than {max_length} characters.', scim_type="invalidValue"
-        )
-    return value
-
-
-def as_list(value: Any, name: str) -> list:
-    """A multi-valued attribute: a list, a single object, or null (= none)."""
-    if value is None:
-        return []
-    if isinstance(value, dict):
-        return [value]
-    if not isinstance(value, list):
-        raise ScimError(f'"{name}" must be a list, not {value!r}.', scim_type="invalidValue")
-    return value
-
-
 class ResourceSerializer(serializers.Serializer):
     """A POST/PUT body: a JSON object; the resource's own attributes are read by patch.py."""
 
@@ -422,16 +296,6 @@ class ResourceSerializer(serializers.Serializer):
         if not isinstance(data, dict):
             raise ScimError("The body must be a JSON object.", scim_type="invalidSyntax")
         return data
-
-
-class PatchOperation:
-    __slots__ = ("op", "path", "value", "has_value")
-
-    def __init__(self, op: str, path: str | None, value: Any, has_value: bool):
-        self.op, self.path, self.value, self.has_value = op, path, value, has_value
-
-    def __repr__(self):
-        return f"PatchOperation({self.op!r}, {self.path!r}, {self.value!r})"
 
 
 class PatchOpSerializer(serializers.Serializer):

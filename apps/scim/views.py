@@ -23,8 +23,7 @@ from apps.roles.services import get_role_for
 from apps.scim.authentication import HasApiToken, ScimTokenAuthentication
 from apps.scim.exceptions import ScimError, scim_exception_handler
 from apps.scim.filters import filter_queryset
-from apps.scim.patch import GroupDraft, UserDraft
-from apps.scim.paths import matches
+from apps.scim.patch import GroupDraft, UserDraft, members_for
 from apps.scim.schemas import CORE_USER, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
 from apps.scim.serializers import (
     GroupSerializer,
@@ -349,52 +348,6 @@ def groups_queryset(*, members: bool):
     return queryset
 
 
-def members_for(tenant, user_ids: list[str], *, strict: bool) -> list[User]:
-    """The users named by member ids; with `strict`, an unknown id is an invalid value."""
-    parsed, unknown = [], []
-    for user_id in user_ids:
-        try:
-            parsed.append(uuid.UUID(user_id))
-        except ValueError:
-            unknown.append(user_id)
-    users = user_services.find_users(tenant, parsed) if parsed else []
-    found = {u.public_id for u in users}
-    unknown += [str(u) for u in parsed if u not in found]
-    if strict and unknown:
-        raise ScimError(
-            f"No user with id {', '.join(repr(u) for u in unknown)} in this account; provision "
-            "the user before adding them to a group.",
-            scim_type="invalidValue",
-        )
-    return users
-
-
-def save_members(view: ScimView, group: Group, draft: GroupDraft) -> None:
-    tenant, actor = view.tenant, view.request.auth
-    for kind, argument in draft.member_steps:
-        if kind == "remove_matching":
-            memberships = GroupMembership.objects.filter(group=group).select_related("user")
-            users = [
-                m.user
-                for m in memberships
-                if matches(argument, {"value": str(m.user.public_id), "display": m.user.user_name})
-            ]
-            group_services.remove_group_members(
-                tenant=tenant, actor=actor, group=group, users=users
-            )
-        elif kind == "remove":
-            users = members_for(tenant, argument, strict=False)
-            group_services.remove_group_members(
-                tenant=tenant, actor=actor, group=group, users=users
-            )
-        elif kind == "add":
-            users = members_for(tenant, argument, strict=True)
-            group_services.add_group_members(tenant=tenant, actor=actor, group=group, users=users)
-        else:
-            users = members_for(tenant, argument, strict=True)
-            group_services.set_group_members(tenant=tenant, actor=actor, group=group, users=users)
-
-
 def group_for(view: ScimView, group_id, *, members: bool = False, lock: bool = False) -> Group:
     queryset = groups_queryset(members=members)
     if lock:
@@ -432,14 +385,13 @@ class GroupCollectionView(ScimView):
         body = self.body(ResourceSerializer)
         draft = GroupDraft()
         draft.apply_resource(body)
-        member_ids = [i for kind, ids in draft.member_steps if kind == "set" for i in ids]
         with transaction.atomic():
             group = group_services.create_group(
                 tenant=self.tenant,
                 actor=request.auth,
                 display_name=draft.display_name,
                 external_id=draft.external_id,
-                members=members_for(self.tenant, member_ids, strict=True),
+                members=members_for(self.tenant, draft.initial_member_ids(), strict=True),
             )
         response = group_response(self, group.public_id, status.HTTP_201_CREATED)
         response["Location"] = response.data["meta"]["location"]
@@ -461,8 +413,7 @@ class GroupView(ScimView):
             check_if_match(request, group.version)
             draft = GroupDraft()
             draft.apply_resource(body)
-            if not any(kind == "set" for kind, _ in draft.member_steps):
-                draft.member_steps.append(("set", []))
+            draft.replacing_members()
             group = group_services.update_group(
                 tenant=self.tenant,
                 actor=request.auth,
@@ -470,7 +421,7 @@ class GroupView(ScimView):
                 display_name=draft.display_name,
                 external_id=draft.external_id,
             )
-            save_members(self, group, draft)
+            draft.save_members(tenant=self.tenant, actor=request.auth, group=group)
         return group_response(self, group_id)
 
     def patch(self, request, group_id):
@@ -488,7 +439,7 @@ class GroupView(ScimView):
                 display_name=draft.display_name,
                 external_id=draft.external_id,
             )
-            save_members(self, group, draft)
+            draft.save_members(tenant=self.tenant, actor=request.auth, group=group)
         params = self.params()
         if "attributes" in params or "excludedattributes" in params:
             return group_response(self, group_id)

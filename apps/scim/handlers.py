@@ -1,0 +1,293 @@
+"""One PATCH handler per kind of attribute (mapping.Kind), each writing into a draft.
+
+A handler receives the draft (patch.UserDraft or patch.GroupDraft), the map entry of the
+attribute the path names, and the Change (op, parsed path, value). Values are coerced by
+apps.scim.coerce; nothing here saves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apps.roles.services import find_roles
+from apps.scim import coerce
+from apps.scim.exceptions import ScimError
+from apps.scim.mapping import Attribute, Kind
+from apps.scim.paths import PatchPath, eq_terms, matches
+from apps.users.services import resolve_manager
+
+
+@dataclass(frozen=True)
+class Change:
+    """One edit: add, replace or remove at `path`; `has_value` tells null from no value."""
+
+    op: str
+    path: PatchPath
+    value: Any = None
+    has_value: bool = True
+
+    @property
+    def text(self) -> str:
+        return self.path.text
+
+
+def invalid_path(detail: str) -> ScimError:
+    return ScimError(detail, scim_type="invalidPath")
+
+
+# --- simple and complex single-valued (name) ---
+
+
+def write_simple(draft, attribute: Attribute, change: Change) -> None:
+    """Set or clear the column behind a single-valued attribute (or a sub-attribute of name)."""
+    if change.op == "remove":
+        draft.values[attribute.field] = draft.cleared(attribute)
+        return
+    value = draft.unwrap(change.value)
+    if attribute.type == "boolean":
+        draft.values[attribute.field] = (
+            True if value is None else coerce.as_bool(value, change.text)
+        )
+    else:
+        limit = draft.max_length(attribute.field)
+        draft.values[attribute.field] = coerce.as_string(value, change.text, limit)
+
+
+def apply_simple(draft, attribute: Attribute, change: Change) -> None:
+    if change.path.value_filter is not None or change.path.sub_attribute is not None:
+        raise invalid_path(f'"{change.text}" has no sub-attributes.')
+    write_simple(draft, attribute, change)
+
+
+def apply_complex(draft, attribute: Attribute, change: Change) -> None:
+    """`name` as a whole object, or one of its sub-attributes (`name.givenName`)."""
+    path = change.path
+    if path.value_filter is not None:
+        raise invalid_path(f'"{change.text}" has no sub-attributes to filter.')
+    if path.sub_attribute is not None:
+        sub = attribute.sub(path.sub_attribute)
+        if sub is not None:  # an unknown sub-attribute is not stored: ignored
+            write_simple(draft, sub, change)
+        return
+    if change.op == "remove" or change.value is None:
+        for sub in attribute.sub_attributes:
+            draft.values[sub.field] = ""
+        return
+    if not isinstance(change.value, dict):
+        raise coerce.invalid(f'"{attribute.name}" must be an object.')
+    for key, value in coerce.lower_keys(change.value).items():
+        sub = attribute.sub(key)
+        if sub is not None:
+            sub_path = PatchPath(attribute.key, sub_attribute=key, text=attribute.name)
+            write_simple(draft, sub, Change(change.op, sub_path, value))
+
+
+# --- manager ---
+
+
+def apply_manager(draft, attribute: Attribute, change: Change) -> None:
+    """The manager by id, in every form Entra sends; displayName and $ref are derived."""
+    path = change.path
+    if path.sub_attribute not in (None, "value"):
+        if attribute.sub(path.sub_attribute) is not None:
+            return
+        raise invalid_path(f'"{change.text}": unknown sub-attribute.')
+    current = draft.values["manager"]
+    if change.op == "remove":
+        if path.value_filter is None or (
+            current is not None
+            and matches(
+                path.value_filter,
+                {"value": str(current.public_id), "displayName": current.display_name},
+            )
+        ):
+            draft.values["manager"] = None
+        return
+    manager_id = coerce.id_of(change.value, change.text)
+    if manager_id is None:
+        draft.values["manager"] = None
+    elif current is None or str(current.public_id) != manager_id.lower():
+        draft.values["manager"] = resolve_manager(draft.tenant, manager_id)
+
+
+# --- multi-valued with filters: emails, phoneNumbers, addresses ---
+
+
+class Items:
+    """The items of one multi-valued attribute being edited, in canonical form."""
+
+    def __init__(self, draft, attribute: Attribute, change: Change):
+        self.keys = {sub.key: sub.name for sub in attribute.sub_attributes}
+        self.limits = draft.item_limits(attribute)
+        self.text = change.text
+        self.items: list[dict] = [dict(i) for i in draft.values[attribute.field]]
+
+    def coerce(self, raw: Any) -> dict:
+        return coerce.item(raw, self.text, self.keys, self.limits)
+
+    def sub_of(self, path: PatchPath) -> str | None:
+        if path.sub_attribute is None:
+            return None
+        sub = self.keys.get(path.sub_attribute)
+        if sub is None:
+            raise invalid_path(f'"{self.text}": unknown sub-attribute.')
+        return sub
+
+    def targets(self, path: PatchPath) -> list[int]:
+        if path.value_filter is None:
+            return list(range(len(self.items)))
+        return [n for n, item in enumerate(self.items) if matches(path.value_filter, item)]
+
+    def clear(self, targets: list[int], sub: str | None) -> None:
+        """Drop the targeted items, or only their sub-attribute `sub` (other than value)."""
+        if sub is None or sub == "value":
+            self.items = [item for n, item in enumerate(self.items) if n not in targets]
+            return
+        for n in targets:
+            self.items[n].pop(sub, None)
+
+    def with_one_primary(self) -> list[dict]:
+        """At most one primary (RFC 7643 §2.4): the last one set wins."""
+        primaries = [n for n, item in enumerate(self.items) if item.get("primary")]
+        for n in primaries[:-1]:
+            self.items[n]["primary"] = False
+        return self.items
+
+
+def _same_item(have: dict, new: dict) -> bool:
+    if new.get("type"):
+        return str(have.get("type", "")).lower() == new["type"].lower()
+    return not have.get("type") and _item_value(have) == _item_value(new)
+
+
+def _item_value(item: dict) -> str:
+    return str(item.get("value", "")).lower()
+
+
+def _edit_whole(items: Items, change: Change) -> None:
+    """No filter, no sub-attribute: the value is a list of items."""
+    new = [i for i in map(items.coerce, coerce.as_list(change.value, change.text)) if i]
+    if change.op == "replace":
+        items.items = new
+    elif change.op == "add":
+        for item in new:
+            # One item per type (Entra expects one work email): a typed item replaces the
+            # item of its type, an untyped one merges with the item of its value.
+            same = next((i for i in items.items if _same_item(i, item)), None)
+            if same is None:
+                items.items.append(item)
+            else:
+                same.update(item)
+    elif change.has_value and new:
+        drop = {_item_value(i) for i in new}
+        items.items = [i for i in items.items if _item_value(i) not in drop]
+    else:
+        items.items = []
+
+
+def _edit_targets(items: Items, change: Change, sub: str | None) -> None:
+    """`emails[type eq "work"].value`, `emails.value` or `emails[...]`: the matching items."""
+    targets = items.targets(change.path)
+    if change.op == "remove":
+        items.clear(targets, sub)
+        return
+    if sub is None:
+        update = items.coerce(change.value)
+    else:
+        update = items.coerce({sub: change.value}) if change.value is not None else {}
+        if change.value is None or change.value == "":
+            items.clear(targets, sub)  # setting a sub-attribute to null or "" clears it
+            return
+    for n in targets:
+        items.items[n].update(update)
+    if not targets:
+        # Nothing matches `emails[type eq "work"]`: Entra means "set the work email".
+        items.items.append(items.coerce({**_filter_terms(items, change.path), **update}))
+
+
+def _filter_terms(items: Items, path: PatchPath) -> dict:
+    if path.value_filter is None:
+        return {}
+    return {
+        items.keys[key.lower()]: value
+        for key, value in eq_terms(path.value_filter).items()
+        if key.lower() in items.keys and isinstance(value, str | bool)
+    }
+
+
+def apply_multi(draft, attribute: Attribute, change: Change) -> None:
+    items = Items(draft, attribute, change)
+    sub = items.sub_of(change.path)
+    if change.path.value_filter is None and sub is None:
+        _edit_whole(items, change)
+    else:
+        _edit_targets(items, change, sub)
+    draft.values[attribute.field] = items.with_one_primary()
+
+
+# --- roles ---
+
+
+def _roles_in(draft, value: Any, text: str) -> list:
+    return find_roles(tenant=draft.tenant, values=coerce.role_values(value, text))
+
+
+def _set_single_role(draft, change: Change) -> None:
+    """roles[primary eq "True"].value (SingleAppRoleAssignment): the one assigned role."""
+    if change.path.sub_attribute in ("display", "type", "primary"):
+        return  # describes the role; the value decides it
+    if change.op == "remove" or change.value in (None, ""):
+        draft.assign_roles([])
+        return
+    roles = _roles_in(draft, [change.value], change.text)
+    builtin_given = any(role.is_builtin for role in roles)
+    keep = [role for role in draft.current_roles() if role.is_builtin != builtin_given]
+    draft.assign_roles([*keep, *roles])
+
+
+def _remove_roles(draft, change: Change) -> None:
+    if not (change.has_value and change.value):
+        draft.assign_roles([])
+        return
+    gone = {role.pk for role in _roles_in(draft, change.value, change.text)}
+    draft.assign_roles([role for role in draft.current_roles() if role.pk not in gone])
+
+
+def _add_roles(draft, roles: list) -> None:
+    """AppRoleAssignmentsComplex: keep what the user has; a new custom role takes the place
+    of the old one, since a user holds one."""
+    keep = draft.current_roles()
+    if any(not role.is_builtin for role in roles):
+        keep = [role for role in keep if role.is_builtin]
+    draft.assign_roles([*keep, *roles])
+
+
+def apply_roles(draft, attribute: Attribute, change: Change) -> None:
+    if change.path.value_filter is not None or change.path.sub_attribute is not None:
+        _set_single_role(draft, change)
+    elif change.op == "remove":
+        _remove_roles(draft, change)
+    elif change.op == "replace":
+        draft.assign_roles(_roles_in(draft, change.value, change.text))
+    else:
+        _add_roles(draft, _roles_in(draft, change.value, change.text))
+
+
+def apply_read_only(draft, attribute: Attribute, change: Change) -> None:
+    raise ScimError(f'"{change.text}" is read-only.', scim_type="mutability")
+
+
+Handler = Callable[[Any, Attribute, Change], None]
+
+HANDLERS: dict[Kind, Handler] = {
+    Kind.ID: apply_read_only,
+    Kind.META: apply_read_only,
+    Kind.SIMPLE: apply_simple,
+    Kind.COMPLEX: apply_complex,
+    Kind.MANAGER: apply_manager,
+    Kind.CONTACTS: apply_multi,
+    Kind.ADDRESSES: apply_multi,
+    Kind.ROLES: apply_roles,
+}
