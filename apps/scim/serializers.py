@@ -1,113 +1,76 @@
-"""SCIM JSON ↔ the directory: the attribute mapping, output shapes and input normalisation.
+"""SCIM JSON ↔ the directory: rendering from the attribute map, selection, request bodies.
 
-Nothing here saves: input becomes service arguments (see patch.py for the working copy that
-PATCH, POST and PUT edit), output maps a model to its SCIM resource.
+Nothing here saves. Output: `render(resource, obj, request)` walks the map (apps.scim.mapping)
+and reads each attribute by its kind. Input: a POST/PUT body or a PatchOp body is checked and
+handed to the drafts in patch.py, which turn it into service arguments.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
 
 from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
+from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Resource
 from apps.scim.patch import PatchOperation, contact_item
-from apps.scim.schemas import (
-    CORE_GROUP,
-    CORE_USER,
-    ENTERPRISE_USER,
-    LIST_RESPONSE,
-    PATCH_OP,
-    ROLE,
-)
+from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
-ALWAYS_RETURNED = ("schemas", "id")
+BLANK = ("", None, [], {})
+ALWAYS_RETURNED = USER.always_returned()
 
 
-def _location(request, name: str, public_id) -> str:
-    return request.build_absolute_uri(reverse(name, args=[str(public_id)]))
+def location(request, url_name: str, public_id) -> str:
+    return request.build_absolute_uri(reverse(url_name, args=[str(public_id)]))
 
 
 def etag(version: int) -> str:
     return f'W/"{version}"'
 
 
-def _meta(request, resource_type: str, obj, url_name: str) -> dict:
+def _without_blanks(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v not in BLANK}
+
+
+# --- model → SCIM, one reader per kind ---
+
+
+def _read_id(attribute: Attribute, obj, request, resource: Resource):
+    return str(obj.public_id)
+
+
+def _read_meta(attribute: Attribute, obj, request, resource: Resource) -> dict:
     meta = {
-        "resourceType": resource_type,
+        "resourceType": resource.name,
         "created": obj.created_at.isoformat(),
         "lastModified": obj.modified_at.isoformat(),
-        "location": _location(request, url_name, obj.public_id),
+        "location": location(request, resource.url_name, obj.public_id),
     }
     if hasattr(obj, "version"):
         meta["version"] = etag(obj.version)
     return meta
 
 
-def _without_blanks(data: dict) -> dict:
-    return {k: v for k, v in data.items() if v not in ("", None, [], {})}
+def _read_simple(attribute: Attribute, obj, request, resource: Resource):
+    return attribute.read(obj) if attribute.read else getattr(obj, attribute.field)
 
 
-class UserSerializer(serializers.Serializer):
-    """User → SCIM User with the enterprise extension (emails/phone_numbers prefetched)."""
-
-    def to_representation(self, user) -> dict:
-        request = self.context["request"]
-        name = _without_blanks(
-            {
-                "formatted": user.name_formatted,
-                "familyName": user.family_name,
-                "givenName": user.given_name,
-                "middleName": user.middle_name,
-                "honorificPrefix": user.honorific_prefix,
-                "honorificSuffix": user.honorific_suffix,
-            }
-        )
-        enterprise = _without_blanks(
-            {
-                "employeeNumber": user.employee_number,
-                "costCenter": user.cost_center,
-                "organization": user.organization,
-                "division": user.division,
-                "department": user.department,
-            }
-        )
-        if user.manager_id:
-            enterprise["manager"] = {
-                "value": str(user.manager.public_id),
-                "$ref": _location(request, "scim:user", user.manager.public_id),
-                "displayName": user.manager.display_name or user.manager.user_name,
-            }
-        resource = {
-            "schemas": [CORE_USER, ENTERPRISE_USER],
-            "id": str(user.public_id),
-            "externalId": user.external_id,
-            "userName": user.user_name,
-            "name": name,
-            "displayName": user.display_name,
-            "nickName": user.nick_name,
-            "profileUrl": user.profile_url,
-            "title": user.title,
-            "userType": user.user_type,
-            "preferredLanguage": user.preferred_language,
-            "locale": user.locale,
-            "timezone": user.timezone,
-            "active": user.is_active,
-            "emails": [contact_item(e) for e in user.emails.all()],
-            "phoneNumbers": [contact_item(p) for p in user.phone_numbers.all()],
-            "addresses": user.addresses,
-            "roles": user_roles(user),
-            ENTERPRISE_USER: enterprise,
-            "meta": _meta(request, "User", user, "scim:user"),
-        }
-        resource = {k: v for k, v in resource.items() if v not in ("", None, [], {})}
-        resource["active"] = user.is_active
-        return resource
+def _read_complex(attribute: Attribute, obj, request, resource: Resource) -> dict:
+    return _without_blanks({sub.name: getattr(obj, sub.field) for sub in attribute.sub_attributes})
 
 
-def user_roles(user) -> list[dict]:
+def _read_contacts(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:
+    return [contact_item(row) for row in getattr(obj, attribute.field).all()]
+
+
+def _read_addresses(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:
+    return getattr(obj, attribute.field)
+
+
+def _read_roles(attribute: Attribute, user, request, resource: Resource) -> list[dict]:
     """The built-in role and the custom role as roles entries; the most specific is primary."""
     roles = [
         {
@@ -118,62 +81,83 @@ def user_roles(user) -> list[dict]:
         }
     ]
     if user.custom_role_id:
-        roles.append(
-            {
-                "value": user.custom_role.name,
-                "display": user.custom_role.name,
-                "type": "custom",
-                "primary": True,
-            }
-        )
+        name = user.custom_role.name
+        roles.append({"value": name, "display": name, "type": "custom", "primary": True})
     return roles
+
+
+def _read_manager(attribute: Attribute, user, request, resource: Resource) -> dict | None:
+    if not user.manager_id:
+        return None
+    manager = user.manager
+    return {
+        "value": str(manager.public_id),
+        "$ref": location(request, USER.url_name, manager.public_id),
+        "displayName": manager.display_name or manager.user_name,
+    }
+
+
+def _read_members(attribute: Attribute, group, request, resource: Resource) -> list[dict]:
+    return [
+        {
+            "value": str(m.user.public_id),
+            "display": m.user.user_name,
+            "$ref": location(request, USER.url_name, m.user.public_id),
+            "type": "User",
+        }
+        for m in group.memberships.all()
+    ]
+
+
+READERS = {
+    Kind.ID: _read_id,
+    Kind.META: _read_meta,
+    Kind.SIMPLE: _read_simple,
+    Kind.COMPLEX: _read_complex,
+    Kind.CONTACTS: _read_contacts,
+    Kind.ADDRESSES: _read_addresses,
+    Kind.ROLES: _read_roles,
+    Kind.MANAGER: _read_manager,
+    Kind.MEMBERS: _read_members,
+}
+
+
+def render(resource: Resource, obj, request, *, skip: frozenset[str] = frozenset()) -> dict:
+    """`obj` as a SCIM resource: every attribute of the map but those in `skip`, blanks left out.
+
+    Related rows (emails, phone numbers, memberships with users) are read through
+    `.all()`, so callers prefetch them.
+    """
+    rendered: dict[str, Any] = {"schemas": list(resource.schemas)}
+    for urn, attribute in resource.attributes():
+        if attribute.key in skip:
+            continue
+        value = READERS[attribute.kind](attribute, obj, request, resource)
+        if value in BLANK and not attribute.keep_empty:
+            continue
+        target = rendered if urn == resource.schema else rendered.setdefault(urn, {})
+        target[attribute.name] = value
+    return rendered
+
+
+class UserSerializer(serializers.Serializer):
+    """User → SCIM User with the enterprise extension (emails/phone_numbers prefetched)."""
+
+    def to_representation(self, user) -> dict:
+        return render(USER, user, self.context["request"])
 
 
 class GroupSerializer(serializers.Serializer):
     """Group → SCIM Group; members only when context["members"] (prefetched with users)."""
 
     def to_representation(self, group) -> dict:
-        request = self.context["request"]
-        resource = {
-            "schemas": [CORE_GROUP],
-            "id": str(group.public_id),
-            "displayName": group.display_name,
-        }
-        if group.external_id:
-            resource["externalId"] = group.external_id
-        if self.context.get("members", True):
-            resource["members"] = [
-                {
-                    "value": str(m.user.public_id),
-                    "display": m.user.user_name,
-                    "$ref": _location(request, "scim:user", m.user.public_id),
-                    "type": "User",
-                }
-                for m in group.memberships.all()
-            ]
-        resource["meta"] = _meta(request, "Group", group, "scim:group")
-        return resource
+        skip = frozenset() if self.context.get("members", True) else frozenset({"members"})
+        return render(GROUP, group, self.context["request"], skip=skip)
 
 
 class RoleSerializer(serializers.Serializer):
     def to_representation(self, role) -> dict:
-        request = self.context["request"]
-        return _without_blanks(
-            {
-                "schemas": [ROLE],
-                "id": str(role.public_id),
-                "displayName": role.name,
-                "value": role.value,
-                "description": role.description,
-                "type": "builtin" if role.is_builtin else "custom",
-                "meta": {
-                    "resourceType": "Role",
-                    "created": role.created_at.isoformat(),
-                    "lastModified": role.modified_at.isoformat(),
-                    "location": _location(request, "scim:role", role.public_id),
-                },
-            }
-        )
+        return render(ROLES, role, self.context["request"])
 
 
 def list_response(resources: list[dict], *, total: int, start_index: int) -> dict:
@@ -188,29 +172,29 @@ def list_response(resources: list[dict], *, total: int, start_index: int) -> dic
 
 # --- attributes / excludedAttributes (RFC 7644 §3.4.2.5) ---
 
-SCHEMA_PREFIXES = (CORE_USER, CORE_GROUP, ROLE, ENTERPRISE_USER)
+SCHEMA_URNS = tuple(urn for resource in RESOURCES.values() for urn in resource.schemas)
+EXTENSION_URNS = {urn for resource in RESOURCES.values() for urn in resource.extensions}
+AttributePath = tuple[str | None, str, str | None]  # (extension URN, attribute, sub-attribute)
 
 
-def parse_attribute_list(text: str | None) -> list[tuple[str | None, str, str | None]]:
+def _split_urn(raw: str) -> tuple[str | None, str]:
+    """ "urn:…:enterprise:2.0:User:manager" → (the extension URN, "manager")."""
+    for urn in SCHEMA_URNS:
+        urn_lower = urn.lower()
+        if raw == urn_lower or raw.startswith(urn_lower + ":"):
+            return (urn if urn in EXTENSION_URNS else None), raw[len(urn_lower) + 1 :]
+    return None, raw
+
+
+def parse_attribute_list(text: str | None) -> list[AttributePath]:
     """ "userName,name.givenName,urn:…:enterprise:2.0:User:manager" → [(extension, top, sub)]."""
     paths = []
     for raw in (text or "").split(","):
         raw = raw.strip().lower()
-        if not raw:
-            continue
-        extension = None
-        for prefix in SCHEMA_PREFIXES:
-            prefix_lower = prefix.lower()
-            if raw == prefix_lower:
-                raw = ""
-                extension = prefix if prefix == ENTERPRISE_USER else None
-                break
-            if raw.startswith(prefix_lower + ":"):
-                raw = raw[len(prefix_lower) + 1 :]
-                extension = prefix if prefix == ENTERPRISE_USER else None
-                break
-        top, _, sub = raw.partition(".")
-        paths.append((extension, top, sub or None))
+        if raw:
+            extension, rest = _split_urn(raw)
+            top, _, sub = rest.partition(".")
+            paths.append((extension, top, sub or None))
     return paths
 
 
@@ -237,56 +221,77 @@ def _sub_only(value, sub: str):
     return value
 
 
+def _merge(target: dict, key: str, picked) -> None:
+    """Add a picked sub-attribute to what an earlier path already picked of `key`."""
+    have = target.get(key)
+    if isinstance(picked, list) and isinstance(have, list):
+        for item, new in zip(have, picked, strict=False):
+            item.update(new)
+    elif isinstance(have, dict):
+        have.update(picked)
+    else:
+        target[key] = picked
+
+
+def _include(result: dict, resource: dict, path: AttributePath) -> None:
+    extension, top, sub = path
+    if not top:
+        if extension and extension in resource:
+            result[extension] = copy.deepcopy(resource[extension])
+        return
+    source = resource.get(extension, {}) if extension else resource
+    target = result.setdefault(extension, {}) if extension else result
+    key = _key(source, top)
+    if key is None or key in ALWAYS_RETURNED:
+        return
+    value = copy.deepcopy(source[key])
+    if sub is None:
+        target[key] = value
+    else:
+        _merge(target, key, _sub_only(value, sub))
+
+
+def _exclude(result: dict, path: AttributePath) -> None:
+    extension, top, sub = path
+    container = result.get(extension) if extension else result
+    if not isinstance(container, dict):
+        return
+    if not top:
+        result.pop(extension, None)
+        return
+    key = _key(container, top)
+    if key is None or (container is result and key in ALWAYS_RETURNED):
+        return
+    if sub is None:
+        del container[key]
+        return
+    items = container[key] if isinstance(container[key], list) else [container[key]]
+    for item in items:
+        if isinstance(item, dict):
+            for name in [name for name in item if name.lower() == sub]:
+                del item[name]
+
+
 def select_attributes(resource: dict, attributes: str | None, excluded: str | None) -> dict:
     """The resource cut down to what attributes / excludedAttributes ask for."""
     if attributes:
         result = {k: resource[k] for k in ALWAYS_RETURNED if k in resource}
-        for extension, top, sub in parse_attribute_list(attributes):
-            source = resource.get(extension, {}) if extension else resource
-            target = result.setdefault(extension, {}) if extension else result
-            if not top:
-                if extension and extension in resource:
-                    result[extension] = copy.deepcopy(resource[extension])
-                continue
-            key = _key(source, top)
-            if key is None or key in ALWAYS_RETURNED:
-                continue
-            value = copy.deepcopy(source[key])
-            if sub is None:
-                target[key] = value
-            elif isinstance(value, list) and isinstance(target.get(key), list):
-                for have, new in zip(target[key], _sub_only(value, sub), strict=False):
-                    have.update(new)
-            elif isinstance(target.get(key), dict):
-                target[key].update(_sub_only(value, sub))
-            else:
-                target[key] = _sub_only(value, sub)
-        return {k: v for k, v in result.items() if v != {} or k not in SCHEMA_PREFIXES}
+        for path in parse_attribute_list(attributes):
+            _include(result, resource, path)
+        return {k: v for k, v in result.items() if v != {} or k not in SCHEMA_URNS}
     if not excluded:
         return resource
     result = copy.deepcopy(resource)
-    for extension, top, sub in parse_attribute_list(excluded):
-        container = result.get(extension) if extension else result
-        if not isinstance(container, dict):
-            continue
-        if not top:
-            result.pop(extension, None)
-            continue
-        key = _key(container, top)
-        if key is None or (container is result and key in ALWAYS_RETURNED):
-            continue
-        if sub is None:
-            del container[key]
-        else:
-            items = container[key] if isinstance(container[key], list) else [container[key]]
-            for item in items:
-                if isinstance(item, dict):
-                    for k in [k for k in item if k.lower() == sub]:
-                        del item[k]
+    for path in parse_attribute_list(excluded):
+        _exclude(result, path)
     return result
 
 
 # --- input ---
+
+
+def _syntax(detail: str) -> ScimError:
+    return ScimError(detail, scim_type="invalidSyntax")
 
 
 class ResourceSerializer(serializers.Serializer):
@@ -294,61 +299,59 @@ class ResourceSerializer(serializers.Serializer):
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise ScimError("The body must be a JSON object.", scim_type="invalidSyntax")
+            raise _syntax("The body must be a JSON object.")
         return data
 
 
+def _check_patch_schemas(schemas: Any) -> None:
+    if schemas is not None and (
+        not isinstance(schemas, list) or PATCH_OP.lower() not in [str(s).lower() for s in schemas]
+    ):
+        raise _syntax(f'A PATCH body must list the schema "{PATCH_OP}".')
+
+
+def _op_of(number: int, raw: dict) -> str:
+    op = str(raw.get("op") or "").strip().lower()
+    if op not in ("add", "replace", "remove"):
+        raise _syntax(
+            f'Operation {number}: "op" must be add, replace or remove, not {raw.get("op")!r}.'
+        )
+    return op
+
+
+def _path_of(number: int, raw: dict) -> str | None:
+    path = raw.get("path")
+    if path is not None and not isinstance(path, str):
+        raise ScimError(f'Operation {number}: "path" must be a string.', scim_type="invalidPath")
+    return (path or "").strip() or None
+
+
+def _operation(number: int, raw: Any) -> PatchOperation:
+    if not isinstance(raw, dict):
+        raise _syntax(f"Operation {number} is not an object.")
+    raw = lower_keys(raw)
+    op, path = _op_of(number, raw), _path_of(number, raw)
+    if op != "remove" and "value" not in raw:
+        raise _syntax(f'Operation {number}: "{op}" needs a "value".')
+    if path is None and op == "remove":
+        raise ScimError(f'Operation {number}: "remove" needs a "path".', scim_type="noTarget")
+    if path is None and not isinstance(raw.get("value"), dict):
+        raise ScimError(
+            f'Operation {number}: without a "path" the value must be an object of attributes.',
+            scim_type="invalidValue",
+        )
+    return PatchOperation(op, path, raw.get("value"), "value" in raw)
+
+
 class PatchOpSerializer(serializers.Serializer):
-    """A PatchOp body → [PatchOperation] with op lower-cased and path stripped (RFC 7644 §3.5.2)."""
+    """A PatchOp body → [PatchOperation] (RFC 7644 §3.5.2)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):
-            raise ScimError("The body must be a JSON object.", scim_type="invalidSyntax")
+            raise _syntax("The body must be a JSON object.")
         data = lower_keys(data)
-        schemas = data.get("schemas")
-        if schemas is not None and (
-            not isinstance(schemas, list)
-            or PATCH_OP.lower() not in [str(s).lower() for s in schemas]
-        ):
-            raise ScimError(
-                f'A PATCH body must list the schema "{PATCH_OP}".', scim_type="invalidSyntax"
-            )
+        _check_patch_schemas(data.get("schemas"))
         operations = data.get("operations")
         if not isinstance(operations, list) or not operations:
-            raise ScimError(
-                'A PATCH body needs a non-empty "Operations" list.', scim_type="invalidSyntax"
-            )
-        normalised = []
-        for number, raw in enumerate(operations, start=1):
-            if not isinstance(raw, dict):
-                raise ScimError(f"Operation {number} is not an object.", scim_type="invalidSyntax")
-            raw = lower_keys(raw)
-            op = str(raw.get("op") or "").strip().lower()
-            if op not in ("add", "replace", "remove"):
-                raise ScimError(
-                    f'Operation {number}: "op" must be add, replace or remove, not '
-                    f"{raw.get('op')!r}.",
-                    scim_type="invalidSyntax",
-                )
-            path = raw.get("path")
-            if path is not None and not isinstance(path, str):
-                raise ScimError(
-                    f'Operation {number}: "path" must be a string.', scim_type="invalidPath"
-                )
-            path = (path or "").strip() or None
-            if op != "remove" and "value" not in raw:
-                raise ScimError(
-                    f'Operation {number}: "{op}" needs a "value".', scim_type="invalidSyntax"
-                )
-            if path is None and op == "remove":
-                raise ScimError(
-                    f'Operation {number}: "remove" needs a "path".', scim_type="noTarget"
-                )
-            if path is None and not isinstance(raw.get("value"), dict):
-                raise ScimError(
-                    f'Operation {number}: without a "path" the value must be an object of '
-                    "attributes.",
-                    scim_type="invalidValue",
-                )
-            normalised.append(PatchOperation(op, path, raw.get("value"), "value" in raw))
-        return normalised
+            raise _syntax('A PATCH body needs a non-empty "Operations" list.')
+        return [_operation(number, raw) for number, raw in enumerate(operations, start=1)]
