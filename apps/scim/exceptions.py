@@ -36,35 +36,39 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
-def scim_exception_handler(exc, context):
-    headers = {}
+def _error(status_code: int, detail: str, scim_type: str | None = None, **kwargs) -> Response:
+    return Response(error_body(status_code, detail, scim_type), status=status_code, **kwargs)
+
+
+def _django_error(exc) -> Response | None:
+    """Services raise Django's own exceptions (STYLE §9)."""
     if isinstance(exc, ValidationError):
         if getattr(exc, "code", None) == "unique":
-            status_code, scim_type = status.HTTP_409_CONFLICT, "uniqueness"
-        else:
-            status_code, scim_type = status.HTTP_400_BAD_REQUEST, "invalidValue"
-        return Response(error_body(status_code, _message(exc), scim_type), status=status_code)
+            return _error(status.HTTP_409_CONFLICT, _message(exc), "uniqueness")
+        return _error(status.HTTP_400_BAD_REQUEST, _message(exc), "invalidValue")
     if isinstance(exc, Http404):
-        return Response(error_body(404, str(exc) or "Resource not found."), status=404)
+        return _error(404, str(exc) or "Resource not found.")
     if isinstance(exc, PermissionDenied):
-        return Response(error_body(403, str(exc) or "Forbidden."), status=403)
-    if isinstance(exc, ScimError):
-        return Response(
-            error_body(exc.status_code, str(exc.detail), exc.scim_type), status=exc.status_code
-        )
-    if isinstance(exc, exceptions.ValidationError):
-        return Response(error_body(400, _flatten(exc.detail), "invalidValue"), status=400)
-    if isinstance(exc, exceptions.ParseError):
-        return Response(
-            error_body(400, f"The request body is not valid JSON: {exc.detail}", "invalidSyntax"),
-            status=400,
-        )
-    if isinstance(exc, exceptions.APIException):
-        if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
-            headers["WWW-Authenticate"] = 'Bearer realm="scim"'
-            exc.status_code = 401
-        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        return Response(
-            error_body(exc.status_code, detail), status=exc.status_code, headers=headers
-        )
+        return _error(403, str(exc) or "Forbidden.")
     return None
+
+
+def _api_error(exc) -> Response | None:
+    if isinstance(exc, ScimError):
+        return _error(exc.status_code, str(exc.detail), exc.scim_type)
+    if isinstance(exc, exceptions.ValidationError):
+        return _error(400, _flatten(exc.detail), "invalidValue")
+    if isinstance(exc, exceptions.ParseError):
+        return _error(400, f"The request body is not valid JSON: {exc.detail}", "invalidSyntax")
+    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+        headers = {"WWW-Authenticate": 'Bearer realm="scim"'}
+        return _error(401, str(exc.detail), headers=headers)
+    if isinstance(exc, exceptions.APIException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return _error(exc.status_code, detail)
+    return None
+
+
+def scim_exception_handler(exc, context):
+    response = _django_error(exc)
+    return response if response is not None else _api_error(exc)

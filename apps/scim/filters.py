@@ -22,6 +22,7 @@ from apps.scim.mapping import (
     BOOLEAN,
     CORE_GROUP,
     CORE_USER,
+    DATETIME,
     ENTERPRISE_USER,
     RESOURCES,
     ROLE,
@@ -480,28 +481,46 @@ def _compare(column: Column, op: str, value, name: str) -> Q:
         if op == "eq":
             return ~_present(column)
         _invalid(f"'{op}' cannot compare '{name}' with null.")
-    if column.kind == STRING:
-        return _compare_string(column, op, _string_value(value, name))
-    if column.kind == BOOLEAN:
-        if op != "eq":
-            _invalid(f"'{name}' is a boolean attribute: only eq, ne and pr apply, not '{op}'.")
-        return _any(Q(**{lookup: _boolean_value(value, name)}) for lookup in column.lookups)
-    if column.kind == UUID:
-        if op != "eq":
-            _invalid(f"'{name}' is an id: only eq, ne and pr apply, not '{op}'.")
-        try:
-            identifier = uuid.UUID(value) if isinstance(value, str) else None
-        except ValueError:
-            identifier = None
-        if identifier is None:
-            # Not one of our ids, so no row has it (Test Connection sends random values).
-            return Q(pk__in=[])
-        return _any(Q(**{lookup: identifier}) for lookup in column.lookups)
+    return _COMPARE_BY_KIND[column.kind](column, op, value, name)
+
+
+def _compare_boolean(column: Column, op: str, value, name: str) -> Q:
+    if op != "eq":
+        _invalid(f"'{name}' is a boolean attribute: only eq, ne and pr apply, not '{op}'.")
+    return _any(Q(**{lookup: _boolean_value(value, name)}) for lookup in column.lookups)
+
+
+def _compare_uuid(column: Column, op: str, value, name: str) -> Q:
+    if op != "eq":
+        _invalid(f"'{name}' is an id: only eq, ne and pr apply, not '{op}'.")
+    try:
+        identifier = uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        identifier = None
+    if identifier is None:
+        # Not one of our ids, so no row has it (Test Connection sends random values).
+        return Q(pk__in=[])
+    return _any(Q(**{lookup: identifier}) for lookup in column.lookups)
+
+
+def _compare_datetime(column: Column, op: str, value, name: str) -> Q:
     if op in _LIKE:
         _invalid(f"'{name}' is a date-time: '{op}' does not apply; use eq, ne, gt, ge, lt or le.")
     moment = _datetime_value(value, name)
     suffix = "" if op == "eq" else f"__{_ORDER_LOOKUP[op]}"
     return _any(Q(**{f"{lookup}{suffix}": moment}) for lookup in column.lookups)
+
+
+def _compare_text(column: Column, op: str, value, name: str) -> Q:
+    return _compare_string(column, op, _string_value(value, name))
+
+
+_COMPARE_BY_KIND = {
+    STRING: _compare_text,
+    BOOLEAN: _compare_boolean,
+    UUID: _compare_uuid,
+    DATETIME: _compare_datetime,
+}
 
 
 def _compare_string(column: Column, op: str, value: str) -> Q:

@@ -127,6 +127,15 @@ def _id() -> Attribute:
     )
 
 
+def _external_id(what: str) -> Attribute:
+    return simple(
+        "externalId",
+        "external_id",
+        case_exact=True,
+        description=f"The client's identifier for the {what}.",
+    )
+
+
 def _meta() -> Attribute:
     # A common attribute (RFC 7643 §3.1): filterable, but not listed in a schema.
     return Attribute(
@@ -178,12 +187,7 @@ USER_CORE = (
         required=True,
         uniqueness="server",
     ),
-    simple(
-        "externalId",
-        "external_id",
-        case_exact=True,
-        description="The client's identifier for the user.",
-    ),
+    _external_id("user"),
     Attribute(
         "name",
         Kind.COMPLEX,
@@ -295,12 +299,7 @@ GROUP_CORE = (
         required=True,
         uniqueness="server",
     ),
-    simple(
-        "externalId",
-        "external_id",
-        case_exact=True,
-        description="The client's identifier for the group.",
-    ),
+    _external_id("group"),
     Attribute(
         "members",
         Kind.MEMBERS,

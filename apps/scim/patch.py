@@ -11,8 +11,9 @@ views save inside one transaction, so a request applies all or nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
@@ -246,32 +247,31 @@ def members_for(tenant, user_ids: list[str], *, strict: bool) -> list[User]:
 
 
 @dataclass(frozen=True)
-class AddMembers:
+class MembersById:
+    """Members named by id, handed to one group service."""
+
     ids: list[str]
+    strict: ClassVar[bool] = True  # an unknown id is an error, not skipped
+    service: ClassVar[Callable[..., Any]]
 
     def save(self, *, tenant, actor, group: Group) -> None:
-        users = members_for(tenant, self.ids, strict=True)
-        group_services.add_group_members(tenant=tenant, actor=actor, group=group, users=users)
+        users = members_for(tenant, self.ids, strict=self.strict)
+        type(self).service(tenant=tenant, actor=actor, group=group, users=users)
 
 
-@dataclass(frozen=True)
-class SetMembers:
-    ids: list[str]
-
-    def save(self, *, tenant, actor, group: Group) -> None:
-        users = members_for(tenant, self.ids, strict=True)
-        group_services.set_group_members(tenant=tenant, actor=actor, group=group, users=users)
+class AddMembers(MembersById):
+    service = group_services.add_group_members
 
 
-@dataclass(frozen=True)
-class RemoveMembers:
+class SetMembers(MembersById):
+    service = group_services.set_group_members
+
+
+class RemoveMembers(MembersById):
     """Exactly these members; ids of users who are not members are left alone."""
 
-    ids: list[str]
-
-    def save(self, *, tenant, actor, group: Group) -> None:
-        users = members_for(tenant, self.ids, strict=False)
-        group_services.remove_group_members(tenant=tenant, actor=actor, group=group, users=users)
+    strict = False
+    service = group_services.remove_group_members
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """PATCH paths (RFC 7644 §3.5.2) and matching their value filters against one item in memory."""
 
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,38 +108,41 @@ def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _compare(actual, operator: str, expected) -> bool:
-    if operator == "ne":
+_TEXT_OPERATORS = {
+    "co": lambda left, right: right in left,
+    "sw": str.startswith,
+    "ew": str.endswith,
+}
+_ORDER_OPERATORS = {
+    "eq": operator.eq,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
+def _compare(actual, op: str, expected) -> bool:
+    if op == "ne":
         return not _compare(actual, "eq", expected)
     if expected is None:
-        return operator == "eq" and not _is_present(actual)
+        return op == "eq" and not _is_present(actual)
     if actual is None or isinstance(actual, dict | list):
         return False
     if isinstance(actual, bool) or isinstance(expected, bool):
         actual, expected = _as_boolean(actual), _as_boolean(expected)
-        return operator == "eq" and actual is not None and actual == expected
+        return op == "eq" and actual is not None and actual == expected
+    left, right = _comparable(actual, expected)
+    if op in _TEXT_OPERATORS:
+        return isinstance(left, str) and _TEXT_OPERATORS[op](left, right)
+    return op in _ORDER_OPERATORS and _ORDER_OPERATORS[op](left, right)
+
+
+def _comparable(actual, expected) -> tuple:
+    """Two numbers as they are; anything else as case-folded text."""
     if _is_number(actual) and _is_number(expected):
-        left, right = actual, expected
-    else:
-        left, right = _text(actual).casefold(), _text(expected).casefold()
-    match operator:
-        case "eq":
-            return left == right
-        case "co":
-            return isinstance(left, str) and right in left
-        case "sw":
-            return isinstance(left, str) and left.startswith(right)
-        case "ew":
-            return isinstance(left, str) and left.endswith(right)
-        case "gt":
-            return left > right
-        case "ge":
-            return left >= right
-        case "lt":
-            return left < right
-        case "le":
-            return left <= right
-    return False
+        return actual, expected
+    return _text(actual).casefold(), _text(expected).casefold()
 
 
 def _text(value) -> str:

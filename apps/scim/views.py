@@ -348,6 +348,20 @@ def groups_queryset(*, members: bool):
     return queryset
 
 
+def save_group(view: ScimView, group: Group, draft: GroupDraft) -> Group:
+    """The draft's name, then its member changes in order, through the group services."""
+    tenant, actor = view.tenant, view.request.auth
+    group = group_services.update_group(
+        tenant=tenant,
+        actor=actor,
+        group=group,
+        display_name=draft.display_name,
+        external_id=draft.external_id,
+    )
+    draft.save_members(tenant=tenant, actor=actor, group=group)
+    return group
+
+
 def group_for(view: ScimView, group_id, *, members: bool = False, lock: bool = False) -> Group:
     queryset = groups_queryset(members=members)
     if lock:
@@ -414,14 +428,7 @@ class GroupView(ScimView):
             draft = GroupDraft()
             draft.apply_resource(body)
             draft.replacing_members()
-            group = group_services.update_group(
-                tenant=self.tenant,
-                actor=request.auth,
-                group=group,
-                display_name=draft.display_name,
-                external_id=draft.external_id,
-            )
-            draft.save_members(tenant=self.tenant, actor=request.auth, group=group)
+            group = save_group(self, group, draft)
         return group_response(self, group_id)
 
     def patch(self, request, group_id):
@@ -432,14 +439,7 @@ class GroupView(ScimView):
             draft = GroupDraft(group)
             for operation in operations:
                 draft.apply_operation(operation)
-            group = group_services.update_group(
-                tenant=self.tenant,
-                actor=request.auth,
-                group=group,
-                display_name=draft.display_name,
-                external_id=draft.external_id,
-            )
-            draft.save_members(tenant=self.tenant, actor=request.auth, group=group)
+            group = save_group(self, group, draft)
         params = self.params()
         if "attributes" in params or "excludedattributes" in params:
             return group_response(self, group_id)
