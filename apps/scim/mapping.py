@@ -391,6 +391,16 @@ class Resource:
         read_only = attribute is not None and attribute.kind in (Kind.ID, Kind.META)
         return read_only or name in self.not_stored
 
+    def columns(self) -> tuple[str, ...]:
+        """The model fields that hold single-valued attributes (and addresses), in map order."""
+        fields = []
+        for _, attribute in self.attributes():
+            if attribute.kind in (Kind.SIMPLE, Kind.ADDRESSES) and attribute.field:
+                fields.append(attribute.field)
+            elif attribute.kind is Kind.COMPLEX:
+                fields.extend(sub.field for sub in attribute.sub_attributes)
+        return tuple(fields)
+
     def always_returned(self) -> tuple[str, ...]:
         return ("schemas", *(a.name for _, a in self.attributes() if a.returned == "always"))
 

@@ -148,10 +148,9 @@ class UserDraft(Draft):
     def __init__(self, tenant, user: User | None = None):
         self.tenant = tenant
         self.roles_given = False
-        self.values = {name: "" for name in user_services.SCALAR_FIELDS}
+        fields = User._meta
+        self.values = {name: fields.get_field(name).get_default() for name in USER.columns()}
         self.values.update(
-            is_active=True,
-            addresses=[],
             emails=[],
             phone_numbers=[],
             manager=None,
@@ -164,7 +163,7 @@ class UserDraft(Draft):
 
     @staticmethod
     def _loaded(user: User) -> dict[str, Any]:
-        values = {name: getattr(user, name) for name in user_services.SCALAR_FIELDS}
+        values = {name: getattr(user, name) for name in USER.columns()}
         values.update(
             addresses=[dict(a) for a in user.addresses],
             emails=[contact_item(e) for e in user.emails.all()],

@@ -23,6 +23,7 @@ from apps.roles.services import get_role_for
 from apps.scim.authentication import HasApiToken, ScimTokenAuthentication
 from apps.scim.exceptions import ScimError, scim_exception_handler
 from apps.scim.filters import filter_queryset
+from apps.scim.mapping import USER
 from apps.scim.patch import GroupDraft, UserDraft, members_for
 from apps.scim.schemas import CORE_USER, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
 from apps.scim.serializers import (
@@ -226,7 +227,7 @@ class UnknownEndpointView(ScimView):
 # What a SCIM User shows and the services read: not the password, login or staff columns,
 # and of the manager only what the manager attribute shows.
 USER_COLUMNS = (
-    *user_services.SCALAR_FIELDS,
+    *USER.columns(),
     "public_id",
     "tenant",
     "manager",

@@ -5,6 +5,7 @@ import pytest
 from apps.scim.filters import TABLES, Related
 from apps.scim.mapping import ENTERPRISE_USER, GROUP, USER
 from apps.users.models import User
+from apps.users.services import SCALAR_FIELDS
 from tests.factories import AgentFactory
 
 PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
@@ -72,3 +73,7 @@ def test_patch_on_an_attribute_this_server_does_not_store_is_ignored(scim_client
 
     assert response.status_code == 200
     assert User.objects.get(pk=user.pk).title == "Agent"
+
+
+def test_every_column_the_map_writes_is_one_the_user_services_accept():
+    assert set(USER.columns()) == set(SCALAR_FIELDS)
