@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apps.roles.services import find_roles
 from apps.scim import coerce
@@ -17,6 +17,9 @@ from apps.scim.exceptions import ScimError
 from apps.scim.mapping import Attribute, Kind
 from apps.scim.paths import PatchPath, eq_terms, matches
 from apps.users.services import resolve_manager
+
+if TYPE_CHECKING:
+    from apps.scim.patch import Draft, UserDraft
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def invalid_path(detail: str) -> ScimError:
 # --- simple and complex single-valued (name) ---
 
 
-def write_simple(draft, attribute: Attribute, change: Change) -> None:
+def write_simple(draft: Draft, attribute: Attribute, change: Change) -> None:
     """Set or clear the column behind a single-valued attribute (or a sub-attribute of name)."""
     if change.op == "remove":
         draft.values[attribute.field] = draft.cleared(attribute)
@@ -55,13 +58,13 @@ def write_simple(draft, attribute: Attribute, change: Change) -> None:
         draft.values[attribute.field] = coerce.as_string(value, change.text, limit)
 
 
-def apply_simple(draft, attribute: Attribute, change: Change) -> None:
+def apply_simple(draft: Draft, attribute: Attribute, change: Change) -> None:
     if change.path.value_filter is not None or change.path.sub_attribute is not None:
         raise invalid_path(f'"{change.text}" has no sub-attributes.')
     write_simple(draft, attribute, change)
 
 
-def apply_complex(draft, attribute: Attribute, change: Change) -> None:
+def apply_complex(draft: Draft, attribute: Attribute, change: Change) -> None:
     """`name` as a whole object, or one of its sub-attributes (`name.givenName`)."""
     path = change.path
     if path.value_filter is not None:
@@ -87,14 +90,14 @@ def apply_complex(draft, attribute: Attribute, change: Change) -> None:
 # --- manager ---
 
 
-def apply_manager(draft, attribute: Attribute, change: Change) -> None:
+def apply_manager(draft: UserDraft, attribute: Attribute, change: Change) -> None:
     """The manager by id, in every form Entra sends; displayName and $ref are derived."""
     path = change.path
     if path.sub_attribute not in (None, "value"):
         if attribute.sub(path.sub_attribute) is not None:
             return
         raise invalid_path(f'"{change.text}": unknown sub-attribute.')
-    current = draft.values["manager"]
+    current = draft.values[attribute.field]
     if change.op == "remove":
         if path.value_filter is None or (
             current is not None
@@ -103,13 +106,13 @@ def apply_manager(draft, attribute: Attribute, change: Change) -> None:
                 {"value": str(current.public_id), "displayName": current.display_name},
             )
         ):
-            draft.values["manager"] = None
+            draft.values[attribute.field] = None
         return
     manager_id = coerce.id_of(change.value, change.text)
     if manager_id is None:
-        draft.values["manager"] = None
+        draft.values[attribute.field] = None
     elif current is None or str(current.public_id) != manager_id.lower():
-        draft.values["manager"] = resolve_manager(draft.tenant, manager_id)
+        draft.values[attribute.field] = resolve_manager(draft.tenant, manager_id)
 
 
 # --- multi-valued with filters: emails, phoneNumbers, addresses ---
@@ -118,7 +121,7 @@ def apply_manager(draft, attribute: Attribute, change: Change) -> None:
 class Items:
     """The items of one multi-valued attribute being edited, in canonical form."""
 
-    def __init__(self, draft, attribute: Attribute, change: Change):
+    def __init__(self, draft: Draft, attribute: Attribute, change: Change):
         self.keys = {sub.key: sub.name for sub in attribute.sub_attributes}
         self.limits = draft.item_limits(attribute)
         self.text = change.text
@@ -217,7 +220,7 @@ def _filter_terms(items: Items, path: PatchPath) -> dict:
     }
 
 
-def apply_multi(draft, attribute: Attribute, change: Change) -> None:
+def apply_multi(draft: Draft, attribute: Attribute, change: Change) -> None:
     items = Items(draft, attribute, change)
     sub = items.sub_of(change.path)
     if change.path.value_filter is None and sub is None:
@@ -230,11 +233,11 @@ def apply_multi(draft, attribute: Attribute, change: Change) -> None:
 # --- roles ---
 
 
-def _roles_in(draft, value: Any, text: str) -> list:
+def _roles_in(draft: UserDraft, value: Any, text: str) -> list:
     return find_roles(tenant=draft.tenant, values=coerce.role_values(value, text))
 
 
-def _set_single_role(draft, change: Change) -> None:
+def _set_single_role(draft: UserDraft, change: Change) -> None:
     """roles[primary eq "True"].value (SingleAppRoleAssignment): the one assigned role."""
     if change.path.sub_attribute in ("display", "type", "primary"):
         return  # describes the role; the value decides it
@@ -247,7 +250,7 @@ def _set_single_role(draft, change: Change) -> None:
     draft.assign_roles([*keep, *roles])
 
 
-def _remove_roles(draft, change: Change) -> None:
+def _remove_roles(draft: UserDraft, change: Change) -> None:
     if not (change.has_value and change.value):
         draft.assign_roles([])
         return
@@ -255,7 +258,7 @@ def _remove_roles(draft, change: Change) -> None:
     draft.assign_roles([role for role in draft.current_roles() if role.pk not in gone])
 
 
-def _add_roles(draft, roles: list) -> None:
+def _add_roles(draft: UserDraft, roles: list) -> None:
     """AppRoleAssignmentsComplex: keep what the user has; a new custom role takes the place
     of the old one, since a user holds one."""
     keep = draft.current_roles()
@@ -264,7 +267,7 @@ def _add_roles(draft, roles: list) -> None:
     draft.assign_roles([*keep, *roles])
 
 
-def apply_roles(draft, attribute: Attribute, change: Change) -> None:
+def apply_roles(draft: UserDraft, attribute: Attribute, change: Change) -> None:
     if change.path.value_filter is not None or change.path.sub_attribute is not None:
         _set_single_role(draft, change)
     elif change.op == "remove":
@@ -275,11 +278,11 @@ def apply_roles(draft, attribute: Attribute, change: Change) -> None:
         _add_roles(draft, _roles_in(draft, change.value, change.text))
 
 
-def apply_read_only(draft, attribute: Attribute, change: Change) -> None:
+def apply_read_only(draft: Draft, attribute: Attribute, change: Change) -> None:
     raise ScimError(f'"{change.text}" is read-only.', scim_type="mutability")
 
 
-Handler = Callable[[Any, Attribute, Change], None]
+Handler = Callable[[Any, Attribute, Change], None]  # the draft's type depends on the kind
 
 HANDLERS: dict[Kind, Handler] = {
     Kind.ID: apply_read_only,
