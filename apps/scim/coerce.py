@@ -106,7 +106,7 @@ def item(raw: Any, name: str, keys: dict[str, str], limits: dict[str, int]) -> d
         raw = {"value": raw}
     if not isinstance(raw, dict):
         raise invalid(f'Each item of "{name}" must be an object.')
-    coerced = {}
+    coerced: dict[str, Any] = {}
     for key, value in lower_keys(raw).items():
         canonical = keys.get(key)
         if canonical is None or value is None:

@@ -12,8 +12,9 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import reduce
+from typing import NoReturn
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils.dateparse import parse_datetime
 
@@ -181,7 +182,7 @@ class _Parser:
         self.depth = 0
         self.in_value_filter = False
 
-    def fail(self, detail: str):
+    def fail(self, detail: str) -> NoReturn:
         raise ScimError(
             f"{self.what} {self.text!r} is not valid: {detail}.", scim_type=self.scim_type
         )
@@ -396,7 +397,7 @@ def parse_value_path(text: str, *, scim_type: str, what: str):
 class Related:
     """A multi-valued attribute stored as rows of another model, matched with Exists()."""
 
-    model: type
+    model: type[Model]
     owner: str  # the foreign key from the related row to the filtered row
     attributes: dict[str, Column]
     default: str = "value"  # `emails eq "x"` means `emails.value eq "x"`
@@ -423,7 +424,7 @@ TABLES = {name: attribute_table(resource) for name, resource in RESOURCES.items(
 # --- Translation into Q objects --------------------------------------------------------------
 
 
-def _invalid(detail: str):
+def _invalid(detail: str) -> NoReturn:
     raise ScimError(detail, scim_type="invalidFilter")
 
 
@@ -580,7 +581,7 @@ class _Compiler:
             return [f"{schema}:{path.attribute}"]
         return []
 
-    def unknown(self, path: AttributePath):
+    def unknown(self, path: AttributePath) -> NoReturn:
         for base in self.bases(path):
             if path.sub_attribute is None and any(key.startswith(base + ".") for key in self.table):
                 _invalid(
@@ -629,7 +630,9 @@ class _Compiler:
     @staticmethod
     def exists(related: Related, rows: Q) -> Q:
         # Exists() rather than a join: one row per resource, no DISTINCT.
-        matching = related.model.objects.filter(**{related.owner: OuterRef("pk")}).filter(rows)
+        matching = related.model._default_manager.filter(**{related.owner: OuterRef("pk")}).filter(
+            rows
+        )
         return Q(Exists(matching))
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.db.models import Model
+
 from apps.groups.models import Group, GroupMembership
 from apps.roles.models import Role
 from apps.users.models import User, UserEmail, UserPhoneNumber
@@ -55,7 +57,7 @@ class Column:
 class Rows:
     """A multi-valued attribute stored as rows of `model`, whose foreign key `owner` points back."""
 
-    model: type
+    model: type[Model]
     owner: str
 
 
@@ -63,7 +65,7 @@ class Rows:
 class Attribute:
     name: str  # canonical SCIM spelling
     kind: Kind = Kind.SIMPLE
-    field: str | None = None  # the model field, or the related manager of rows
+    field: str = ""  # the model field, or the related manager of rows ("" for none)
     type: str = "string"  # SCIM type (RFC 7643 §2.3)
     multi_valued: bool = False
     required: bool = False
@@ -91,7 +93,7 @@ class Attribute:
 
 def simple(
     name: str,
-    field: str | None = None,
+    field: str = "",
     *,
     type: str = "string",
     column: str | None = None,
@@ -151,7 +153,7 @@ def _meta() -> Attribute:
 
 
 def _contacts(
-    name: str, field: str, model: type, description: str, types: tuple[str, ...]
+    name: str, field: str, model: type[Model], description: str, types: tuple[str, ...]
 ) -> Attribute:
     return Attribute(
         name,
@@ -361,7 +363,7 @@ class Resource:
 
     name: str
     description: str
-    model: type
+    model: type[Model]
     url_name: str  # the URL of one resource, for meta.location and $ref
     schemas: dict[str, tuple[Attribute, ...]]
     # Accepted on input and ignored: server-assigned or not stored.

@@ -13,7 +13,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
+
+from django.db.models import Field, Model
 
 from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
@@ -119,18 +121,22 @@ class Draft:
         return True if attribute.type == "boolean" else ""
 
     def max_length(self, field_name: str) -> int | None:
-        return getattr(self.resource.model._meta.get_field(field_name), "max_length", None)
+        return _max_length(self.resource.model, field_name)
 
     def item_limits(self, attribute: Attribute) -> dict[str, int]:
         """Longest value per sub-attribute of rows (addresses are JSON, no column limits)."""
         if attribute.rows is None:
             return {}
-        meta = attribute.rows.model._meta
-        return {
-            sub.name: meta.get_field(sub.field).max_length
+        limits = {
+            sub.name: _max_length(attribute.rows.model, sub.field)
             for sub in attribute.sub_attributes
             if sub.type == "string"
         }
+        return {name: limit for name, limit in limits.items() if limit}
+
+
+def _max_length(model: type[Model], field_name: str) -> int | None:
+    return getattr(model._meta.get_field(field_name), "max_length", None)
 
 
 def contact_item(row) -> dict:
@@ -148,8 +154,7 @@ class UserDraft(Draft):
     def __init__(self, tenant, user: User | None = None):
         self.tenant = tenant
         self.roles_given = False
-        fields = User._meta
-        self.values = {name: fields.get_field(name).get_default() for name in USER.columns()}
+        self.values = {name: _default(name) for name in USER.columns()}
         self.values.update(
             emails=[],
             phone_numbers=[],
@@ -215,6 +220,10 @@ class UserDraft(Draft):
             for key, value in self.values.items()
             if _identity(value, key) != _identity(self.original[key], key)
         }
+
+
+def _default(name: str) -> Any:
+    return cast(Field, User._meta.get_field(name)).get_default()
 
 
 def _identity(value: Any, key: str) -> Any:
@@ -294,12 +303,11 @@ class RemoveMatching:
 MemberChange = AddMembers | SetMembers | RemoveMembers | RemoveMatching
 
 
-def _filtered_removal(change: Change) -> MemberChange:
+def _filtered_removal(change: Change, value_filter: Node) -> MemberChange:
     if change.op != "remove":
         raise invalid_path(
             f'"{change.text}": add or replace members with path "members" and a list.'
         )
-    value_filter = change.path.value_filter
     terms = eq_terms(value_filter)
     if set(terms) == {"value"} and isinstance(value_filter, Comparison):
         return RemoveMembers([str(terms["value"])])
@@ -308,7 +316,7 @@ def _filtered_removal(change: Change) -> MemberChange:
 
 def apply_members(draft: GroupDraft, attribute: Attribute, change: Change) -> None:
     if change.path.value_filter is not None:
-        draft.member_changes.append(_filtered_removal(change))
+        draft.member_changes.append(_filtered_removal(change, change.path.value_filter))
         return
     if change.path.sub_attribute is not None:
         raise invalid_path(f'"{change.text}": members are changed as a whole item.')

@@ -19,7 +19,7 @@ from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Re
 from apps.scim.patch import PatchOperation, contact_item
 from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
-BLANK = ("", None, [], {})
+BLANK: tuple[Any, ...] = ("", None, [], {})
 ALWAYS_RETURNED = USER.always_returned()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import time
 import uuid
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.db import transaction
@@ -97,7 +98,7 @@ class ScimView(APIView):
         search = getattr(self, "search_params", None)
         if search is not None:
             return search
-        return {key.lower(): value for key, value in self.request.query_params.items()}
+        return {key.lower(): str(value) for key, value in self.request.query_params.items()}
 
     def body(self, serializer_class):
         serializer = serializer_class(data=self.request.data)
@@ -179,7 +180,7 @@ def with_etag(response: Response, version: int) -> Response:
 class SearchMixin:
     """POST <collection>/.search (RFC 7644 §3.4.3): the query parameters in a SearchRequest body."""
 
-    http_method_names = ["post", "options"]
+    http_method_names: Sequence[str] = ["post", "options"]
 
     def post(self, request):
         body = self.body(ResourceSerializer)
