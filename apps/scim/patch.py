@@ -25,9 +25,6 @@ from apps.scim.exceptions import ScimError
 from apps.scim.filters import Comparison, Node
 from apps.scim.handlers import HANDLERS, Change, Handler, invalid_path
 from apps.scim.mapping import (
-    CORE_GROUP,
-    CORE_USER,
-    ENTERPRISE_USER,
     GROUP,
     USER,
     Attribute,
@@ -38,7 +35,8 @@ from apps.scim.paths import PatchPath, eq_terms, matches, parse_path
 from apps.users import services as user_services
 from apps.users.models import User
 
-KNOWN_SCHEMAS = {CORE_USER.lower(), CORE_GROUP.lower(), ENTERPRISE_USER.lower()}
+# Schemas a PATCH path may name; a path under any other URN is an extension not stored.
+KNOWN_SCHEMAS = {urn.lower() for resource in (USER, GROUP) for urn in resource.schemas}
 
 
 @dataclass(frozen=True)
