@@ -87,8 +87,6 @@ def _adopt(instance, saved) -> None:
     """Copy what a service saved onto the admin's form instance, for its log and redirect."""
     for field in saved._meta.concrete_fields:
         setattr(instance, field.attname, getattr(saved, field.attname))
-    instance._state.adding = False
-    instance._state.db = saved._state.db
 
 
 @admin.action(

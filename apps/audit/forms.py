@@ -1,6 +1,6 @@
 from django import forms
 
-from apps.audit.models import Channel
+from apps.audit.models import AuditAction, Channel
 
 TARGET_TYPES = [
     ("user", "User"),
@@ -15,11 +15,8 @@ class ActivityFilterForm(forms.Form):
     channel = forms.ChoiceField(
         label="Channel", required=False, choices=[("", "Any channel"), *Channel.choices]
     )
-    action = forms.CharField(
-        label="Action",
-        required=False,
-        max_length=50,
-        widget=forms.TextInput(attrs={"list": "audit-actions", "placeholder": "e.g. user.updated"}),
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *AuditAction.choices]
     )
     target_type = forms.ChoiceField(
         label="Target type", required=False, choices=[("", "Anything"), *TARGET_TYPES]
@@ -30,9 +27,6 @@ class ActivityFilterForm(forms.Form):
         max_length=255,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or id"}),
     )
-
-    def clean_action(self):
-        return self.cleaned_data["action"].strip()
 
     def clean_target(self):
         return self.cleaned_data["target"].strip()

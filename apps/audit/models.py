@@ -1,21 +1,46 @@
 from django.db import models
 
+from apps.tenants.scoping import TenantOwnedQuerySet
+
 
 class Channel(models.TextChoices):
+    """How a change arrived; also how a user was created (User.source)."""
+
     UI = "ui", "Settings UI"
     SCIM = "scim", "SCIM"
     ADMIN = "admin", "Django admin"
     COMMAND = "command", "Management command"
 
 
+class AuditAction(models.TextChoices):
+    """Every action a service records; the Activity page filters on these."""
+
+    TENANT_CREATED = "tenant.created", "Account created"
+    TOKEN_ACCESS = "tenant.token_access", "Token Access switched"
+    PROVISIONING_ROLE = "tenant.provisioning_role", "Provisioning role changed"
+    USER_CREATED = "user.created", "User created"
+    USER_UPDATED = "user.updated", "User updated"
+    USER_DELETED = "user.deleted", "User deleted"
+    PASSWORD_SET = "user.password_set", "Password set"
+    STAFF_UPDATED = "staff.updated", "Staff account updated"
+    GROUP_CREATED = "group.created", "Group created"
+    GROUP_UPDATED = "group.updated", "Group updated"
+    GROUP_DELETED = "group.deleted", "Group deleted"
+    MEMBER_ADDED = "group.member_added", "Group member added"
+    MEMBER_REMOVED = "group.member_removed", "Group member removed"
+    ROLE_CREATED = "role.created", "Role created"
+    ROLE_UPDATED = "role.updated", "Role updated"
+    ROLE_DELETED = "role.deleted", "Role deleted"
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
+    DIRECTORY_SEEDED = "directory.seeded", "Directory seeded (benchmark)"
+
+
 class AppendOnlyError(Exception):
     pass
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
-
+class AuditEventQuerySet(TenantOwnedQuerySet["AuditEvent"]):
     def for_target(self, target):
         return self.filter(target_type=target._meta.model_name, target_id=str(target.public_id))
 
@@ -40,7 +65,7 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    action = models.CharField(max_length=50)
+    action = models.CharField(max_length=50, choices=AuditAction.choices)
     # Actor and target are copied as text too, so a row survives deletion of what it names.
     actor_type = models.CharField(max_length=20)  # "user", "staff", "token", "system"
     actor_id = models.CharField(max_length=64, blank=True)

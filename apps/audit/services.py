@@ -3,11 +3,32 @@ record_scim_request(): the one way a SCIM request is written to the request log.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db import models
 
-from apps.audit.models import AuditEvent, Channel, ScimRequest
+from apps.audit.models import AuditAction, AuditEvent, Channel, ScimRequest
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
+    from apps.groups.models import Group
+    from apps.roles.models import Role
+    from apps.tenants.models import Tenant
+    from apps.tokens.models import ApiToken
+    from apps.users.models import User
+
+    # Who makes a change: the signed-in user (pages, admin), the API token (SCIM), or
+    # None (a management command). Every service takes one; record_event stores either.
+    Actor: TypeAlias = User | ApiToken | None
+    # What an event is about: a row with a public id.
+    Target: TypeAlias = Tenant | User | Group | Role | ApiToken
+
+
+def _is_token(actor: Actor) -> TypeIs[ApiToken]:
+    # By model name: audit sits below tokens and users and imports neither.
+    return actor is not None and actor._meta.model_name == "apitoken"
+
 
 # Field names that never reach the trail, whatever a caller passes.
 SECRET_FIELDS = {"password", "digest", "secret", "token"}
@@ -16,21 +37,21 @@ REQUEST_LOG_KEEP = 200
 REQUEST_LOG_TRIM_EVERY = 100
 
 
-def channel_of(actor) -> Channel:
+def channel_of(actor: Actor) -> Channel:
     """SCIM for a token, admin for platform staff, the UI for a tenant user, else a command."""
     if actor is None:
         return Channel.COMMAND
-    if actor._meta.model_name == "apitoken":
+    if _is_token(actor):
         return Channel.SCIM
     if actor.tenant_id is None:
         return Channel.ADMIN
     return Channel.UI
 
 
-def _actor_fields(actor) -> dict[str, str]:
+def _actor_fields(actor: Actor) -> dict[str, str]:
     if actor is None:
         return {"actor_type": "system", "actor_id": "", "actor_label": "management command"}
-    if actor._meta.model_name == "apitoken":
+    if _is_token(actor):
         return {
             "actor_type": "token",
             "actor_id": str(actor.public_id),
@@ -56,13 +77,20 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in (changes or {}).items() if k not in SECRET_FIELDS}
 
 
-def build_event(*, tenant, actor, action: str, target, changes: dict | None = None) -> AuditEvent:
+def build_event(
+    *,
+    tenant: Tenant | None,
+    actor: Actor,
+    action: AuditAction,
+    target: Target,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
     """An unsaved event, for callers that write many at once with bulk_create."""
     return AuditEvent(
         tenant=tenant,
         channel=channel_of(actor),
         action=action,
-        target_type=target._meta.model_name,
+        target_type=str(target._meta.model_name),
         target_id=str(target.public_id),
         target_label=str(target)[:255],
         changes=clean_changes(changes),
@@ -70,7 +98,14 @@ def build_event(*, tenant, actor, action: str, target, changes: dict | None = No
     )
 
 
-def record_event(*, tenant, actor, action: str, target, changes: dict | None = None) -> AuditEvent:
+def record_event(
+    *,
+    tenant: Tenant | None,
+    actor: Actor,
+    action: AuditAction,
+    target: Target,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
     """Write one audit row; call it inside the transaction that makes the change."""
     event = build_event(tenant=tenant, actor=actor, action=action, target=target, changes=changes)
     event.save()
@@ -81,7 +116,7 @@ def record_events(events: list[AuditEvent]) -> None:
     AuditEvent.objects.bulk_create(events)
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{field: [before, after]} for the fields whose value changed."""
     return {
         key: [_jsonable(before.get(key)), _jsonable(value)]
@@ -90,7 +125,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
     }
 
 
-def record_scim_request(*, token, method: str, path: str, status: int, duration_ms: int) -> None:
+def record_scim_request(
+    *, token: ApiToken, method: str, path: str, status: int, duration_ms: int
+) -> None:
     """One row per authenticated request (never headers or bodies); old rows trimmed cheaply."""
     row = ScimRequest.objects.create(
         tenant_id=token.tenant_id,

@@ -3,10 +3,11 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from apps.tenants.scoping import TenantOwnedQuerySet
 
-class GroupQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
+
+class GroupQuerySet(TenantOwnedQuerySet["Group"]):
+    pass
 
 
 class Group(models.Model):

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Value
+from django.db.models import Value
 from django.db.models.functions import Lower
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
+from apps.audit.models import AuditAction
 from apps.audit.services import build_event, record_event, record_events
-from apps.groups.models import Group, GroupMembership
+from apps.groups.models import Group, GroupMembership, GroupQuerySet
+from apps.tenants.scoping import save_with_version
 from apps.users.models import User
 
+if TYPE_CHECKING:
+    from apps.audit.services import Actor
+    from apps.tenants.models import Tenant
 
-def get_group_for(tenant, group_id, *, queryset=None) -> Group:
+
+def get_group_for(
+    tenant: Tenant, group_id: UUID | str, *, queryset: GroupQuerySet | None = None
+) -> Group:
     """The tenant's group with this public id, else 404; `queryset` adds prefetches or locks."""
-    queryset = Group.objects.all() if queryset is None else queryset
-    return get_object_or_404(queryset.for_tenant(tenant), public_id=group_id)
+    return (Group.objects.all() if queryset is None else queryset).get_for(tenant, group_id)
 
 
-def _check_display_name(tenant, display_name: str, exclude: Group | None = None) -> str:
+def _check_display_name(tenant: Tenant, display_name: str, exclude: Group | None = None) -> str:
     display_name = (display_name or "").strip()
     if not display_name:
         raise ValidationError("displayName is required.", code="required")
@@ -48,7 +57,7 @@ def _check_external_id(external_id: str | None) -> str:
     return external_id
 
 
-def _check_members(tenant, users: Iterable[User]) -> list[User]:
+def _check_members(tenant: Tenant, users: Iterable[User]) -> list[User]:
     users = list({u.pk: u for u in users}.values())
     for user in users:
         if user.tenant_id != tenant.pk:
@@ -72,19 +81,17 @@ def _check_members(tenant, users: Iterable[User]) -> list[User]:
 
 
 def _bump(group: Group) -> None:
-    # The version counts on from the one in hand, or, when another change got in first
-    # (a caller that did not lock the row), from the stored one.
-    stored = Group.objects.filter(pk=group.pk)
-    if stored.filter(version=group.version).update(version=group.version + 1):
-        group.version += 1
-    else:
-        stored.update(version=F("version") + 1)
-        group.refresh_from_db(fields=["version", "modified_at"])
+    save_with_version(group, {}, refresh=("version", "modified_at"))
 
 
 @transaction.atomic
 def create_group(
-    *, tenant, actor, display_name: str, external_id: str = "", members: Iterable[User] = ()
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    display_name: str,
+    external_id: str = "",
+    members: Iterable[User] = (),
 ) -> Group:
     """Create a group; a duplicate displayName (any case) is a "unique" error."""
     display_name = _check_display_name(tenant, display_name)
@@ -102,7 +109,7 @@ def create_group(
     record_event(
         tenant=tenant,
         actor=actor,
-        action="group.created",
+        action=AuditAction.GROUP_CREATED,
         target=group,
         changes={"display_name": [None, display_name], "external_id": [None, group.external_id]},
     )
@@ -114,8 +121,8 @@ def create_group(
 @transaction.atomic
 def update_group(
     *,
-    tenant,
-    actor,
+    tenant: Tenant,
+    actor: Actor,
     group: Group,
     display_name: str | None = None,
     external_id: str | None = None,
@@ -133,20 +140,22 @@ def update_group(
         group.external_id = external_id or ""
     if not changes:
         return group
-    group.version = F("version") + 1
+    group.modified_at = timezone.now()
+    values = {f: getattr(group, f) for f in ("display_name", "external_id", "modified_at")}
     try:
         with transaction.atomic():
-            group.save()
+            save_with_version(group, values, refresh=("version", "modified_at"))
     except IntegrityError as error:
         raise ValidationError(
             f'A group named "{group.display_name}" already exists in this tenant.', code="unique"
         ) from error
-    group.refresh_from_db(fields=["version", "modified_at"])
-    record_event(tenant=tenant, actor=actor, action="group.updated", target=group, changes=changes)
+    record_event(
+        tenant=tenant, actor=actor, action=AuditAction.GROUP_UPDATED, target=group, changes=changes
+    )
     return group
 
 
-def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[User]:
+def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
     existing = set(
         GroupMembership.objects.filter(group=group, user__in=users).values_list(
             "user_id", flat=True
@@ -163,7 +172,7 @@ def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[U
             build_event(
                 tenant=tenant,
                 actor=actor,
-                action="group.member_added",
+                action=AuditAction.MEMBER_ADDED,
                 target=group,
                 changes={"member": u.user_name, "member_id": str(u.public_id)},
             )
@@ -175,7 +184,9 @@ def _insert_members(*, tenant, actor, group: Group, users: list[User]) -> list[U
 
 
 @transaction.atomic
-def add_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> list[User]:
+def add_group_members(
+    *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
+) -> list[User]:
     """Add agents to a group; one end-user in the list refuses the whole request."""
     if group.tenant_id != tenant.pk:
         raise Http404
@@ -184,7 +195,9 @@ def add_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> 
 
 
 @transaction.atomic
-def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> list[User]:
+def remove_group_members(
+    *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
+) -> list[User]:
     """Remove exactly these users from the group; absent users are ignored."""
     if group.tenant_id != tenant.pk:
         raise Http404
@@ -200,7 +213,7 @@ def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) 
             build_event(
                 tenant=tenant,
                 actor=actor,
-                action="group.member_removed",
+                action=AuditAction.MEMBER_REMOVED,
                 target=group,
                 changes={"member": u.user_name, "member_id": str(u.public_id)},
             )
@@ -212,7 +225,7 @@ def remove_group_members(*, tenant, actor, group: Group, users: Iterable[User]) 
 
 
 @transaction.atomic
-def set_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> None:
+def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]) -> None:
     """Make the members exactly these users (SCIM PUT and replace)."""
     if group.tenant_id != tenant.pk:
         raise Http404
@@ -228,14 +241,15 @@ def set_group_members(*, tenant, actor, group: Group, users: Iterable[User]) -> 
 
 
 @transaction.atomic
-def delete_group(*, tenant, actor, group: Group) -> None:
+def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
+    """Delete a group and its memberships; the members stay."""
     if group.tenant_id != tenant.pk:
         raise Http404
     member_count = GroupMembership.objects.filter(group=group).count()
     record_event(
         tenant=tenant,
         actor=actor,
-        action="group.deleted",
+        action=AuditAction.GROUP_DELETED,
         target=group,
         changes={"display_name": [group.display_name, None], "member_count": member_count},
     )

@@ -1,19 +1,26 @@
 """Making a tenant: the account, its built-in roles and a first admin."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from apps.audit.models import AuditAction, Channel
 from apps.audit.services import record_event
 from apps.roles.models import BuiltinRole
 from apps.roles.services import create_builtin_roles
 from apps.tenants.models import Tenant, subdomain_validator
-from apps.users.models import Source
 from apps.users.services import create_user
+
+if TYPE_CHECKING:
+    from apps.audit.services import Actor
 
 
 @transaction.atomic
 def create_tenant(
-    *, actor, subdomain: str, admin_user_name: str, admin_password: str, name: str = ""
+    *, actor: Actor, subdomain: str, admin_user_name: str, admin_password: str, name: str = ""
 ) -> Tenant:
     """A tenant with its built-in roles and a first admin who can sign in."""
     subdomain = (subdomain or "").strip().lower()
@@ -30,7 +37,7 @@ def create_tenant(
     record_event(
         tenant=tenant,
         actor=actor,
-        action="tenant.created",
+        action=AuditAction.TENANT_CREATED,
         target=tenant,
         changes={"subdomain": [None, subdomain], "name": [None, tenant.name]},
     )
@@ -39,7 +46,7 @@ def create_tenant(
         tenant=tenant,
         actor=actor,
         password=admin_password,
-        source=Source.COMMAND,
+        source=Channel.COMMAND,
         attributes={"user_name": admin_user_name, "role": BuiltinRole.ADMIN},
     )
     return tenant

@@ -3,6 +3,8 @@ import uuid
 
 from django.db import models
 
+from apps.tenants.scoping import TenantOwnedQuerySet
+
 
 class BuiltinRole(models.TextChoices):
     END_USER = "end-user", "End-user"
@@ -15,10 +17,7 @@ def normalize_role_name(name: str) -> str:
     return re.sub(r"[\s\-_]+", "", name).casefold()
 
 
-class RoleQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
-
+class RoleQuerySet(TenantOwnedQuerySet["Role"]):
     def custom(self):
         return self.filter(builtin="")
 

@@ -1,23 +1,31 @@
+from __future__ import annotations
+
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
-from django.shortcuts import get_object_or_404
 
+from apps.audit.models import AuditAction
 from apps.audit.services import record_event
 from apps.roles.models import BuiltinRole, Role, normalize_role_name
 
-BUILTIN_DESCRIPTIONS = {
+if TYPE_CHECKING:
+    from apps.audit.services import Actor
+    from apps.tenants.models import Tenant
+
+BUILTIN_DESCRIPTIONS: dict[str, str] = {
     BuiltinRole.END_USER: "Customers who contact the organisation; cannot join groups.",
     BuiltinRole.AGENT: "Staff who answer conversations and can join groups.",
     BuiltinRole.ADMIN: "Agents who also manage the account's settings.",
 }
 BUILTIN_NORMALIZED = {normalize_role_name(value): value for value in BuiltinRole.values}
-BUILTIN_RANK = {BuiltinRole.END_USER: 0, BuiltinRole.AGENT: 1, BuiltinRole.ADMIN: 2}
+BUILTIN_RANK: dict[str, int] = {BuiltinRole.END_USER: 0, BuiltinRole.AGENT: 1, BuiltinRole.ADMIN: 2}
 
 
-def find_roles(*, tenant, values: Iterable[str]) -> list[Role]:
+def find_roles(*, tenant: Tenant, values: Iterable[str]) -> list[Role]:
     """The tenant's roles named by these values (any case or spacing); unknown ones are invalid."""
     values = [v for v in values if v and v.strip()]
     if not values:
@@ -40,7 +48,7 @@ def find_roles(*, tenant, values: Iterable[str]) -> list[Role]:
     return found
 
 
-def assignment_for(*, tenant, roles: Iterable[Role]) -> tuple[str, Role | None]:
+def assignment_for(*, tenant: Tenant, roles: Iterable[Role]) -> tuple[str, Role | None]:
     """(built-in role, custom role) for a set of assigned roles.
 
     The highest built-in role wins (admin > agent > end-user); at most one custom role;
@@ -58,11 +66,12 @@ def assignment_for(*, tenant, roles: Iterable[Role]) -> tuple[str, Role | None]:
     return builtin, (customs[0] if customs else None)
 
 
-def get_role_for(tenant, role_id) -> Role:
-    return get_object_or_404(Role.objects.for_tenant(tenant), public_id=role_id)
+def get_role_for(tenant: Tenant, role_id: UUID | str) -> Role:
+    """The tenant's role with this public id, else 404."""
+    return Role.objects.get_for(tenant, role_id)
 
 
-def create_builtin_roles(*, tenant) -> list[Role]:
+def create_builtin_roles(*, tenant: Tenant) -> list[Role]:
     """Every tenant has the three built-in roles, with stable ids."""
     return Role.objects.bulk_create(
         Role(
@@ -76,11 +85,15 @@ def create_builtin_roles(*, tenant) -> list[Role]:
     )
 
 
-def _validate_custom_name(*, tenant, name: str, exclude: Role | None = None) -> str:
+def _max_length(field: str) -> int:
+    return getattr(Role._meta.get_field(field), "max_length", None) or 0
+
+
+def _validate_custom_name(*, tenant: Tenant, name: str, exclude: Role | None = None) -> str:
     name = " ".join(name.split())
     if not name:
         raise ValidationError("A role needs a name.", code="required")
-    max_length = Role._meta.get_field("name").max_length
+    max_length = _max_length("name")
     if len(name) > max_length:
         raise ValidationError(f"A role name is at most {max_length} characters.", code="invalid")
     normalized = normalize_role_name(name)
@@ -105,7 +118,7 @@ def _validate_custom_name(*, tenant, name: str, exclude: Role | None = None) -> 
 
 def _clean_description(description: str) -> str:
     description = (description or "").strip()
-    max_length = Role._meta.get_field("description").max_length
+    max_length = _max_length("description")
     if len(description) > max_length:
         raise ValidationError(
             f"A role description is at most {max_length} characters.", code="invalid"
@@ -120,7 +133,7 @@ def _taken(name: str) -> ValidationError:
 
 
 @transaction.atomic
-def create_role(*, tenant, actor, name: str, description: str = "") -> Role:
+def create_role(*, tenant: Tenant, actor: Actor, name: str, description: str = "") -> Role:
     """Add a custom role; names like the built-in roles are refused."""
     name = _validate_custom_name(tenant=tenant, name=name)
     description = _clean_description(description)
@@ -138,7 +151,7 @@ def create_role(*, tenant, actor, name: str, description: str = "") -> Role:
     record_event(
         tenant=tenant,
         actor=actor,
-        action="role.created",
+        action=AuditAction.ROLE_CREATED,
         target=role,
         changes={"name": [None, role.name], "description": [None, role.description]},
     )
@@ -146,7 +159,7 @@ def create_role(*, tenant, actor, name: str, description: str = "") -> Role:
 
 
 @transaction.atomic
-def update_role(*, tenant, actor, role: Role, name: str, description: str) -> Role:
+def update_role(*, tenant: Tenant, actor: Actor, role: Role, name: str, description: str) -> Role:
     """Rename or describe a custom role; built-in roles cannot change."""
     if role.is_builtin:
         raise ValidationError(f'The built-in role "{role.name}" cannot be changed.', code="invalid")
@@ -165,12 +178,14 @@ def update_role(*, tenant, actor, role: Role, name: str, description: str) -> Ro
             role.save(update_fields=["name", "normalized_name", "description", "modified_at"])
     except IntegrityError as error:
         raise _taken(name) from error
-    record_event(tenant=tenant, actor=actor, action="role.updated", target=role, changes=changes)
+    record_event(
+        tenant=tenant, actor=actor, action=AuditAction.ROLE_UPDATED, target=role, changes=changes
+    )
     return role
 
 
 @transaction.atomic
-def delete_role(*, tenant, actor, role: Role) -> int:
+def delete_role(*, tenant: Tenant, actor: Actor, role: Role) -> int:
     """Delete a custom role; its holders stay agents. Returns how many users held it."""
     if role.is_builtin:
         raise ValidationError(f'The built-in role "{role.name}" cannot be deleted.', code="invalid")
@@ -187,7 +202,7 @@ def delete_role(*, tenant, actor, role: Role) -> int:
     record_event(
         tenant=tenant,
         actor=actor,
-        action="role.deleted",
+        action=AuditAction.ROLE_DELETED,
         target=role,
         changes={"name": [role.name, None], "holders_moved_to_agent": holders},
     )

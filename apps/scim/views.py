@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.audit.models import Channel as Source  # one Channel (audit.Channel) for both
 from apps.audit.services import record_scim_request
 from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
@@ -39,7 +40,7 @@ from apps.scim.serializers import (
     select_attributes,
 )
 from apps.users import services as user_services
-from apps.users.models import Source, User
+from apps.users.models import User
 
 SCIM_MEDIA_TYPE = "application/scim+json"
 

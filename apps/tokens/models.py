@@ -3,11 +3,10 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from apps.tenants.scoping import TenantOwnedQuerySet
 
-class ApiTokenQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
 
+class ApiTokenQuerySet(TenantOwnedQuerySet["ApiToken"]):
     def active(self):
         now = timezone.now()
         return self.filter(revoked_at__isnull=True).filter(

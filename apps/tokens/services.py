@@ -1,31 +1,46 @@
 """API tokens and the API module's account settings (Token Access, provisioning role)."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.utils import timezone
 
+from apps.audit.models import AuditAction
 from apps.audit.services import record_event
 from apps.roles.models import BuiltinRole
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import DISPLAY_PREFIX_LENGTH, digest_of, new_secret
 
+if TYPE_CHECKING:
+    from apps.audit.services import Actor
+    from apps.users.models import User
+
 # The roles a user that Entra creates without any role may get (Provisioning tab).
 PROVISIONING_ROLES = (BuiltinRole.AGENT, BuiltinRole.END_USER)
 
 
-def get_token_for(tenant, token_id) -> ApiToken:
-    return get_object_or_404(ApiToken.objects.for_tenant(tenant), public_id=token_id)
+def get_token_for(tenant: Tenant, token_id: UUID | str) -> ApiToken:
+    """The tenant's token with this public id, else 404."""
+    return ApiToken.objects.get_for(tenant, token_id)
 
 
 @transaction.atomic
 def create_token(
-    *, tenant, actor, description: str, created_by=None, nonce: str | None = None
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    description: str,
+    created_by: User | None = None,
+    nonce: str | None = None,
 ) -> tuple[ApiToken, str]:
     """Create a token; return it with its secret, which is never stored.
 
@@ -58,21 +73,22 @@ def create_token(
     record_event(
         tenant=tenant,
         actor=actor,
-        action="token.created",
+        action=AuditAction.TOKEN_CREATED,
         target=token,
         changes={"description": [None, description], "truncated": [None, token.truncated]},
     )
     return token, secret
 
 
-def _user_or_none(actor):
-    return actor if actor is not None and actor._meta.model_name == "user" else None
+def _user_or_none(actor: Actor) -> User | None:
+    return None if actor is None or isinstance(actor, ApiToken) else actor
 
 
 @transaction.atomic
-def revoke_token(*, tenant, actor, token: ApiToken) -> ApiToken:
+def revoke_token(*, tenant: Tenant, actor: Actor, token: ApiToken) -> ApiToken:
+    """Revoke a token; the row is kept for the audit trail."""
     if token.tenant_id != tenant.pk:
-        raise ValidationError("This token belongs to another account.", code="invalid")
+        raise Http404("No API token with this id.")
     if token.is_revoked:
         return token
     token.revoked_at = timezone.now()
@@ -80,7 +96,7 @@ def revoke_token(*, tenant, actor, token: ApiToken) -> ApiToken:
     record_event(
         tenant=tenant,
         actor=actor,
-        action="token.revoked",
+        action=AuditAction.TOKEN_REVOKED,
         target=token,
         changes={"revoked_at": [None, token.revoked_at.isoformat()]},
     )
@@ -104,7 +120,7 @@ def touch_last_used(token: ApiToken) -> None:
 
 
 @transaction.atomic
-def set_token_access(*, tenant: Tenant, actor, enabled: bool) -> Tenant:
+def set_token_access(*, tenant: Tenant, actor: Actor, enabled: bool) -> Tenant:
     """Switch Token Access; with it off, every API token of the tenant is refused."""
     if enabled == tenant.has_token_access:
         return tenant
@@ -113,7 +129,7 @@ def set_token_access(*, tenant: Tenant, actor, enabled: bool) -> Tenant:
     record_event(
         tenant=tenant,
         actor=actor,
-        action="tenant.token_access",
+        action=AuditAction.TOKEN_ACCESS,
         target=tenant,
         changes={"token_access": [not enabled, enabled]},
     )
@@ -121,7 +137,7 @@ def set_token_access(*, tenant: Tenant, actor, enabled: bool) -> Tenant:
 
 
 @transaction.atomic
-def set_provisioning_role(*, tenant: Tenant, actor, role: str) -> Tenant:
+def set_provisioning_role(*, tenant: Tenant, actor: Actor, role: str) -> Tenant:
     """The role given to users that Entra creates without a role."""
     if role not in PROVISIONING_ROLES:
         raise ValidationError(
@@ -132,7 +148,7 @@ def set_provisioning_role(*, tenant: Tenant, actor, role: str) -> Tenant:
     record_event(
         tenant=tenant,
         actor=actor,
-        action="tenant.provisioning_role",
+        action=AuditAction.PROVISIONING_ROLE,
         target=tenant,
         changes={"provisioning_role": [tenant.provisioning_role, role]},
     )

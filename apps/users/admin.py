@@ -5,9 +5,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from apps.admin_base import ReadOnlyInline, ServiceModelAdmin, is_set_filter
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, Channel
 from apps.users import services
-from apps.users.models import Source, User, UserEmail, UserPhoneNumber
+from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber
 
 RECENT_AUDIT_ROWS = 20
 
@@ -23,13 +23,13 @@ AccountFilter = is_set_filter(
 
 class UserEmailInline(admin.TabularInline):
     model = UserEmail
-    fields = ("value", "type", "primary", "display")
+    fields = MultiValuedAttribute.KEYS
     extra = 0
 
 
 class UserPhoneNumberInline(admin.TabularInline):
     model = UserPhoneNumber
-    fields = ("value", "type", "primary", "display")
+    fields = MultiValuedAttribute.KEYS
     extra = 0
 
 
@@ -47,31 +47,6 @@ class UserMembershipInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("group")
 
 
-PROFILE_FIELDS = (
-    "display_name",
-    "nick_name",
-    "name_formatted",
-    "given_name",
-    "family_name",
-    "middle_name",
-    "honorific_prefix",
-    "honorific_suffix",
-    "title",
-    "user_type",
-    "preferred_language",
-    "locale",
-    "timezone",
-    "profile_url",
-    "addresses",
-)
-ENTERPRISE_FIELDS = (
-    "employee_number",
-    "cost_center",
-    "organization",
-    "division",
-    "department",
-    "manager",
-)
 
 
 @admin.register(User)
@@ -123,8 +98,11 @@ class UserAdmin(ServiceModelAdmin):
         fieldsets = [
             (None, {"fields": ("tenant", "user_name", "external_id", "is_active")}),
             ("Role", {"fields": ("role", "custom_role")}),
-            ("Profile", {"fields": PROFILE_FIELDS, "classes": ["collapse"]}),
-            ("Enterprise", {"fields": ENTERPRISE_FIELDS, "classes": ["collapse"]}),
+            ("Profile", {"fields": services.PROFILE_FIELDS, "classes": ["collapse"]}),
+            (
+                "Enterprise",
+                {"fields": (*services.ENTERPRISE_FIELDS, "manager"), "classes": ["collapse"]},
+            ),
         ]
         if obj is not None:
             fieldsets[0][1]["fields"] += ("public_id", "source")
@@ -248,7 +226,7 @@ class UserAdmin(ServiceModelAdmin):
                 tenant=form.cleaned_data["tenant"],
                 actor=request.user,
                 attributes=attributes,
-                source=Source.ADMIN,
+                source=Channel.ADMIN,
             )
         # A fresh copy: the form has already written the new values onto form.instance.
         user = User.objects.select_related("tenant").get(pk=form.instance.pk)
@@ -263,7 +241,7 @@ class UserAdmin(ServiceModelAdmin):
 def _multi_valued_rows(formset) -> list[dict]:
     """The emails or phone numbers the formset leaves, as the services take them."""
     return [
-        {key: form.cleaned_data.get(key) for key in ("value", "type", "primary", "display")}
+        {key: form.cleaned_data.get(key) for key in MultiValuedAttribute.KEYS}
         for form in formset.forms
         if form.cleaned_data and not form.cleaned_data.get("DELETE")
     ]

@@ -1,4 +1,7 @@
+from __future__ import annotations
+
 import uuid
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -6,20 +9,12 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 
+from apps.audit.models import Channel
 from apps.roles.models import BuiltinRole
+from apps.tenants.scoping import TenantOwnedQuerySet
 
 
-class Source(models.TextChoices):
-    UI = "ui", "Settings UI"
-    SCIM = "scim", "SCIM"
-    ADMIN = "admin", "Django admin"
-    COMMAND = "command", "Management command"
-
-
-class UserQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
-
+class UserQuerySet(TenantOwnedQuerySet["User"]):
     def agents(self):
         """Users who may be group members: agents, admins and holders of a custom role."""
         return self.filter(
@@ -55,7 +50,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 
     def create_superuser(self, user_name, password=None, **fields):
         """Platform staff: no tenant, Django admin access."""
-        fields.update(is_staff=True, is_superuser=True, tenant=None, source=Source.COMMAND)
+        fields.update(is_staff=True, is_superuser=True, tenant=None, source=Channel.COMMAND)
         return self.create_user(user_name, password, **fields)
 
 
@@ -107,7 +102,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         "roles.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="holders"
     )
 
-    source = models.CharField(max_length=20, choices=Source.choices, default=Source.UI)
+    # The channel that created the user.
+    source = models.CharField(max_length=20, choices=Channel.choices, default=Channel.UI)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
@@ -162,30 +158,35 @@ class User(AbstractBaseUser, PermissionsMixin):
         return primary.value if primary else ""
 
 
-class UserEmail(models.Model):
+class MultiValuedAttribute(models.Model):
+    """A row of a multi-valued SCIM attribute (an email, a phone number) of one user."""
+
+    KEYS = ("value", "type", "primary", "display")
+
+    value: models.CharField[str, str]
+    type = models.CharField(max_length=50, blank=True)
+    primary = models.BooleanField(default=False)
+    display = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.value
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self.KEYS}
+
+
+class UserEmail(MultiValuedAttribute):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="emails")
     value = models.CharField(max_length=320)
-    type = models.CharField(max_length=50, blank=True)
-    primary = models.BooleanField(default=False)
-    display = models.CharField(max_length=255, blank=True)
 
-    class Meta:
-        ordering = ["id"]
+    class Meta(MultiValuedAttribute.Meta):
         indexes = [models.Index(Lower("value"), name="user_email_value_ci")]
 
-    def __str__(self):
-        return self.value
 
-
-class UserPhoneNumber(models.Model):
+class UserPhoneNumber(MultiValuedAttribute):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_numbers")
     value = models.CharField(max_length=100)
-    type = models.CharField(max_length=50, blank=True)
-    primary = models.BooleanField(default=False)
-    display = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self):
-        return self.value

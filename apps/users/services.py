@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from apps.audit.services import build_event, diff, record_event, record_events
+from apps.audit.models import AuditAction, Channel
+from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
-from apps.users.models import Source, User, UserEmail, UserPhoneNumber
+from apps.tenants.scoping import save_with_version
+from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import Group as PermissionGroup
+
+    from apps.audit.services import Actor
+    from apps.tenants.models import Tenant
 
 # Plain columns a caller may set; emails, phone_numbers, manager, role and
-# custom_role are handled on their own.
-SCALAR_FIELDS = (
-    "user_name",
-    "external_id",
-    "is_active",
+# custom_role are handled on their own. The admin shows them in these groups.
+PROFILE_FIELDS = (
     "display_name",
     "nick_name",
     "name_formatted",
@@ -38,51 +43,56 @@ SCALAR_FIELDS = (
     "timezone",
     "profile_url",
     "addresses",
+)
+ENTERPRISE_FIELDS = (
     "employee_number",
     "cost_center",
     "organization",
     "division",
     "department",
 )
-MULTI_VALUED = {"emails": UserEmail, "phone_numbers": UserPhoneNumber}
+SCALAR_FIELDS = ("user_name", "external_id", "is_active", *PROFILE_FIELDS, *ENTERPRISE_FIELDS)
+MULTI_VALUED: dict[str, type[MultiValuedAttribute]] = {
+    "emails": UserEmail,
+    "phone_numbers": UserPhoneNumber,
+}
 ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
 AGENT_ROLES = (BuiltinRole.AGENT, BuiltinRole.ADMIN)
 
 
-def get_user_for(tenant, user_id, *, queryset=None) -> User:
+def get_user_for(
+    tenant: Tenant, user_id: UUID | str, *, queryset: UserQuerySet | None = None
+) -> User:
     """The tenant's user with this public id, else 404; `queryset` adds joins or locks."""
-    queryset = User.objects.all() if queryset is None else queryset
-    return get_object_or_404(queryset.for_tenant(tenant), public_id=user_id)
+    return (User.objects.all() if queryset is None else queryset).get_for(tenant, user_id)
 
 
-def find_users(tenant, user_ids) -> list[User]:
+def find_users(tenant: Tenant, user_ids: Iterable[UUID | str]) -> list[User]:
     """The tenant's users among these public ids (UUIDs); other ids are left out."""
     return list(User.objects.for_tenant(tenant).filter(public_id__in=list(user_ids)))
 
 
-def find_user_by_name(tenant, user_name: str) -> User | None:
+def find_user_by_name(tenant: Tenant, user_name: str) -> User | None:
     """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index."""
     return User.objects.for_tenant(tenant).filter(user_name__lower=Lower(Value(user_name))).first()
 
 
 def _snapshot(user: User) -> dict[str, Any]:
     state = {field: getattr(user, field) for field in SCALAR_FIELDS}
-    state["manager"] = user.manager.user_name if user.manager_id else None
+    state["manager"] = user.manager.user_name if user.manager else None
     state["role"] = user.role
-    state["custom_role"] = user.custom_role.name if user.custom_role_id else None
+    state["custom_role"] = user.custom_role.name if user.custom_role else None
     if user.pk:
         for field in MULTI_VALUED:
             state[field] = _multi_values(getattr(user, field).all())
     return state
 
 
-def _multi_values(rows) -> list[dict[str, Any]]:
-    return [
-        {"value": r.value, "type": r.type, "primary": r.primary, "display": r.display} for r in rows
-    ]
+def _multi_values(rows: Iterable[MultiValuedAttribute]) -> list[dict[str, Any]]:
+    return [row.as_dict() for row in rows]
 
 
-def _normalise_multi(items) -> list[dict[str, Any]]:
+def _normalise_multi(items: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
     normalised = []
     for item in items or []:
         value = str(item.get("value") or "").strip()
@@ -99,7 +109,7 @@ def _normalise_multi(items) -> list[dict[str, Any]]:
     return normalised
 
 
-def _check_user_name(tenant, user_name: str, exclude: User | None = None) -> str:
+def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None) -> str:
     user_name = (user_name or "").strip()
     if not user_name:
         raise ValidationError("userName is required.", code="required")
@@ -189,21 +199,7 @@ def _apply(user: User, attributes: dict[str, Any]) -> None:
     values = {}
     for field in SCALAR_FIELDS:
         if field in attributes:
-            value = attributes[field]
-            if field == "addresses":
-                value = [a for a in (value or []) if isinstance(a, dict)]
-            elif field == "is_active":
-                value = bool(value)
-            else:
-                value = "" if value is None else str(value)
-                max_length = User._meta.get_field(field).max_length
-                if len(value) > max_length:
-                    raise ValidationError(
-                        f"{User._meta.get_field(field).verbose_name} is longer than "
-                        f"{max_length} characters.",
-                        code="invalid",
-                    )
-            values[field] = value
+            values[field] = _clean_scalar(field, attributes[field])
     if "manager" in attributes:
         _check_manager(user, attributes["manager"])
         values["manager"] = attributes["manager"]
@@ -213,6 +209,22 @@ def _apply(user: User, attributes: dict[str, Any]) -> None:
     for field, value in values.items():
         setattr(user, field, value)
     user.role, user.custom_role = role, custom_role
+
+
+def _clean_scalar(field: str, value: Any) -> Any:
+    if field == "addresses":
+        return [a for a in (value or []) if isinstance(a, dict)]
+    if field == "is_active":
+        return bool(value)
+    value = "" if value is None else str(value)
+    column = User._meta.get_field(field)
+    max_length = getattr(column, "max_length", None)
+    if max_length is not None and len(value) > max_length:
+        raise ValidationError(
+            f"{getattr(column, 'verbose_name', field)} is longer than {max_length} characters.",
+            code="invalid",
+        )
+    return value
 
 
 def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> None:
@@ -227,7 +239,7 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
         _remember_rows(user, field, rows)
 
 
-def _remember_rows(user: User, field: str, rows: list) -> None:
+def _remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> None:
     """Make user.<field>.all() give the rows just written, as a prefetch would, unread."""
     # The same cache prefetch_related() fills: callers that show the user after a change
     # (SCIM answers with the resource) need not read back what was just written.
@@ -235,23 +247,26 @@ def _remember_rows(user: User, field: str, rows: list) -> None:
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     if not hasattr(user, "_prefetched_objects_cache"):
-        user._prefetched_objects_cache = {}
-    user._prefetched_objects_cache[field] = queryset
+        user._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    user._prefetched_objects_cache[field] = queryset  # type: ignore[attr-defined]
 
 
 @transaction.atomic
 def create_user(
     *,
-    tenant,
-    actor,
+    tenant: Tenant,
+    actor: Actor,
     attributes: dict[str, Any],
     password: str | None = None,
-    source: str = Source.UI,
+    source: Channel | None = None,
 ) -> User:
-    """Create a tenant user; a duplicate userName (any case) is a "unique" error."""
+    """Create a tenant user; a duplicate userName (any case) is a "unique" error.
+
+    `source` defaults to the actor's channel (SCIM for a token, a command for None).
+    """
     attributes = dict(attributes)
     user_name = _check_user_name(tenant, attributes.pop("user_name", ""))
-    user = User(tenant=tenant, user_name=user_name, source=source)
+    user = User(tenant=tenant, user_name=user_name, source=source or channel_of(actor))
     if "role" not in attributes and "custom_role" not in attributes:
         attributes["role"] = BuiltinRole.END_USER
     _apply(user, attributes)
@@ -269,7 +284,7 @@ def create_user(
     record_event(
         tenant=tenant,
         actor=actor,
-        action="user.created",
+        action=AuditAction.USER_CREATED,
         target=user,
         changes={k: [None, v] for k, v in after.items() if v not in ("", None, [], False)},
     )
@@ -277,7 +292,7 @@ def create_user(
 
 
 @transaction.atomic
-def update_user(*, tenant, actor, user: User, attributes: dict[str, Any]) -> User:
+def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[str, Any]) -> User:
     """Change the given attributes under the directory's rules; no change, no audit row."""
     if user.tenant_id != tenant.pk:
         raise Http404
@@ -298,40 +313,35 @@ def update_user(*, tenant, actor, user: User, attributes: dict[str, Any]) -> Use
     columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
     user.modified_at = timezone.now()
     values = {f: getattr(user, f) for f in (*columns, "role", "custom_role", "modified_at")}
-    stored = User.objects.filter(pk=user.pk)
     try:
         # No savepoint needed: the error leaves this atomic block, which undoes it all.
-        # The version counts on from the one this change was based on, or, when another
-        # change got in first (a caller that did not lock the row), from the stored one.
-        if stored.filter(version=user.version).update(**values, version=user.version + 1):
-            user.version += 1
-        else:
-            stored.update(**values, version=F("version") + 1)
-            user.refresh_from_db(fields=["version"])
+        save_with_version(user, values)
     except IntegrityError as error:
         raise ValidationError(
             f'A user with userName "{user.user_name}" already exists in this tenant.',
             code="unique",
         ) from error
-    record_event(tenant=tenant, actor=actor, action="user.updated", target=user, changes=changes)
+    record_event(
+        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
+    )
     return user
 
 
-def set_password(*, tenant, actor, user: User, password: str) -> None:
+def set_password(*, tenant: Tenant, actor: Actor, user: User, password: str) -> None:
     with transaction.atomic():
         user.set_password(password)
         user.save(update_fields=["password"])
         record_event(
             tenant=tenant,
             actor=actor,
-            action="user.password_set",
+            action=AuditAction.PASSWORD_SET,
             target=user,
             changes={"password": "changed"},
         )
 
 
 @transaction.atomic
-def delete_user(*, tenant, actor, user: User) -> None:
+def delete_user(*, tenant: Tenant, actor: Actor, user: User) -> None:
     """Delete a user with their memberships; they stop being anyone's manager."""
     if user.tenant_id != tenant.pk:
         raise Http404
@@ -343,7 +353,7 @@ def delete_user(*, tenant, actor, user: User) -> None:
         build_event(
             tenant=tenant,
             actor=actor,
-            action="group.member_removed",
+            action=AuditAction.MEMBER_REMOVED,
             target=m.group,
             changes={"member": user.user_name, "reason": "user deleted"},
         )
@@ -353,7 +363,7 @@ def delete_user(*, tenant, actor, user: User) -> None:
         build_event(
             tenant=tenant,
             actor=actor,
-            action="user.deleted",
+            action=AuditAction.USER_DELETED,
             target=user,
             changes={
                 "user_name": [user.user_name, None],
@@ -373,7 +383,12 @@ def delete_user(*, tenant, actor, user: User) -> None:
 
 @transaction.atomic
 def update_staff_account(
-    *, actor, user: User, is_active: bool, is_staff: bool, groups: Iterable
+    *,
+    actor: Actor,
+    user: User,
+    is_active: bool,
+    is_staff: bool,
+    groups: Iterable[PermissionGroup],
 ) -> User:
     """Change a platform staff account's access: active, Django admin, permission groups."""
     if user.tenant_id is not None:
@@ -395,15 +410,17 @@ def update_staff_account(
     user.is_active, user.is_staff = after["is_active"], after["is_staff"]
     user.save(update_fields=["is_active", "is_staff", "modified_at"])
     user.groups.set(groups)
-    record_event(tenant=None, actor=actor, action="staff.updated", target=user, changes=changes)
+    record_event(
+        tenant=None, actor=actor, action=AuditAction.STAFF_UPDATED, target=user, changes=changes
+    )
     return user
 
 
-def resolve_manager(tenant, manager_id) -> User:
+def resolve_manager(tenant: Tenant, manager_id: UUID | str) -> User:
     """Scope a manager id from request data to the tenant; unknown ids are invalid values."""
     try:
         return get_user_for(tenant, manager_id)
-    except (Http404, ValidationError, ValueError) as error:
+    except Http404 as error:
         raise ValidationError(
             f'Manager "{manager_id}" is not a user of this account.', code="invalid"
         ) from error

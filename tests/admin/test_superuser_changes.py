@@ -2,10 +2,10 @@ import pytest
 from django.contrib.auth.models import Group as PermissionGroup
 from django.urls import reverse
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, Channel
 from apps.groups.models import Group, GroupMembership
 from apps.roles.models import Role
-from apps.users.models import Source, User
+from apps.users.models import User
 from tests.admin.conftest import changeform_data
 from tests.factories import (
     CustomRoleFactory,
@@ -86,7 +86,7 @@ def test_user_added_in_admin_is_created_through_the_service(admin_client, tenant
 
     assert response.status_code == 302
     user = User.objects.get(user_name="new.agent@example.com")
-    assert (user.tenant, user.role, user.source) == (tenant, "agent", Source.ADMIN)
+    assert (user.tenant, user.role, user.source) == (tenant, "agent", Channel.ADMIN)
     assert AuditEvent.objects.get(action="user.created").channel == "admin"
 
 

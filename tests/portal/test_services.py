@@ -1,12 +1,12 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, Channel
 from apps.portal.services import create_tenant
 from apps.roles.models import BuiltinRole, Role
 from apps.tenants.models import Tenant
 from apps.tokens.services import set_provisioning_role, set_token_access
-from apps.users.models import Source, User
+from apps.users.models import User
 from tests.factories import TenantFactory
 
 
@@ -27,7 +27,7 @@ def test_new_tenant_has_builtin_roles_and_an_admin_who_can_sign_in(db):
         BuiltinRole.values
     )
     admin = User.objects.get(tenant=tenant)
-    assert (admin.role, admin.source) == (BuiltinRole.ADMIN, Source.COMMAND)
+    assert (admin.role, admin.source) == (BuiltinRole.ADMIN, Channel.COMMAND)
     assert admin.check_password("Long-Unique-Password-1")
 
 

@@ -1,8 +1,8 @@
 import uuid
 
-from apps.audit.models import AuditEvent, ScimRequest
+from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.groups.models import GroupMembership
-from apps.users.models import Source, User
+from apps.users.models import User
 from tests.factories import AgentFactory, MembershipFactory, UserEmailFactory
 from tests.scim.conftest import ENTERPRISE, entra_user, patch_body, send
 
@@ -17,7 +17,7 @@ def test_entra_create_body_makes_a_user_and_answers_201_with_location(scim_clien
     assert response["Location"] == body["meta"]["location"]
     assert response["Location"].endswith(f"/scim/v2/Users/{user.public_id}")
     assert response["Content-Type"] == "application/scim+json"
-    assert user.source == Source.SCIM
+    assert user.source == Channel.SCIM
     assert user.external_id == "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef"
     assert (user.given_name, user.family_name, user.name_formatted) == ("Test", "User", "Test User")
     assert [(e.value, e.type, e.primary) for e in user.emails.all()] == [

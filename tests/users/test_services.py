@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, Channel
 from apps.groups.models import GroupMembership
 from apps.groups.services import add_group_members
 from apps.roles.models import BuiltinRole
-from apps.users.models import Source, User, UserEmail, UserPhoneNumber
+from apps.users.models import User, UserEmail, UserPhoneNumber
 from apps.users.services import create_user, delete_user, set_password, update_user
 from tests.factories import (
     AdminFactory,
@@ -65,10 +65,10 @@ def test_created_user_gets_one_audit_row_with_the_fields_set(tenant, tenant_admi
 
 def test_created_user_records_where_it_came_from(tenant, api_token):
     user = create_user(
-        tenant=tenant, actor=api_token[0], attributes={"user_name": "ann"}, source=Source.SCIM
+        tenant=tenant, actor=api_token[0], attributes={"user_name": "ann"}, source=Channel.SCIM
     )
 
-    assert reloaded(user).source == Source.SCIM
+    assert reloaded(user).source == Channel.SCIM
     assert user_events(tenant).get().channel == "scim"
 
 

@@ -3,11 +3,11 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from apps.audit.models import Channel
 from apps.portal.services import create_tenant
 from apps.roles.models import BuiltinRole
 from apps.tenants.models import Tenant
 from apps.tokens.services import create_token, set_token_access
-from apps.users.models import Source
 from apps.users.services import create_user, find_user_by_name, set_password, update_user
 
 DEMO_PASSWORD = "commbox-demo-admin"
@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 tenant=tenant,
                 actor=None,
                 password=password,
-                source=Source.COMMAND,
+                source=Channel.COMMAND,
                 attributes={"user_name": admin, "role": BuiltinRole.ADMIN},
             )
             return

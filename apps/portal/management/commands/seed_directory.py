@@ -9,11 +9,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from apps.audit.models import AuditAction, Channel
 from apps.audit.services import record_event
 from apps.groups.models import Group
 from apps.roles.models import BuiltinRole
 from apps.tenants.models import Tenant
-from apps.users.models import Source, User, UserEmail
+from apps.users.models import User, UserEmail
 
 BATCH = 5000
 
@@ -46,7 +47,7 @@ class Command(BaseCommand):
                         family_name=f"Family{n}",
                         display_name=f"Bench User {n}",
                         role=BuiltinRole.AGENT,
-                        source=Source.COMMAND,
+                        source=Channel.COMMAND,
                     )
                     for n in range(first, min(first + BATCH, start + users))
                 ]
@@ -68,7 +69,7 @@ class Command(BaseCommand):
             record_event(
                 tenant=tenant,
                 actor=None,
-                action="directory.seeded",
+                action=AuditAction.DIRECTORY_SEEDED,
                 target=tenant,
                 changes={"users": users, "groups": groups},
             )
