@@ -139,11 +139,12 @@ class ServiceModelAdmin(RefusedLookupsMixin, admin.ModelAdmin):
         refused = getattr(request, "refused_change", None)
         if refused is None:
             return form
+        refused_messages = refused.messages
 
-        class RefusedChangeForm(form):
+        class RefusedChangeForm(form):  # type: ignore[valid-type,misc]
             def clean(self):
                 super().clean()
-                raise ValidationError(refused.messages)
+                raise ValidationError(refused_messages)
 
         return RefusedChangeForm
 

@@ -18,8 +18,9 @@ def encode_cursor(event: AuditEvent) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     try:
-        moment, pk = cursor.rsplit("_", 1)
-        moment, pk = datetime.strptime(moment, CURSOR_FORMAT).replace(tzinfo=UTC), int(pk)
+        moment_text, pk_text = cursor.rsplit("_", 1)
+        moment = datetime.strptime(moment_text, CURSOR_FORMAT).replace(tzinfo=UTC)
+        pk = int(pk_text)
     except ValueError:
         return None
     return (moment, pk) if 0 < pk < 2**63 else None
@@ -67,11 +68,11 @@ def _page(events, *, older: str, newer: str):
 
 def _linkable_targets(tenant, events) -> set[str]:
     """Ids of the users and groups on this page that still exist, so that only they get links."""
-    ids = {"user": set(), "group": set()}
+    ids: dict[str, set[str]] = {"user": set(), "group": set()}
     for event in events:
         if event.target_type in ids:
             ids[event.target_type].add(event.target_id)
-    existing = set()
+    existing: set[str] = set()
     # The directory sits above audit: its rows are reached through the tenant's relations.
     for rows, wanted in ((tenant.users, ids["user"]), (tenant.groups, ids["group"])):
         if wanted:

@@ -37,12 +37,12 @@ def _check_display_name(tenant: Tenant, display_name: str, exclude: Group | None
         raise ValidationError("displayName is required.", code="required")
     if len(display_name) > 255:
         raise ValidationError("displayName is longer than 255 characters.", code="invalid")
-    clash = (
-        Group.objects.for_tenant(tenant)
-        .filter(display_name__lower=Lower(Value(display_name)))
-        .exclude(pk=exclude.pk if exclude else None)
-        .first()
+    clashes = Group.objects.for_tenant(tenant).filter(
+        display_name__lower=Lower(Value(display_name))
     )
+    if exclude is not None:
+        clashes = clashes.exclude(pk=exclude.pk)
+    clash = clashes.first()
     if clash is not None:
         raise ValidationError(
             f'A group named "{clash.display_name}" already exists in this tenant.', code="unique"

@@ -4,7 +4,8 @@ import re
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Case, Count, OuterRef, Subquery, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -54,16 +55,24 @@ def _custom_role_for(tenant, role_id) -> Role:
 @require_GET
 def role_list(request):
     tenant = request.tenant
+    # Built-in roles count the users whose User.role they are; custom roles their holders.
+    users_with_builtin = (
+        tenant.users.filter(role=OuterRef("builtin"))
+        .order_by()
+        .values("role")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     roles = list(
         Role.objects.for_tenant(tenant)
-        .annotate(holder_count=Count("holders"))
+        .annotate(
+            member_count=Case(
+                When(builtin="", then=Count("holders")),
+                default=Coalesce(Subquery(users_with_builtin), 0),
+            )
+        )
         .order_by("created_at", "id")
     )
-    by_builtin = dict(tenant.users.order_by().values_list("role").annotate(n=Count("id")))
-    for role in roles:
-        role.member_count = (
-            by_builtin.get(role.builtin, 0) if role.is_builtin else role.holder_count
-        )
     app_roles = entra_app_roles(tenant)
     refused = [item["value"] for item in app_roles if not is_valid_entra_value(item["value"])]
     return render(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import F
 from django.http import Http404
@@ -16,7 +16,7 @@ M = TypeVar("M", bound=models.Model)
 class TenantOwnedQuerySet(models.QuerySet[M]):
     """The QuerySet of every model with a `tenant` foreign key and a `public_id`."""
 
-    def for_tenant(self, tenant: Any) -> TenantOwnedQuerySet[M]:
+    def for_tenant(self, tenant: Any) -> Self:
         return self.filter(tenant=tenant)
 
     def get_for(self, tenant: Any, public_id: UUID | str) -> M:
@@ -27,7 +27,7 @@ class TenantOwnedQuerySet(models.QuerySet[M]):
         """
         try:
             return self.for_tenant(tenant).get(public_id=public_id)
-        except (self.model.DoesNotExist, ValidationError, ValueError) as error:
+        except (ObjectDoesNotExist, ValidationError, ValueError) as error:
             raise Http404(f"No {self.model._meta.verbose_name} with this id.") from error
 
 

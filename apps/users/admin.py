@@ -1,5 +1,7 @@
 """Django admin for support staff: find and read everything; superusers change through services."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -45,8 +47,6 @@ class UserMembershipInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("group")
-
-
 
 
 @admin.register(User)
@@ -95,7 +95,7 @@ class UserAdmin(ServiceModelAdmin):
                 ),
                 ("History", {"fields": ("created_at", "recent_audit")}),
             ]
-        fieldsets = [
+        fieldsets: list[tuple[str | None, dict[str, Any]]] = [
             (None, {"fields": ("tenant", "user_name", "external_id", "is_active")}),
             ("Role", {"fields": ("role", "custom_role")}),
             ("Profile", {"fields": services.PROFILE_FIELDS, "classes": ["collapse"]}),

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.db.models.functions import Lower
 
@@ -27,7 +29,7 @@ class UserFilterForm(forms.Form):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         custom_roles = Role.objects.for_tenant(tenant).custom().order_by(Lower("name"))
-        self.fields["role"].choices = [
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
             ("", "Any role"),
             *BuiltinRole.choices,
             ("Custom roles", [(str(r.public_id), r.name) for r in custom_roles]),
@@ -35,7 +37,7 @@ class UserFilterForm(forms.Form):
         groups = tenant.groups.order_by(Lower("display_name")).values_list(
             "public_id", "display_name"
         )
-        self.fields["group"].choices = [
+        cast(forms.ChoiceField, self.fields["group"]).choices = [
             ("", "Any group"),
             *((str(public_id), name) for public_id, name in groups),
         ]
@@ -61,7 +63,7 @@ class UserRoleForm(forms.Form):
     def __init__(self, *args, tenant, user, **kwargs):
         kwargs.setdefault("initial", {"role": user.role, "custom_role": user.custom_role})
         super().__init__(*args, **kwargs)
-        self.fields["custom_role"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["custom_role"]).queryset = (
             Role.objects.for_tenant(tenant).custom().order_by(Lower("name"))
         )
 

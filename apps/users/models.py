@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -39,7 +39,10 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
         )
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+_UserManagerBase = BaseUserManager.from_queryset(UserQuerySet)
+
+
+class UserManager(_UserManagerBase):  # type: ignore[valid-type,misc]
     use_in_migrations = True
 
     def create_user(self, user_name, password=None, **fields):
@@ -111,7 +114,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     objects = UserManager()
 
     USERNAME_FIELD = "user_name"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["id"]

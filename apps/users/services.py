@@ -52,7 +52,7 @@ ENTERPRISE_FIELDS = (
     "department",
 )
 SCALAR_FIELDS = ("user_name", "external_id", "is_active", *PROFILE_FIELDS, *ENTERPRISE_FIELDS)
-MULTI_VALUED: dict[str, type[MultiValuedAttribute]] = {
+MULTI_VALUED: dict[str, type[UserEmail] | type[UserPhoneNumber]] = {
     "emails": UserEmail,
     "phone_numbers": UserPhoneNumber,
 }
@@ -231,9 +231,10 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
     for field, model in MULTI_VALUED.items():
         if field not in attributes:
             continue
+        manager: Any = model.objects  # UserEmail or UserPhoneNumber: same columns
         if replace:
-            model.objects.filter(user=user).delete()
-        rows = model.objects.bulk_create(
+            manager.filter(user=user).delete()
+        rows = manager.bulk_create(
             model(user=user, **item) for item in _normalise_multi(attributes[field])
         )
         _remember_rows(user, field, rows)
@@ -243,7 +244,7 @@ def _remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> 
     """Make user.<field>.all() give the rows just written, as a prefetch would, unread."""
     # The same cache prefetch_related() fills: callers that show the user after a change
     # (SCIM answers with the resource) need not read back what was just written.
-    queryset = MULTI_VALUED[field].objects.filter(user=user)
+    queryset: Any = MULTI_VALUED[field].objects.filter(user=user)
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     if not hasattr(user, "_prefetched_objects_cache"):
@@ -399,7 +400,7 @@ def update_staff_account(
         "is_staff": user.is_staff,
         "groups": sorted(user.groups.values_list("name", flat=True)),
     }
-    after = {
+    after: dict[str, Any] = {
         "is_active": bool(is_active),
         "is_staff": bool(is_staff),
         "groups": sorted(group.name for group in groups),

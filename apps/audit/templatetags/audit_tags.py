@@ -16,16 +16,20 @@ def _readable(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict):
-        # Emails, phone numbers and addresses arrive as dicts; show their value first.
-        if "value" in value:
-            details = [str(value[k]) for k in ("type",) if value.get(k)]
-            if value.get("primary"):
-                details.append("primary")
-            return f"{value['value']} ({', '.join(details)})" if details else str(value["value"])
-        return ", ".join(f"{k}: {_readable(v)}" for k, v in value.items() if v not in ("", None))
+        return _readable_dict(value)
     if isinstance(value, list):
         return "; ".join(_readable(v) for v in value)
     return str(value)
+
+
+def _readable_dict(value: dict[str, Any]) -> str:
+    # Emails, phone numbers and addresses arrive as dicts; show their value first.
+    if "value" in value:
+        details = [str(value["type"])] if value.get("type") else []
+        if value.get("primary"):
+            details.append("primary")
+        return f"{value['value']} ({', '.join(details)})" if details else str(value["value"])
+    return ", ".join(f"{k}: {_readable(v)}" for k, v in value.items() if v not in ("", None))
 
 
 @register.filter

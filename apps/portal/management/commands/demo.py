@@ -37,6 +37,8 @@ class Command(BaseCommand):
                     self._admin(tenant, admin, password)
                 set_token_access(tenant=tenant, actor=None, enabled=True)
                 admin_user = find_user_by_name(tenant, admin)
+                if admin_user is None:  # _tenant() and _admin() have just made them.
+                    raise CommandError(f'No user "{admin}" in {tenant.subdomain}.')
                 _token, secret = create_token(
                     tenant=tenant,
                     actor=None,
