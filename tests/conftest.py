@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -42,8 +44,8 @@ def agent(tenant):
 
 
 @pytest.fixture
-def member(tenant):
-    """An end-user of the tenant: cannot reach settings, cannot join groups."""
+def end_user(tenant):
+    """An end-user of the tenant (a customer): cannot reach settings, cannot join groups."""
     return UserFactory(tenant=tenant)
 
 
@@ -64,9 +66,16 @@ def api_token(tenant, tenant_admin):
     return create_token(tenant=tenant, actor=tenant_admin, description="Entra ID")
 
 
+class ScimClient(APIClient):
+    def send(self, method: str, url: str, body=None, **extra):
+        """A request with a JSON body sent as application/scim+json, as Entra sends it."""
+        data = json.dumps(body) if body is not None else None
+        return getattr(self, method)(url, data, content_type="application/scim+json", **extra)
+
+
 @pytest.fixture
 def scim_client(api_token):
-    """An API client that sends the tenant's token as Entra does."""
-    client = APIClient()
+    """An API client that sends the tenant's token as Entra does; .send() posts SCIM JSON."""
+    client = ScimClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
     return client

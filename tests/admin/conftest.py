@@ -15,22 +15,3 @@ def support_member(db):
     user = StaffFactory(user_name="support")
     user.groups.add(PermissionGroup.objects.get(name="Support"))
     return user
-
-
-def changeform_data(response) -> dict:
-    """What a browser posts for the admin form on the page, as it was rendered."""
-    data = {}
-    _add_form(data, response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        _add_form(data, inline.formset.management_form)
-        for form in inline.formset.forms:
-            _add_form(data, form)
-    return data
-
-
-def _add_form(data, form):
-    for name in form.fields:
-        value = form[name].value()
-        if value is None or value is False:
-            continue
-        data[form.add_prefix(name)] = "on" if value is True else value

@@ -6,7 +6,6 @@ from apps.audit.models import AuditEvent, Channel
 from apps.groups.models import Group, GroupMembership
 from apps.roles.models import Role
 from apps.users.models import User
-from tests.admin.conftest import changeform_data
 from tests.factories import (
     CustomRoleFactory,
     GroupFactory,
@@ -20,6 +19,25 @@ from tests.factories import (
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+def changeform_data(response) -> dict:
+    """What a browser posts for the admin form on the page, as it was rendered."""
+    data = {}
+    _add_form(data, response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        _add_form(data, inline.formset.management_form)
+        for form in inline.formset.forms:
+            _add_form(data, form)
+    return data
+
+
+def _add_form(data, form):
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[form.add_prefix(name)] = "on" if value is True else value
 
 
 def change_data(client, obj):
@@ -90,14 +108,14 @@ def test_user_added_in_admin_is_created_through_the_service(admin_client, tenant
     assert AuditEvent.objects.get(action="user.created").channel == "admin"
 
 
-def test_giving_a_custom_role_in_admin_makes_the_user_an_agent(admin_client, member, tenant):
+def test_giving_a_custom_role_in_admin_makes_the_user_an_agent(admin_client, end_user, tenant):
     role = CustomRoleFactory(tenant=tenant)
-    data = change_data(admin_client, member) | {"custom_role": role.pk}
+    data = change_data(admin_client, end_user) | {"custom_role": role.pk}
 
-    post_change(admin_client, member, data)
+    post_change(admin_client, end_user, data)
 
-    member.refresh_from_db()
-    assert (member.role, member.custom_role) == ("agent", role)
+    end_user.refresh_from_db()
+    assert (end_user.role, end_user.custom_role) == ("agent", role)
 
 
 def test_agent_added_to_a_group_through_the_inline_is_audited(admin_client, tenant, agent):
@@ -145,19 +163,19 @@ def test_group_added_in_admin_with_members_is_created_through_the_service(
 
 
 def test_end_user_added_through_the_inline_is_an_error_that_changes_nothing(
-    admin_client, tenant, member
+    admin_client, tenant, end_user
 ):
     group = GroupFactory(tenant=tenant, display_name="Support desk")
     data = change_data(admin_client, group) | {
         "display_name": "Renamed",
         "memberships-TOTAL_FORMS": "1",
-        "memberships-0-user": member.pk,
+        "memberships-0-user": end_user.pk,
     }
 
     response = post_change(admin_client, group, data)
 
     assert response.status_code == 200
-    assert f"{member.user_name} is an end-user" in response.content.decode()
+    assert f"{end_user.user_name} is an end-user" in response.content.decode()
     group.refresh_from_db()
     assert group.display_name == "Support desk"
     assert not GroupMembership.objects.exists()

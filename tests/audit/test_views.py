@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.audit.services import record_event
 from apps.audit.templatetags.audit_tags import change_rows
 from apps.audit.views import encode_cursor
@@ -236,3 +236,20 @@ def test_change_rows_render_pairs_lists_and_multi_valued_attributes_readably():
         },
         {"field": "groups", "value": "Billing; Support", "is_change": False},
     ]
+
+
+def test_action_filter_offers_every_audited_action(admin_client):
+    response = admin_client.get(reverse("audit:list"))
+
+    offered = {value for value, _label in response.context["form"].fields["action"].choices}
+    assert offered == {"", *AuditAction.values}
+    assert {"tenant.created", "staff.updated", "directory.seeded"} <= offered
+
+
+def test_unknown_action_in_the_filter_shows_every_event(admin_client, tenant):
+    make_events(tenant, 2)
+
+    response = admin_client.get(reverse("audit:list"), {"action": "no.such_action"})
+
+    assert response.status_code == 200
+    assert len(response.context["events"]) == 2

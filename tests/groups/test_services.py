@@ -85,10 +85,10 @@ def test_group_created_with_members_gets_one_row_per_member(tenant, tenant_admin
     assert group_events(tenant).filter(action="group.member_added").count() == 2
 
 
-def test_group_created_with_an_end_user_is_not_created(tenant, tenant_admin, agent, member):
+def test_group_created_with_an_end_user_is_not_created(tenant, tenant_admin, agent, end_user):
     with pytest.raises(ValidationError):
         create_group(
-            tenant=tenant, actor=tenant_admin, display_name="Support", members=[agent, member]
+            tenant=tenant, actor=tenant_admin, display_name="Support", members=[agent, end_user]
         )
 
     assert not Group.objects.exists()
@@ -325,12 +325,12 @@ def test_set_members_adds_and_removes_to_match(tenant, tenant_admin):
     ]
 
 
-def test_set_members_with_an_end_user_changes_nothing(tenant, tenant_admin, member):
+def test_set_members_with_an_end_user_changes_nothing(tenant, tenant_admin, end_user):
     group = GroupFactory(tenant=tenant)
     current = MembershipFactory(group=group).user
 
     with pytest.raises(ValidationError):
-        set_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[member])
+        set_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[end_user])
 
     assert members_of(group) == {current.pk}
     assert not group_events(tenant).exists()

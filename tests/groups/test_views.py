@@ -216,14 +216,14 @@ def test_adding_an_agent_writes_a_ui_audit_row(admin_client, tenant_admin, group
     )
 
 
-def test_an_end_user_cannot_be_added_and_nothing_changes(admin_client, group, member):
+def test_an_end_user_cannot_be_added_and_nothing_changes(admin_client, group, end_user):
     response = admin_client.post(
-        reverse("groups:add_member", args=[group.public_id]), {"user_id": member.public_id}
+        reverse("groups:add_member", args=[group.public_id]), {"user_id": end_user.public_id}
     )
 
     assert response.status_code == 400
     body = response.content.decode()
-    assert f"{member.user_name} is an end-user" in body
+    assert f"{end_user.user_name} is an end-user" in body
     assert "only agents" in body
     assert not GroupMembership.objects.exists()
     assert not AuditEvent.objects.filter(action="group.member_added").exists()

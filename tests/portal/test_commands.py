@@ -2,7 +2,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import ManagementUtility, call_command
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.audit.models import AuditEvent, Channel
@@ -105,34 +105,6 @@ def test_create_tenant_refuses_an_empty_admin_user_name_and_keeps_nothing():
     assert not Tenant.objects.exists()
 
 
-def test_token_access_on_and_off(tenant):
-    Tenant.objects.filter(pk=tenant.pk).update(token_access_enabled_at=None)
-
-    on = run("token_access", "my-tenant", "on")
-    tenant.refresh_from_db()
-    assert tenant.has_token_access
-
-    off = run("token_access", "My-Tenant", "OFF")
-    tenant.refresh_from_db()
-    assert not tenant.has_token_access
-    assert "on" in on and "off" in off
-    events = AuditEvent.objects.filter(action="tenant.token_access")
-    assert [e.channel for e in events] == [Channel.COMMAND, Channel.COMMAND]
-
-
-def test_token_access_refuses_a_state_other_than_on_or_off(tenant):
-    message = error_of("token_access", "my-tenant", "enabled")
-
-    assert '"on" or "off"' in message
-
-
-@pytest.mark.django_db
-def test_token_access_refuses_an_unknown_tenant():
-    message = error_of("token_access", "nobody", "on")
-
-    assert 'No tenant has the subdomain "nobody"' in message
-
-
 @pytest.mark.django_db
 def test_demo_prints_a_sign_in_and_a_working_token():
     output = run("demo", "--url", "http://127.0.0.1:8100/")
@@ -174,15 +146,3 @@ def test_demo_switches_token_access_on_for_an_existing_tenant(db):
 
     tenant.refresh_from_db()
     assert tenant.has_token_access
-
-
-def test_bad_input_exits_non_zero_with_one_line(tenant, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        ManagementUtility(["manage.py", "token_access", "my-tenant", "maybe"]).execute()
-
-    err = capsys.readouterr().err
-    assert exit_info.value.code != 0
-    assert (
-        err.strip().splitlines()[-1]
-        == 'CommandError: The state must be "on" or "off", not "maybe".'
-    )

@@ -5,13 +5,8 @@ from apps.audit.models import AuditEvent, Channel
 from apps.portal.services import create_tenant
 from apps.roles.models import BuiltinRole, Role
 from apps.tenants.models import Tenant
-from apps.tokens.services import set_provisioning_role, set_token_access
 from apps.users.models import User
 from tests.factories import TenantFactory
-
-
-def tenant_events(tenant):
-    return AuditEvent.objects.for_tenant(tenant).filter(action__startswith="tenant.")
 
 
 def test_new_tenant_has_builtin_roles_and_an_admin_who_can_sign_in(db):
@@ -82,52 +77,3 @@ def test_tenant_whose_admin_is_refused_is_not_created(db):
     assert not Tenant.objects.exists()
     assert not Role.objects.exists()
     assert not AuditEvent.objects.exists()
-
-
-def test_switching_token_access_off_is_audited(tenant, tenant_admin):
-    set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
-
-    assert Tenant.objects.get(pk=tenant.pk).token_access_enabled_at is None
-    event = tenant_events(tenant).get()
-    assert (event.action, event.channel) == ("tenant.token_access", "ui")
-    assert event.changes == {"token_access": [True, False]}
-
-
-def test_switching_token_access_on_is_audited(tenant, tenant_admin):
-    set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
-
-    set_token_access(tenant=tenant, actor=tenant_admin, enabled=True)
-
-    assert Tenant.objects.get(pk=tenant.pk).has_token_access
-    changes = [e.changes for e in tenant_events(tenant).order_by("id")]
-    assert changes == [{"token_access": [True, False]}, {"token_access": [False, True]}]
-
-
-def test_token_access_switched_to_its_current_state_writes_nothing(tenant, tenant_admin):
-    set_token_access(tenant=tenant, actor=tenant_admin, enabled=True)
-
-    assert not tenant_events(tenant).exists()
-
-
-def test_provisioning_role_change_is_audited(tenant, tenant_admin):
-    set_provisioning_role(tenant=tenant, actor=tenant_admin, role="end-user")
-
-    assert Tenant.objects.get(pk=tenant.pk).provisioning_role == "end-user"
-    event = tenant_events(tenant).get()
-    assert event.action == "tenant.provisioning_role"
-    assert event.changes == {"provisioning_role": ["agent", "end-user"]}
-
-
-def test_provisioning_role_set_to_its_current_value_writes_nothing(tenant, tenant_admin):
-    set_provisioning_role(tenant=tenant, actor=tenant_admin, role="agent")
-
-    assert not tenant_events(tenant).exists()
-
-
-@pytest.mark.parametrize("role", ["admin", "owner", ""])
-def test_provisioning_role_cannot_be_admin_or_unknown(tenant, tenant_admin, role):
-    with pytest.raises(ValidationError):
-        set_provisioning_role(tenant=tenant, actor=tenant_admin, role=role)
-
-    assert Tenant.objects.get(pk=tenant.pk).provisioning_role == "agent"
-    assert not tenant_events(tenant).exists()

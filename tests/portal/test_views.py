@@ -149,7 +149,7 @@ def test_root_leads_to_settings(client, tenant_admin):
     assert response.redirect_chain[-1][0] == reverse("portal:settings")
 
 
-@pytest.mark.parametrize("fixture", ["member", "agent", "staff"])
+@pytest.mark.parametrize("fixture", ["end_user", "agent", "staff"])
 def test_non_admin_gets_403_on_settings(client, request, fixture):
     client.force_login(request.getfixturevalue(fixture))
 

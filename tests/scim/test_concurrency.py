@@ -1,4 +1,4 @@
-"""Concurrent creates on PostgreSQL (deselected on other databases by tests/scim/conftest.py)."""
+"""Concurrent creates on PostgreSQL (deselected on other databases by tests/conftest.py)."""
 
 import json
 import threading
@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.users.models import User
-from tests.scim.conftest import SCIM, entra_user
+from tests.scim.entra import SCIM, entra_user
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -1,5 +1,5 @@
 from apps.scim.mapping import RESOURCES, Kind
-from tests.scim.conftest import CORE_GROUP, CORE_USER, ENTERPRISE
+from tests.scim.entra import CORE_GROUP, CORE_USER, ENTERPRISE
 
 ROLE_SCHEMA = "urn:commbox:params:scim:schemas:core:2.0:Role"
 

@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from apps.users.models import User
 from tests.factories import AgentFactory
-from tests.scim.conftest import CORE_USER, ENTERPRISE, entra_user, patch_body, send
+from tests.scim.entra import CORE_USER, ENTERPRISE, entra_user, patch_body
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
@@ -48,14 +48,14 @@ def test_malformed_json_is_400_invalid_syntax(scim_client, tenant):
 
 
 def test_body_that_is_not_an_object_is_400(scim_client, tenant):
-    response = send(scim_client, "post", "/scim/v2/Users", ["userName"])
+    response = scim_client.send("post", "/scim/v2/Users", ["userName"])
 
     assert response.status_code == 400
     assert response.json()["scimType"] == "invalidSyntax"
 
 
 def test_missing_user_name_is_400(scim_client, tenant):
-    response = send(scim_client, "post", "/scim/v2/Users", {"schemas": [CORE_USER]})
+    response = scim_client.send("post", "/scim/v2/Users", {"schemas": [CORE_USER]})
 
     assert response.status_code == 400
     assert "userName" in response.json()["detail"]
@@ -73,7 +73,7 @@ def test_missing_user_name_is_400(scim_client, tenant):
     ],
 )
 def test_wrong_types_are_400_invalid_value(scim_client, tenant, attribute, value):
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user(**{attribute: value}))
+    response = scim_client.send("post", "/scim/v2/Users", entra_user(**{attribute: value}))
 
     assert response.status_code == 400
     assert response.json()["scimType"] == "invalidValue"
@@ -81,7 +81,7 @@ def test_wrong_types_are_400_invalid_value(scim_client, tenant, attribute, value
 
 
 def test_too_long_value_is_400_not_a_database_error(scim_client, tenant):
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user(title="x" * 300))
+    response = scim_client.send("post", "/scim/v2/Users", entra_user(title="x" * 300))
 
     assert response.status_code == 400
     assert "title" in response.json()["detail"]
@@ -118,8 +118,7 @@ def test_unsupported_filter_is_400_invalid_filter(scim_client, tenant):
 
 
 def test_patch_with_an_unknown_op_is_400(scim_client, agent):
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Users/{agent.public_id}",
         patch_body({"op": "Merge", "path": "title", "value": "x"}),
@@ -130,8 +129,7 @@ def test_patch_with_an_unknown_op_is_400(scim_client, agent):
 
 
 def test_patch_without_operations_is_400(scim_client, agent):
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Users/{agent.public_id}",
         {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"]},
@@ -141,8 +139,7 @@ def test_patch_without_operations_is_400(scim_client, agent):
 
 
 def test_patch_with_a_malformed_path_is_400_invalid_path(scim_client, agent):
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Users/{agent.public_id}",
         patch_body({"op": "replace", "path": 'emails[type eq "work"', "value": "x"}),
@@ -153,8 +150,8 @@ def test_patch_with_a_malformed_path_is_400_invalid_path(scim_client, agent):
 
 
 def test_remove_without_path_is_400_no_target(scim_client, agent):
-    response = send(
-        scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", patch_body({"op": "remove"})
+    response = scim_client.send(
+        "patch", f"/scim/v2/Users/{agent.public_id}", patch_body({"op": "remove"})
     )
 
     assert response.status_code == 400
@@ -186,7 +183,7 @@ def test_unknown_schema_urns_and_attributes_are_ignored(scim_client, tenant):
     )
     body["urn:ietf:params:scim:schemas:extension:CustomExt:2.0:User"] = {"badge": "42"}
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     assert response.status_code == 201
 
@@ -194,8 +191,7 @@ def test_unknown_schema_urns_and_attributes_are_ignored(scim_client, tenant):
 def test_read_only_id_and_meta_in_a_post_are_ignored(scim_client, tenant):
     sent_id = str(uuid.uuid4())
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "post",
         "/scim/v2/Users",
         entra_user(id=sent_id, meta={"resourceType": "User", "version": 'W/"9"'}),
@@ -210,7 +206,7 @@ def test_null_values_are_tolerated(scim_client, tenant):
     body = entra_user(addresses=None, title=None, phoneNumbers=None, nickName=None)
     body[ENTERPRISE] = {"department": None, "manager": None}
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     assert response.status_code == 201
     assert User.objects.get(user_name="Test_User_1@contoso.com").title == ""
@@ -223,7 +219,7 @@ def test_attribute_names_in_any_case(scim_client, tenant):
         "Emails": [{"Value": "ann@contoso.com", "Type": "work", "Primary": "True"}],
     }
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     assert response.status_code == 201
     user = User.objects.get(user_name="ann@contoso.com")
@@ -234,7 +230,7 @@ def test_attribute_names_in_any_case(scim_client, tenant):
 
 
 def test_string_false_for_active_on_create(scim_client, tenant):
-    send(scim_client, "post", "/scim/v2/Users", entra_user(active="False"))
+    scim_client.send("post", "/scim/v2/Users", entra_user(active="False"))
 
     assert User.objects.get(user_name="Test_User_1@contoso.com").is_active is False
 
@@ -242,7 +238,7 @@ def test_string_false_for_active_on_create(scim_client, tenant):
 def test_ref_null_in_members_is_tolerated(scim_client, tenant, agent):
     body = {"displayName": "Sales", "members": [{"$ref": None, "value": str(agent.public_id)}]}
 
-    response = send(scim_client, "post", "/scim/v2/Groups", body)
+    response = scim_client.send("post", "/scim/v2/Groups", body)
 
     assert response.status_code == 201
 
@@ -264,8 +260,7 @@ def test_unknown_scim_path_under_the_api_is_a_scim_404(scim_client, tenant):
 def test_agent_factory_user_can_be_patched_with_capitalised_sub_attribute(scim_client, tenant):
     user = AgentFactory(tenant=tenant)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Users/{user.public_id}",
         patch_body({"op": "Replace", "path": "name.GivenName", "value": "Ann"}),
@@ -279,7 +274,7 @@ def test_agent_factory_user_can_be_patched_with_capitalised_sub_attribute(scim_c
 def test_too_long_phone_number_is_400(scim_client, tenant):
     body = entra_user(phoneNumbers=[{"type": "mobile", "value": "5" * 101}])
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     assert response.status_code == 400
     assert response.json()["scimType"] == "invalidValue"

@@ -283,7 +283,7 @@ def test_user_name_eq_uses_lower_on_both_sides(tenant):
     assert 'LOWER("users_user"."user_name")' in str(queryset.query)
 
 
-def test_test_connection_query_for_unknown_user_name_is_empty(tenant, member):
+def test_test_connection_query_for_unknown_user_name_is_empty(tenant, end_user):
     assert user_names(tenant, 'userName eq "0f7c5e8a-64b1-4b32-9a3e-5d3f2b1c0a99"') == []
 
 
@@ -479,16 +479,16 @@ def test_manager_pr_finds_users_with_a_manager(tenant):
     assert user_names(tenant, "manager pr") == ["report"]
 
 
-def test_id_that_is_not_a_uuid_matches_nothing(tenant, member):
+def test_id_that_is_not_a_uuid_matches_nothing(tenant, end_user):
     assert user_names(tenant, 'id eq "not-a-uuid"') == []
 
 
-def test_id_ne_that_is_not_a_uuid_matches_everyone(tenant, member):
-    assert user_names(tenant, 'id ne "not-a-uuid"') == [member.user_name]
+def test_id_ne_that_is_not_a_uuid_matches_everyone(tenant, end_user):
+    assert user_names(tenant, 'id ne "not-a-uuid"') == [end_user.user_name]
 
 
-def test_id_is_found_in_any_case(tenant, member):
-    assert user_names(tenant, f'id eq "{str(member.public_id).upper()}"') == [member.user_name]
+def test_id_is_found_in_any_case(tenant, end_user):
+    assert user_names(tenant, f'id eq "{str(end_user.public_id).upper()}"') == [end_user.user_name]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import pytest
 from apps.audit.models import AuditEvent
 from apps.groups.models import Group, GroupMembership
 from tests.factories import AgentFactory, GroupFactory, MembershipFactory, UserFactory
-from tests.scim.conftest import ADSCIM_GROUP, entra_group, patch_body, send
+from tests.scim.entra import ADSCIM_GROUP, entra_group, patch_body
 
 
 @pytest.fixture
@@ -18,8 +18,8 @@ def members_of(group):
 
 
 def patch_group(client, group, *operations, **extra):
-    return send(
-        client, "patch", f"/scim/v2/Groups/{group.public_id}", patch_body(*operations), **extra
+    return client.send(
+        "patch", f"/scim/v2/Groups/{group.public_id}", patch_body(*operations), **extra
     )
 
 
@@ -28,7 +28,7 @@ def member(user):
 
 
 def test_entra_create_with_the_adscim_urn_is_201_with_no_members(scim_client, tenant):
-    response = send(scim_client, "post", "/scim/v2/Groups", entra_group("Sales"))
+    response = scim_client.send("post", "/scim/v2/Groups", entra_group("Sales"))
 
     assert response.status_code == 201
     group = Group.objects.get(tenant=tenant)
@@ -43,14 +43,14 @@ def test_entra_create_with_the_adscim_urn_is_201_with_no_members(scim_client, te
 def test_create_with_members(scim_client, tenant, agent):
     body = {**entra_group("Sales"), "members": [member(agent)]}
 
-    response = send(scim_client, "post", "/scim/v2/Groups", body)
+    response = scim_client.send("post", "/scim/v2/Groups", body)
 
     assert response.json()["members"][0]["value"] == str(agent.public_id)
     assert members_of(Group.objects.get(tenant=tenant)) == {agent.pk}
 
 
 def test_duplicate_display_name_in_any_case_is_409(scim_client, group):
-    response = send(scim_client, "post", "/scim/v2/Groups", entra_group("SALES"))
+    response = scim_client.send("post", "/scim/v2/Groups", entra_group("SALES"))
 
     assert response.status_code == 409
     assert response.json()["scimType"] == "uniqueness"
@@ -296,8 +296,7 @@ def test_member_changes_are_audited_with_the_token(scim_client, group, agent, to
 
 
 def test_patch_with_attributes_returns_the_group(scim_client, group, agent):
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Groups/{group.public_id}?attributes=members",
         patch_body({"op": "Add", "path": "members", "value": [member(agent)]}),
@@ -311,8 +310,7 @@ def test_put_replaces_name_and_members(scim_client, tenant, group):
     MembershipFactory(group=group)
     new = AgentFactory(tenant=tenant)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "put",
         f"/scim/v2/Groups/{group.public_id}",
         {"displayName": "Support", "members": [member(new)]},
@@ -327,8 +325,7 @@ def test_put_replaces_name_and_members(scim_client, tenant, group):
 def test_deactivated_member_stays_in_the_group(scim_client, group):
     user = MembershipFactory(group=group).user
 
-    send(
-        scim_client,
+    scim_client.send(
         "patch",
         f"/scim/v2/Users/{user.public_id}",
         patch_body({"op": "Replace", "path": "active", "value": "False"}),
@@ -392,8 +389,7 @@ def test_group_pages(scim_client, tenant):
 def test_group_search_without_members_skips_them(scim_client, group):
     MembershipFactory(group=group)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "post",
         "/scim/v2/Groups/.search",
         {"filter": 'displayName eq "sales"', "excludedAttributes": ["members"]},

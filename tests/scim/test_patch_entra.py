@@ -1,4 +1,8 @@
-"""Each PATCH form Entra sends (docs/entra-scim.md §5 and §6), with its realistic body."""
+"""Each PATCH form Entra sends, with its realistic body.
+
+The forms are catalogued in ../shared/docs/entra-scim.md (from the repository root;
+/work/shared/docs/ on the team machine), §5 "PATCH bodies and every quirk" and §6 "App roles".
+"""
 
 import json
 import uuid
@@ -8,7 +12,7 @@ import pytest
 from apps.audit.models import AuditEvent
 from apps.users.models import User
 from tests.factories import AgentFactory, MembershipFactory, UserEmailFactory
-from tests.scim.conftest import ENTERPRISE, patch_body, send
+from tests.scim.entra import ENTERPRISE, patch_body
 
 
 @pytest.fixture
@@ -26,8 +30,8 @@ def manager(tenant):
 
 
 def patch_user(client, user, *operations, **extra):
-    return send(
-        client, "patch", f"/scim/v2/Users/{user.public_id}", patch_body(*operations), **extra
+    return client.send(
+        "patch", f"/scim/v2/Users/{user.public_id}", patch_body(*operations), **extra
     )
 
 
@@ -401,7 +405,7 @@ def test_single_app_role_assignment_on_create(scim_client, tenant):
         "roles": [{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "Admin"}],
     }
 
-    send(scim_client, "post", "/scim/v2/Users", body)
+    scim_client.send("post", "/scim/v2/Users", body)
 
     assert User.objects.get(user_name="boss@contoso.com").role == "admin"
 
@@ -506,7 +510,7 @@ def test_complex_create_with_several_roles_keeps_the_highest_and_the_custom(
         ],
     }
 
-    send(scim_client, "post", "/scim/v2/Users", body)
+    scim_client.send("post", "/scim/v2/Users", body)
 
     user = User.objects.get(user_name="lead@contoso.com")
     assert (user.role, user.custom_role) == ("admin", custom_role)

@@ -12,7 +12,7 @@ from tests.factories import (
     UserEmailFactory,
     UserPhoneNumberFactory,
 )
-from tests.scim.conftest import ENTERPRISE, entra_user, patch_body, send
+from tests.scim.entra import ENTERPRISE, entra_user, patch_body
 
 
 @pytest.fixture(autouse=True)
@@ -119,8 +119,7 @@ def test_adding_members_does_not_grow_with_the_group_or_the_batch(warm, tenant):
     MembershipFactory.create_batch(3, group=group)
     few = AgentFactory.create_batch(2, tenant=tenant)
     small = queries(
-        lambda: send(
-            warm,
+        lambda: warm.send(
             "patch",
             f"/scim/v2/Groups/{group.public_id}",
             patch_body(
@@ -136,8 +135,7 @@ def test_adding_members_does_not_grow_with_the_group_or_the_batch(warm, tenant):
     many = AgentFactory.create_batch(20, tenant=tenant)
 
     large = queries(
-        lambda: send(
-            warm,
+        lambda: warm.send(
             "patch",
             f"/scim/v2/Groups/{group.public_id}",
             patch_body(
@@ -159,8 +157,7 @@ def test_removing_members_does_not_grow_with_the_group_or_the_batch(warm, tenant
     few, many = memberships[:2], memberships[2:22]
 
     def remove(batch):
-        return send(
-            warm,
+        return warm.send(
             "patch",
             f"/scim/v2/Groups/{group.public_id}",
             patch_body(
@@ -183,8 +180,7 @@ def test_member_remove_by_filter_does_not_grow_with_the_group(warm, tenant):
     memberships = MembershipFactory.create_batch(3, group=group)
 
     def remove(membership):
-        return send(
-            warm,
+        return warm.send(
             "patch",
             f"/scim/v2/Groups/{group.public_id}",
             patch_body(
@@ -205,7 +201,7 @@ def test_user_patch_does_not_grow_with_the_directory(warm, tenant):
         {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "a@b.c"},
         {"op": "Replace", "path": "title", "value": "Boss"},
     )
-    small = queries(lambda: send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body))
+    small = queries(lambda: warm.send("patch", f"/scim/v2/Users/{user.public_id}", body))
     add_users(tenant, 30)
     body = patch_body(
         {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "x@b.c"},
@@ -213,7 +209,7 @@ def test_user_patch_does_not_grow_with_the_directory(warm, tenant):
     )
 
     assert len(
-        queries(lambda: send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body))
+        queries(lambda: warm.send("patch", f"/scim/v2/Users/{user.public_id}", body))
     ) == len(small)
 
 
@@ -275,7 +271,7 @@ def test_user_patch_does_not_read_the_user_back(warm, tenant):
         {"op": "Replace", "path": "name.givenName", "value": "Ann"},
     )
 
-    sql = queries(lambda: send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body))
+    sql = queries(lambda: warm.send("patch", f"/scim/v2/Users/{user.public_id}", body))
 
     assert len(selects_from(sql, "users_user")) == 1  # the locked read
     assert len(selects_from(sql, "users_useremail")) == 1
@@ -294,7 +290,7 @@ def test_user_patch_answers_what_a_fresh_read_shows(warm, tenant):
         {"op": "Replace", "path": "userName", "value": "renamed@contoso.com"},
     )
 
-    response = send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body)
+    response = warm.send("patch", f"/scim/v2/Users/{user.public_id}", body)
 
     fresh = warm.get(f"/scim/v2/Users/{user.public_id}")
     assert response.json() == fresh.json()
@@ -304,7 +300,7 @@ def test_user_patch_answers_what_a_fresh_read_shows(warm, tenant):
 def test_user_create_does_not_read_the_user_back(warm):
     body = entra_user(phoneNumbers=[{"type": "work", "value": "+1 555 0100"}])
 
-    sql = queries(lambda: send(warm, "post", "/scim/v2/Users", body))
+    sql = queries(lambda: warm.send("post", "/scim/v2/Users", body))
 
     assert len(selects_from(sql, "users_user")) == 1  # the userName clash check
     assert selects_from(sql, "users_useremail") == []
@@ -320,7 +316,7 @@ def test_user_create_answers_what_a_fresh_read_shows(warm, tenant, custom_role):
         **{ENTERPRISE: {"manager": {"value": str(boss.public_id)}, "department": "Sales"}},
     )
 
-    response = send(warm, "post", "/scim/v2/Users", body)
+    response = warm.send("post", "/scim/v2/Users", body)
 
     fresh = warm.get(f"/scim/v2/Users/{response.json()['id']}")
     assert response.status_code == 201

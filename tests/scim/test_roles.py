@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from tests.factories import CustomRoleFactory
-from tests.scim.conftest import patch_body, send
+from tests.scim.entra import patch_body
 
 ROLE_SCHEMA = "urn:commbox:params:scim:schemas:core:2.0:Role"
 
@@ -68,8 +68,8 @@ def test_unknown_role_id_is_404(scim_client, tenant):
 def test_roles_are_read_only(scim_client, custom_role, method):
     url = "/scim/v2/Roles" if method == "post" else f"/scim/v2/Roles/{custom_role.public_id}"
 
-    response = send(
-        scim_client, method, url, patch_body({"op": "replace", "path": "x", "value": "y"})
+    response = scim_client.send(
+        method, url, patch_body({"op": "replace", "path": "x", "value": "y"})
     )
 
     assert response.status_code == 405

@@ -4,11 +4,11 @@ from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.groups.models import GroupMembership
 from apps.users.models import User
 from tests.factories import AgentFactory, MembershipFactory, UserEmailFactory
-from tests.scim.conftest import ENTERPRISE, entra_user, patch_body, send
+from tests.scim.entra import ENTERPRISE, entra_user, patch_body
 
 
 def test_entra_create_body_makes_a_user_and_answers_201_with_location(scim_client, tenant):
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user())
+    response = scim_client.send("post", "/scim/v2/Users", entra_user())
 
     assert response.status_code == 201
     user = User.objects.get(tenant=tenant, user_name="Test_User_1@contoso.com")
@@ -26,7 +26,7 @@ def test_entra_create_body_makes_a_user_and_answers_201_with_location(scim_clien
 
 
 def test_created_user_is_returned_with_meta_and_etag(scim_client, tenant):
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user())
+    response = scim_client.send("post", "/scim/v2/Users", entra_user())
 
     meta = response.json()["meta"]
     assert meta["resourceType"] == "User"
@@ -36,7 +36,7 @@ def test_created_user_is_returned_with_meta_and_etag(scim_client, tenant):
 
 
 def test_user_created_without_roles_gets_the_provisioning_role(scim_client, tenant):
-    send(scim_client, "post", "/scim/v2/Users", entra_user())
+    scim_client.send("post", "/scim/v2/Users", entra_user())
 
     assert User.objects.get(user_name="Test_User_1@contoso.com").role == "agent"
 
@@ -45,7 +45,7 @@ def test_provisioning_role_end_user_is_used_for_users_without_roles(scim_client,
     tenant.provisioning_role = "end-user"
     tenant.save()
 
-    send(scim_client, "post", "/scim/v2/Users", entra_user())
+    scim_client.send("post", "/scim/v2/Users", entra_user())
 
     assert User.objects.get(user_name="Test_User_1@contoso.com").role == "end-user"
 
@@ -58,7 +58,7 @@ def test_values_are_stored_and_returned_as_sent(scim_client, tenant):
     )
     body[ENTERPRISE] = {"department": "Sales", "employeeNumber": "0042"}
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     data = response.json()
     assert data["phoneNumbers"][0]["value"] == "55555555555"
@@ -265,7 +265,7 @@ def test_unknown_query_parameters_are_ignored(scim_client, tenant):
 def test_duplicate_user_name_in_any_case_is_409_uniqueness(scim_client, tenant):
     AgentFactory(tenant=tenant, user_name="ann@contoso.com")
 
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user("ANN@contoso.com"))
+    response = scim_client.send("post", "/scim/v2/Users", entra_user("ANN@contoso.com"))
 
     assert response.status_code == 409
     assert response.json()["scimType"] == "uniqueness"
@@ -274,7 +274,7 @@ def test_duplicate_user_name_in_any_case_is_409_uniqueness(scim_client, tenant):
 
 
 def test_same_user_name_in_another_tenant_is_allowed(scim_client, tenant, outsider):
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user(outsider.user_name))
+    response = scim_client.send("post", "/scim/v2/Users", entra_user(outsider.user_name))
 
     assert response.status_code == 201
 
@@ -283,8 +283,7 @@ def test_put_replaces_the_user(scim_client, tenant):
     user = AgentFactory(tenant=tenant, title="Old title", department="Old")
     UserEmailFactory(user=user)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "put",
         f"/scim/v2/Users/{user.public_id}",
         {
@@ -310,7 +309,7 @@ def test_put_replaces_the_user(scim_client, tenant):
 def test_put_without_user_name_is_400(scim_client, tenant):
     user = AgentFactory(tenant=tenant)
 
-    response = send(scim_client, "put", f"/scim/v2/Users/{user.public_id}", {"displayName": "x"})
+    response = scim_client.send("put", f"/scim/v2/Users/{user.public_id}", {"displayName": "x"})
 
     assert response.status_code == 400
     assert "userName" in response.json()["detail"]
@@ -320,8 +319,7 @@ def test_deactivated_user_is_kept_with_memberships_and_still_found(scim_client, 
     membership = MembershipFactory(group__tenant=tenant)
     user = membership.user
 
-    send(
-        scim_client,
+    scim_client.send(
         "patch",
         f"/scim/v2/Users/{user.public_id}",
         patch_body({"op": "Replace", "path": "active", "value": "False"}),
@@ -351,8 +349,7 @@ def test_other_tenants_user_is_404(scim_client, outsider):
 
 
 def test_other_tenants_user_cannot_be_changed_or_deleted(scim_client, outsider):
-    patch = send(
-        scim_client,
+    patch = scim_client.send(
         "patch",
         f"/scim/v2/Users/{outsider.public_id}",
         patch_body({"op": "replace", "path": "title", "value": "x"}),
@@ -373,8 +370,7 @@ def test_other_tenants_users_are_not_listed(scim_client, tenant, outsider):
 def test_if_match_with_the_current_etag_is_accepted(scim_client, tenant):
     user = AgentFactory(tenant=tenant)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Users/{user.public_id}",
         patch_body({"op": "replace", "path": "title", "value": "x"}),
@@ -388,8 +384,7 @@ def test_if_match_with_the_current_etag_is_accepted(scim_client, tenant):
 def test_if_match_mismatch_is_412_and_nothing_changes(scim_client, tenant):
     user = AgentFactory(tenant=tenant)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "patch",
         f"/scim/v2/Users/{user.public_id}",
         patch_body({"op": "replace", "path": "title", "value": "x"}),
@@ -414,8 +409,7 @@ def test_if_match_mismatch_on_delete_is_412(scim_client, tenant):
 def test_if_match_star_matches_any_version(scim_client, tenant):
     user = AgentFactory(tenant=tenant)
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "put",
         f"/scim/v2/Users/{user.public_id}",
         {"userName": user.user_name},
@@ -428,8 +422,7 @@ def test_if_match_star_matches_any_version(scim_client, tenant):
 def test_scim_change_is_audited_with_channel_scim_and_the_token(scim_client, tenant, token):
     user = AgentFactory(tenant=tenant)
 
-    send(
-        scim_client,
+    scim_client.send(
         "patch",
         f"/scim/v2/Users/{user.public_id}",
         patch_body({"op": "Replace", "path": "title", "value": "Manager"}),
@@ -443,7 +436,7 @@ def test_scim_change_is_audited_with_channel_scim_and_the_token(scim_client, ten
 
 
 def test_scim_create_is_audited_with_the_token(scim_client, tenant, token):
-    send(scim_client, "post", "/scim/v2/Users", entra_user())
+    scim_client.send("post", "/scim/v2/Users", entra_user())
 
     event = AuditEvent.objects.get(action="user.created")
     assert (event.channel, event.actor_id) == ("scim", str(token.public_id))
@@ -451,7 +444,7 @@ def test_scim_create_is_audited_with_the_token(scim_client, tenant, token):
 
 def test_each_request_is_logged_once_without_body_or_headers(scim_client, tenant, token):
     scim_client.get('/scim/v2/Users?filter=userName eq "x"')
-    send(scim_client, "post", "/scim/v2/Users", entra_user())
+    scim_client.send("post", "/scim/v2/Users", entra_user())
 
     rows = list(ScimRequest.objects.order_by("id"))
     assert [(r.method, r.path, r.status, r.token_id, r.tenant_id) for r in rows] == [
@@ -496,7 +489,7 @@ def test_end_user_created_with_role_is_kept_as_end_user(scim_client, tenant):
         roles=[{"primary": True, "type": "WindowsAzureActiveDirectoryRole", "value": "End-User"}]
     )
 
-    send(scim_client, "post", "/scim/v2/Users", body)
+    scim_client.send("post", "/scim/v2/Users", body)
 
     assert User.objects.get(user_name="Test_User_1@contoso.com").role == "end-user"
 
@@ -504,8 +497,7 @@ def test_end_user_created_with_role_is_kept_as_end_user(scim_client, tenant):
 def test_search_by_post_takes_the_query_in_the_body(scim_client, tenant):
     user = AgentFactory(tenant=tenant, user_name="ann@contoso.com")
 
-    response = send(
-        scim_client,
+    response = scim_client.send(
         "post",
         "/scim/v2/Users/.search",
         {

@@ -5,6 +5,7 @@ from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 
 from apps.audit.models import AuditEvent, Channel
+from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import digest_of, is_well_formed
 
@@ -106,3 +107,43 @@ def test_bad_input_exits_non_zero_with_one_line(db, capsys):
     err = capsys.readouterr().err
     assert exit_info.value.code != 0
     assert err.strip().splitlines()[-1] == 'CommandError: No tenant has the subdomain "nobody".'
+
+
+def test_token_access_on_and_off(tenant):
+    Tenant.objects.filter(pk=tenant.pk).update(token_access_enabled_at=None)
+
+    on, _err = run("token_access", "my-tenant", "on")
+    tenant.refresh_from_db()
+    assert tenant.has_token_access
+
+    off, _err = run("token_access", "My-Tenant", "OFF")
+    tenant.refresh_from_db()
+    assert not tenant.has_token_access
+    assert "on" in on and "off" in off
+    events = AuditEvent.objects.filter(action="tenant.token_access")
+    assert [e.channel for e in events] == [Channel.COMMAND, Channel.COMMAND]
+
+
+def test_token_access_refuses_a_state_other_than_on_or_off(tenant):
+    message = error_of("token_access", "my-tenant", "enabled")
+
+    assert '"on" or "off"' in message
+
+
+@pytest.mark.django_db
+def test_token_access_refuses_an_unknown_tenant():
+    message = error_of("token_access", "nobody", "on")
+
+    assert 'No tenant has the subdomain "nobody"' in message
+
+
+def test_token_access_bad_input_exits_non_zero_with_one_line(tenant, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        ManagementUtility(["manage.py", "token_access", "my-tenant", "maybe"]).execute()
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code != 0
+    assert (
+        err.strip().splitlines()[-1]
+        == 'CommandError: The state must be "on" or "off", not "maybe".'
+    )

@@ -257,8 +257,8 @@ def test_outsider_gets_404_for_another_tenants_token(client, outsider, api_token
 @pytest.mark.parametrize(
     "name", ["tokens:list", "tokens:create", "tokens:settings", "tokens:provisioning"]
 )
-def test_non_admin_gets_403(client, member, name):
-    client.force_login(member)
+def test_non_admin_gets_403(client, end_user, name):
+    client.force_login(end_user)
 
     response = client.get(reverse(name))
 

@@ -40,17 +40,17 @@ def test_only_an_active_tenant_admin_is_a_tenant_admin(tenant, tenant_admin, sta
     assert not staff.is_tenant_admin
 
 
-def test_primary_email_is_the_one_marked_primary(member):
-    UserEmailFactory(user=member, value="home@example.com", primary=False)
-    UserEmailFactory(user=member, value="work@example.com", primary=True)
+def test_primary_email_is_the_one_marked_primary(end_user):
+    UserEmailFactory(user=end_user, value="home@example.com", primary=False)
+    UserEmailFactory(user=end_user, value="work@example.com", primary=True)
 
-    assert member.primary_email == "work@example.com"
+    assert end_user.primary_email == "work@example.com"
 
 
-def test_primary_email_falls_back_to_the_first_and_then_to_blank(member, agent):
-    UserEmailFactory(user=member, value="home@example.com", primary=False)
+def test_primary_email_falls_back_to_the_first_and_then_to_blank(end_user, agent):
+    UserEmailFactory(user=end_user, value="home@example.com", primary=False)
 
-    assert member.primary_email == "home@example.com"
+    assert end_user.primary_email == "home@example.com"
     assert agent.primary_email == ""
 
 

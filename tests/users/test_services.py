@@ -365,12 +365,12 @@ def test_unknown_attribute_is_a_programming_error(tenant, tenant_admin):
 # Roles
 
 
-def test_end_user_given_a_custom_role_becomes_an_agent(tenant, tenant_admin, member):
+def test_end_user_given_a_custom_role_becomes_an_agent(tenant, tenant_admin, end_user):
     role = CustomRoleFactory(tenant=tenant, name="Team Lead")
 
-    update_user(tenant=tenant, actor=tenant_admin, user=member, attributes={"custom_role": role})
+    update_user(tenant=tenant, actor=tenant_admin, user=end_user, attributes={"custom_role": role})
 
-    assert (reloaded(member).role, reloaded(member).custom_role) == (BuiltinRole.AGENT, role)
+    assert (reloaded(end_user).role, reloaded(end_user).custom_role) == (BuiltinRole.AGENT, role)
     assert user_events(tenant).get().changes == {
         "role": ["end-user", "agent"],
         "custom_role": [None, "Team Lead"],
@@ -614,19 +614,19 @@ def test_deleting_another_tenants_user_is_not_found(tenant, tenant_admin, outsid
 # Passwords
 
 
-def test_password_is_set_and_audited_without_the_password(tenant, tenant_admin, member):
+def test_password_is_set_and_audited_without_the_password(tenant, tenant_admin, end_user):
     password = "Correct-Horse-7-unique-text"
 
-    set_password(tenant=tenant, actor=tenant_admin, user=member, password=password)
+    set_password(tenant=tenant, actor=tenant_admin, user=end_user, password=password)
 
-    assert reloaded(member).check_password(password)
+    assert reloaded(end_user).check_password(password)
     event = user_events(tenant).get()
     assert event.action == "user.password_set"
     row = json.dumps(
         [event.changes, event.actor_label, event.target_label, event.target_id, event.action]
     )
     assert password not in row
-    assert reloaded(member).password not in row
+    assert reloaded(end_user).password not in row
 
 
 # Concurrency

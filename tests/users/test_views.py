@@ -98,10 +98,10 @@ def test_deleting_another_tenants_user_is_404(admin_client, outsider):
 # List, search, filters, pagination
 
 
-def test_list_shows_only_the_tenants_users(admin_client, tenant_admin, member, outsider):
+def test_list_shows_only_the_tenants_users(admin_client, tenant_admin, end_user, outsider):
     response = admin_client.get(reverse("users:list"))
 
-    assert set(user_names(response)) == {tenant_admin.user_name, member.user_name}
+    assert set(user_names(response)) == {tenant_admin.user_name, end_user.user_name}
 
 
 def test_search_matches_user_name_in_any_case(admin_client, tenant):
@@ -147,7 +147,7 @@ def test_search_by_email_lists_a_user_with_two_matching_emails_once(admin_client
     assert user_names(response) == ["kim"]
 
 
-def test_filter_by_builtin_role(admin_client, tenant_admin, agent, member):
+def test_filter_by_builtin_role(admin_client, tenant_admin, agent, end_user):
     response = admin_client.get(reverse("users:list"), {"role": "agent"})
 
     assert user_names(response) == [agent.user_name]
@@ -161,7 +161,7 @@ def test_filter_by_custom_role(admin_client, tenant, agent, custom_role):
     assert user_names(response) == [holder.user_name]
 
 
-def test_filter_by_inactive(admin_client, tenant, member):
+def test_filter_by_inactive(admin_client, tenant, end_user):
     gone = UserFactory(tenant=tenant, is_active=False)
 
     response = admin_client.get(reverse("users:list"), {"active": "no"})
@@ -223,12 +223,12 @@ def test_user_page_shows_attributes_emails_manager_and_groups(admin_client, tena
     assert reverse("groups:detail", args=[membership.group.public_id]) in body
 
 
-def test_user_page_shows_the_users_audit_history_newest_first(admin_client, tenant, member):
-    url = reverse("users:update_role", args=[member.public_id])
+def test_user_page_shows_the_users_audit_history_newest_first(admin_client, tenant, end_user):
+    url = reverse("users:update_role", args=[end_user.public_id])
     admin_client.post(url, {"role": "agent", "custom_role": ""})
     admin_client.post(url, {"role": "admin", "custom_role": ""})
 
-    response = admin_client.get(reverse("users:detail", args=[member.public_id]))
+    response = admin_client.get(reverse("users:detail", args=[end_user.public_id]))
 
     history = list(response.context["history"])
     assert [e.changes["role"] for e in history] == [["agent", "admin"], ["end-user", "agent"]]
@@ -247,15 +247,15 @@ def test_user_page_query_count_is_bounded(
 # Role and custom role
 
 
-def test_giving_an_end_user_a_custom_role_makes_them_an_agent(admin_client, member, custom_role):
+def test_giving_an_end_user_a_custom_role_makes_them_an_agent(admin_client, end_user, custom_role):
     response = admin_client.post(
-        reverse("users:update_role", args=[member.public_id]),
+        reverse("users:update_role", args=[end_user.public_id]),
         {"role": "end-user", "custom_role": str(custom_role.public_id)},
         follow=True,
     )
 
-    member.refresh_from_db()
-    assert (member.role, member.custom_role) == (BuiltinRole.AGENT, custom_role)
+    end_user.refresh_from_db()
+    assert (end_user.role, end_user.custom_role) == (BuiltinRole.AGENT, custom_role)
     assert "A custom role makes its holder an agent." in response.content.decode()
 
 
@@ -319,29 +319,30 @@ def test_an_admin_can_be_demoted_while_another_admin_remains(admin_client, tenan
     assert other.role == BuiltinRole.AGENT
 
 
-def test_another_tenants_custom_role_is_not_a_choice(admin_client, member, outsider):
+def test_another_tenants_custom_role_is_not_a_choice(admin_client, end_user, outsider):
     foreign_role = CustomRoleFactory(tenant=outsider.tenant)
 
     response = admin_client.post(
-        reverse("users:update_role", args=[member.public_id]),
+        reverse("users:update_role", args=[end_user.public_id]),
         {"role": "end-user", "custom_role": str(foreign_role.public_id)},
     )
 
     assert response.status_code == 400
-    member.refresh_from_db()
-    assert member.custom_role is None
+    end_user.refresh_from_db()
+    assert end_user.custom_role is None
 
 
-def test_role_change_writes_a_ui_audit_row_naming_the_admin(admin_client, tenant_admin, member):
+def test_role_change_writes_a_ui_audit_row_naming_the_admin(admin_client, tenant_admin, end_user):
     admin_client.post(
-        reverse("users:update_role", args=[member.public_id]), {"role": "agent", "custom_role": ""}
+        reverse("users:update_role", args=[end_user.public_id]),
+        {"role": "agent", "custom_role": ""},
     )
 
     event = AuditEvent.objects.get(action="user.updated")
     assert (event.channel, event.actor_id, event.target_id) == (
         "ui",
         str(tenant_admin.public_id),
-        str(member.public_id),
+        str(end_user.public_id),
     )
     assert event.changes == {"role": ["end-user", "agent"]}
 
