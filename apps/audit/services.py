@@ -3,14 +3,16 @@ record_scim_request(): the one way a SCIM request is written to the request log.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.db import models
 
 from apps.audit.models import AuditAction, AuditEvent, Channel, ScimRequest
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeIs
+    from typing import NotRequired
+
+    from typing_extensions import TypeIs, Unpack
 
     from apps.groups.models import Group
     from apps.roles.models import Role
@@ -23,6 +25,15 @@ if TYPE_CHECKING:
     Actor: TypeAlias = User | ApiToken | None
     # What an event is about: a row with a public id.
     Target: TypeAlias = Tenant | User | Group | Role | ApiToken
+
+    class EventFields(TypedDict):
+        """What a service says about one change (keyword arguments of record_event)."""
+
+        tenant: Tenant | None
+        actor: Actor
+        action: AuditAction
+        target: Target
+        changes: NotRequired[dict[str, Any] | None]
 
 
 def _is_token(actor: Actor) -> TypeIs[ApiToken]:
@@ -77,37 +88,24 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
     return {k: _jsonable(v) for k, v in (changes or {}).items() if k not in SECRET_FIELDS}
 
 
-def build_event(
-    *,
-    tenant: Tenant | None,
-    actor: Actor,
-    action: AuditAction,
-    target: Target,
-    changes: dict[str, Any] | None = None,
-) -> AuditEvent:
+def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
     """An unsaved event, for callers that write many at once with bulk_create."""
+    actor, target = fields["actor"], fields["target"]
     return AuditEvent(
-        tenant=tenant,
+        tenant=fields["tenant"],
         channel=channel_of(actor),
-        action=action,
+        action=fields["action"],
         target_type=str(target._meta.model_name),
         target_id=str(target.public_id),
         target_label=str(target)[:255],
-        changes=clean_changes(changes),
+        changes=clean_changes(fields.get("changes")),
         **_actor_fields(actor),
     )
 
 
-def record_event(
-    *,
-    tenant: Tenant | None,
-    actor: Actor,
-    action: AuditAction,
-    target: Target,
-    changes: dict[str, Any] | None = None,
-) -> AuditEvent:
+def record_event(**fields: Unpack[EventFields]) -> AuditEvent:
     """Write one audit row; call it inside the transaction that makes the change."""
-    event = build_event(tenant=tenant, actor=actor, action=action, target=target, changes=changes)
+    event = build_event(**fields)
     event.save()
     return event
 

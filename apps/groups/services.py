@@ -84,6 +84,25 @@ def _bump(group: Group) -> None:
     save_with_version(group, {}, refresh=("version", "modified_at"))
 
 
+def _record_member_changes(
+    *, tenant: Tenant, actor: Actor, group: Group, users: list[User], action: AuditAction
+) -> None:
+    """One audit row per member added or removed, then the group's version counts on."""
+    record_events(
+        [
+            build_event(
+                tenant=tenant,
+                actor=actor,
+                action=action,
+                target=group,
+                changes={"member": u.user_name, "member_id": str(u.public_id)},
+            )
+            for u in users
+        ]
+    )
+    _bump(group)
+
+
 @transaction.atomic
 def create_group(
     *,
@@ -167,19 +186,9 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     GroupMembership.objects.bulk_create(
         [GroupMembership(group=group, user=u) for u in new], ignore_conflicts=True
     )
-    record_events(
-        [
-            build_event(
-                tenant=tenant,
-                actor=actor,
-                action=AuditAction.MEMBER_ADDED,
-                target=group,
-                changes={"member": u.user_name, "member_id": str(u.public_id)},
-            )
-            for u in new
-        ]
+    _record_member_changes(
+        tenant=tenant, actor=actor, group=group, users=new, action=AuditAction.MEMBER_ADDED
     )
-    _bump(group)
     return new
 
 
@@ -208,19 +217,9 @@ def remove_group_members(
         return []
     memberships.delete()
     removed = [u for u in users if u.pk in removed_ids]
-    record_events(
-        [
-            build_event(
-                tenant=tenant,
-                actor=actor,
-                action=AuditAction.MEMBER_REMOVED,
-                target=group,
-                changes={"member": u.user_name, "member_id": str(u.public_id)},
-            )
-            for u in removed
-        ]
+    _record_member_changes(
+        tenant=tenant, actor=actor, group=group, users=removed, action=AuditAction.MEMBER_REMOVED
     )
-    _bump(group)
     return removed
 
 

@@ -71,9 +71,7 @@ def _render_detail(request, group, *, rename_form=None, add_form=None, status=20
     if query:
         candidates = candidates.search(query)
     candidates = list(candidates[: CANDIDATES_SHOWN + 1])
-    history = AuditEvent.objects.for_tenant(tenant).filter(
-        target_type="group", target_id=str(group.public_id)
-    )[:HISTORY_SIZE]
+    history = AuditEvent.objects.for_tenant(tenant).for_target(group)[:HISTORY_SIZE]
     members_query = request.GET.copy()
     members_query.pop("page", None)
     return render(

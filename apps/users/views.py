@@ -84,9 +84,7 @@ def _render_detail(request, user, *, role_form=None, status=200):
         .get(pk=user.pk)
     )
     groups = tenant.groups.filter(memberships__user=user).order_by(Lower("display_name"))
-    history = AuditEvent.objects.for_tenant(tenant).filter(
-        target_type="user", target_id=str(user.public_id)
-    )[:HISTORY_SIZE]
+    history = AuditEvent.objects.for_tenant(tenant).for_target(user)[:HISTORY_SIZE]
     return render(
         request,
         "users/detail.html",

@@ -3,12 +3,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.audit.models import Channel
-from apps.portal.services import create_tenant
-from apps.roles.models import BuiltinRole
+from apps.portal.services import create_tenant, ensure_admin
 from apps.tenants.models import Tenant
 from apps.tokens.services import create_token, set_token_access
-from apps.users.services import create_user, find_user_by_name, set_password, update_user
 
 DEMO_PASSWORD = "commbox-demo-admin"
 
@@ -32,13 +29,20 @@ class Command(BaseCommand):
         try:
             validate_password(password)
             with transaction.atomic():
-                tenant, created = self._tenant(subdomain, name, admin, password)
-                if not created:
-                    self._admin(tenant, admin, password)
+                tenant = Tenant.objects.filter(subdomain=subdomain.strip().lower()).first()
+                created = tenant is None
+                if tenant is None:
+                    tenant = create_tenant(
+                        actor=None,
+                        subdomain=subdomain,
+                        admin_user_name=admin,
+                        admin_password=password,
+                        name=name,
+                    )
+                admin_user = ensure_admin(
+                    tenant=tenant, actor=None, user_name=admin, password=password
+                )
                 set_token_access(tenant=tenant, actor=None, enabled=True)
-                admin_user = find_user_by_name(tenant, admin)
-                if admin_user is None:  # _tenant() and _admin() have just made them.
-                    raise CommandError(f'No user "{admin}" in {tenant.subdomain}.')
                 _token, secret = create_token(
                     tenant=tenant,
                     actor=None,
@@ -70,38 +74,3 @@ class Command(BaseCommand):
                 ]
             )
         )
-
-    def _tenant(self, subdomain, name, admin, password):
-        tenant = Tenant.objects.filter(subdomain=subdomain.strip().lower()).first()
-        if tenant is not None:
-            return tenant, False
-        tenant = create_tenant(
-            actor=None,
-            subdomain=subdomain,
-            admin_user_name=admin,
-            admin_password=password,
-            name=name,
-        )
-        return tenant, True
-
-    def _admin(self, tenant, admin, password):
-        """Make sure the admin exists, is an active admin and has the given password."""
-        user = find_user_by_name(tenant, admin)
-        if user is None:
-            create_user(
-                tenant=tenant,
-                actor=None,
-                password=password,
-                source=Channel.COMMAND,
-                attributes={"user_name": admin, "role": BuiltinRole.ADMIN},
-            )
-            return
-        if not user.is_tenant_admin:
-            update_user(
-                tenant=tenant,
-                actor=None,
-                user=user,
-                attributes={"role": BuiltinRole.ADMIN, "is_active": True},
-            )
-        if not user.check_password(password):
-            set_password(tenant=tenant, actor=None, user=user, password=password)
