@@ -53,18 +53,22 @@ class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
 
 def is_set_filter(
     field: str,
-    *,
     title: str,
-    parameter_name: str,
+    *,
     is_set: tuple[str, str],
     not_set: tuple[str, str],
-    blank_is_unset: bool = False,
 ) -> type[admin.SimpleListFilter]:
     """A list filter with two choices, (value, label) each: `field` is set, or it is not.
 
-    "Not set" is NULL, or the empty string when `blank_is_unset` (a CharField).
+    "Not set" is NULL for a nullable column, else the empty string. The query parameter is
+    the title in snake case ("Token Access": ?token_access=on).
     """
-    unset = models.Q(**{field: ""}) if blank_is_unset else models.Q(**{f"{field}__isnull": True})
+    parameter_name = title.lower().replace(" ", "_")
+
+    def unset(model: type[models.Model]) -> models.Q:
+        if getattr(model._meta.get_field(field), "null", False):
+            return models.Q(**{f"{field}__isnull": True})
+        return models.Q(**{field: ""})
 
     class IsSetFilter(admin.SimpleListFilter):
         def lookups(self, request, model_admin):
@@ -72,9 +76,9 @@ def is_set_filter(
 
         def queryset(self, request, queryset):
             if self.value() == is_set[0]:
-                return queryset.exclude(unset)
+                return queryset.exclude(unset(queryset.model))
             if self.value() == not_set[0]:
-                return queryset.filter(unset)
+                return queryset.filter(unset(queryset.model))
             return queryset
 
     IsSetFilter.title = title

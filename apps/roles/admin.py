@@ -6,12 +6,7 @@ from apps.roles import services
 from apps.roles.models import Role
 
 KindFilter = is_set_filter(
-    "builtin",
-    title="kind",
-    parameter_name="kind",
-    is_set=("builtin", "Built-in"),
-    not_set=("custom", "Custom"),
-    blank_is_unset=True,
+    "builtin", "kind", is_set=("builtin", "Built-in"), not_set=("custom", "Custom")
 )
 
 

@@ -8,11 +8,7 @@ from apps.tokens import services
 from apps.tokens.models import ApiToken
 
 StateFilter = is_set_filter(
-    "revoked_at",
-    title="state",
-    parameter_name="state",
-    is_set=("revoked", "Revoked"),
-    not_set=("active", "Not revoked"),
+    "revoked_at", "state", is_set=("revoked", "Revoked"), not_set=("active", "Not revoked")
 )
 
 
@@ -69,11 +65,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 
 TokenAccessFilter = is_set_filter(
-    "token_access_enabled_at",
-    title="Token Access",
-    parameter_name="token_access",
-    is_set=("on", "On"),
-    not_set=("off", "Off"),
+    "token_access_enabled_at", "Token Access", is_set=("on", "On"), not_set=("off", "Off")
 )
 
 

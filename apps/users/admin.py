@@ -15,11 +15,7 @@ RECENT_AUDIT_ROWS = 20
 
 
 AccountFilter = is_set_filter(
-    "tenant",
-    title="account",
-    parameter_name="account",
-    is_set=("tenant", "Tenant users"),
-    not_set=("staff", "Platform staff"),
+    "tenant", "account", is_set=("tenant", "Tenant users"), not_set=("staff", "Platform staff")
 )
 
 
