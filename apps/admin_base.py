@@ -118,7 +118,8 @@ class ServiceModelAdmin(RefusedLookupsMixin, admin.ModelAdmin):
     Re-checking the rules in the form with the services' private helpers would
     duplicate them and race with concurrent changes; this runs them exactly once.
 
-    Subclasses implement save_through_services() and delete_through_services().
+    Subclasses implement save_through_services() and delete_through_services(). On the add
+    page, a `tenant` field is required.
     """
 
     actions = [delete_selected]
@@ -140,6 +141,9 @@ class ServiceModelAdmin(RefusedLookupsMixin, admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None and "tenant" in form.base_fields:
+            # A row made here belongs to a tenant; the services refuse one without.
+            form.base_fields["tenant"].required = True
         refused = getattr(request, "refused_change", None)
         if refused is None:
             return form

@@ -48,12 +48,6 @@ class GroupAdmin(ServiceModelAdmin):
             return ()
         return ("tenant", "public_id", "version", "created_at", "modified_at")
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
-            form.base_fields["tenant"].required = True
-        return form
-
     @admin.display(description="members", ordering="member_count")
     def member_count(self, group):
         return group.member_count

@@ -39,12 +39,6 @@ class RoleAdmin(ServiceModelAdmin):
             return ()
         return ("tenant", "builtin", "public_id", "created_at", "modified_at")
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
-            form.base_fields["tenant"].required = True
-        return form
-
     def has_change_permission(self, request, obj=None):
         if obj is not None and obj.is_builtin:
             return False

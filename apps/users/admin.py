@@ -151,8 +151,6 @@ class UserAdmin(ServiceModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None and "tenant" in form.base_fields:
-            form.base_fields["tenant"].required = True
         if obj is not None and obj.tenant_id is not None and "custom_role" in form.base_fields:
             roles = form.base_fields["custom_role"].queryset
             form.base_fields["custom_role"].queryset = roles.filter(
