@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ from apps.scim.serializers import (
     requests_attribute,
     select_attributes,
 )
+from apps.tokens.models import ApiToken
 from apps.users import services as user_services
 from apps.users.models import User
 
@@ -91,8 +93,13 @@ class ScimView(APIView):
         return response
 
     @property
+    def api_token(self) -> ApiToken:
+        # HasApiToken has let the request in, so request.auth is our ApiToken.
+        return cast(ApiToken, self.request.auth)
+
+    @property
     def tenant(self):
-        return self.request.auth.tenant
+        return self.api_token.tenant
 
     def params(self) -> dict[str, str]:
         """Query parameters by lower-case name; unknown ones (?aadOptscim062020) are ignored."""
@@ -182,6 +189,9 @@ class SearchMixin:
     """POST <collection>/.search (RFC 7644 §3.4.3): the query parameters in a SearchRequest body."""
 
     http_method_names: Sequence[str] = ["post", "options"]
+    # Provided by the collection view this is mixed into (UserCollectionView, GroupCollectionView).
+    body: Callable[..., dict]
+    get: Callable[..., Response]
 
     def post(self, request):
         body = self.body(ResourceSerializer)
@@ -353,7 +363,7 @@ def groups_queryset(*, members: bool):
 
 def save_group(view: ScimView, group: Group, draft: GroupDraft) -> Group:
     """The draft's name, then its member changes in order, through the group services."""
-    tenant, actor = view.tenant, view.request.auth
+    tenant, actor = view.tenant, view.api_token
     group = group_services.update_group(
         tenant=tenant,
         actor=actor,
