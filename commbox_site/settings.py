@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.tokens",
     "apps.audit",
     "apps.scim",
+    "apps.sso",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.users.middleware.EndSessionsOfDeactivatedUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -132,6 +134,13 @@ REST_FRAMEWORK: dict[str, object] = {
 # SCIM: the largest page a client may ask for, and how often a token's last use is written.
 SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
 TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
+
+# SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES
+# ("default"): with several workers or instances, CACHE_URL must point at a shared cache.
+SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=120)
+SSO_REQUEST_TTL_SECONDS = env.int("SSO_REQUEST_TTL_SECONDS", default=900)
+SSO_METADATA_TIMEOUT_SECONDS = env.int("SSO_METADATA_TIMEOUT_SECONDS", default=10)
+SSO_METADATA_MAX_BYTES = env.int("SSO_METADATA_MAX_BYTES", default=1024 * 1024)
 
 LOGGING = {
     "version": 1,

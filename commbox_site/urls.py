@@ -14,5 +14,6 @@ urlpatterns = [
     path("settings/roles/", include("apps.roles.urls")),
     path("settings/activity/", include("apps.audit.urls")),
     path("scim/v2/", include("apps.scim.urls")),
+    path("", include("apps.sso.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -10,6 +10,7 @@ class Channel(models.TextChoices):
     SCIM = "scim", "SCIM"
     ADMIN = "admin", "Django admin"
     COMMAND = "command", "Management command"
+    SSO = "sso", "Single sign-on"
 
 
 class AuditAction(models.TextChoices):

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
         action: AuditAction
         target: Target
         changes: NotRequired[dict[str, Any] | None]
+        # Follows from the actor unless named (a sign-in is SSO whoever signs in).
+        channel: NotRequired[Channel | None]
 
 
 def _is_token(actor: Actor) -> TypeIs[ApiToken]:
@@ -93,7 +95,7 @@ def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
     actor, target = fields["actor"], fields["target"]
     return AuditEvent(
         tenant=fields["tenant"],
-        channel=channel_of(actor),
+        channel=fields.get("channel") or channel_of(actor),
         action=fields["action"],
         target_type=str(target._meta.model_name),
         target_id=str(target.public_id),

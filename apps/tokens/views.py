@@ -8,7 +8,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
-from apps.audit.models import ScimRequest
+from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.tenants.decorators import tenant_admin_required
 from apps.tokens import services
 from apps.tokens.forms import ProvisioningRoleForm, TokenAccessForm, TokenCreateForm
@@ -162,6 +162,7 @@ def provisioning(request):
             "subdomain_tenant_url": _subdomain_tenant_url(request, tenant),
             "admin_user_name": request.user.user_name,
             "scim_requests": recent,
+            "attempts": AuditEvent.objects.for_tenant(tenant).filter(channel=Channel.SSO)[:20],
             "recent_limit": RECENT_SCIM_REQUESTS,
         },
     )

@@ -1,0 +1,79 @@
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.sso import services
+from apps.sso.models import MatchBy
+from apps.tenants.models import Tenant
+
+
+def on_off(value: str) -> bool:
+    value = value.strip().lower()
+    if value not in ("on", "off"):
+        raise CommandError(f'Expected "on" or "off", not "{value}".')
+    return value == "on"
+
+
+class Command(BaseCommand):
+    help = "Configure an account's SAML single sign-on from the IdP's metadata (file or URL)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("subdomain")
+        parser.add_argument(
+            "--idp-metadata",
+            required=True,
+            metavar="FILE_OR_URL",
+            help="Entra's Federation Metadata XML file, or its App Federation Metadata URL",
+        )
+        parser.add_argument("--match", choices=MatchBy.values, help="how users are matched")
+        parser.add_argument("--idp-initiated", metavar="on|off")
+        parser.add_argument("--require-sso", metavar="on|off")
+        switch = parser.add_mutually_exclusive_group()
+        switch.add_argument("--enable", action="store_true", help="switch single sign-on on")
+        switch.add_argument("--disable", action="store_true", help="switch single sign-on off")
+
+    def handle(self, *args, subdomain, idp_metadata, **options):
+        tenant = Tenant.objects.filter(subdomain=subdomain.strip().lower()).first()
+        if tenant is None:
+            raise CommandError(f'No tenant has the subdomain "{subdomain}".')
+        idp_initiated = options["idp_initiated"]
+        require_sso = options["require_sso"]
+        # Parse the switches before changing anything, so bad input changes nothing.
+        idp_initiated = on_off(idp_initiated) if idp_initiated is not None else None
+        require_sso = on_off(require_sso) if require_sso is not None else None
+        try:
+            if idp_metadata.lower().startswith(("https://", "http://")):
+                services.configure_from_metadata_url(tenant=tenant, actor=None, url=idp_metadata)
+            else:
+                path = Path(idp_metadata)
+                if not path.is_file():
+                    raise CommandError(f'"{idp_metadata}" is neither a file nor an http(s) URL.')
+                services.configure_from_metadata(
+                    tenant=tenant, actor=None, metadata=path.read_bytes()
+                )
+            sso_settings = services.get_sso_settings(tenant)
+            enabled = sso_settings.enabled_at is not None
+            sso_settings = services.set_sso_options(
+                tenant=tenant,
+                actor=None,
+                enabled=True if options["enable"] else False if options["disable"] else enabled,
+                idp_initiated=sso_settings.allows_idp_initiated
+                if idp_initiated is None
+                else idp_initiated,
+                require_sso=(sso_settings.sso_required_at is not None)
+                if require_sso is None
+                else require_sso,
+                match_by=options["match"] or sso_settings.match_by,
+            )
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from error
+        certificates = sso_settings.certificates.count()
+        self.stdout.write(
+            f"SSO for {tenant.subdomain}: IdP {sso_settings.idp_entity_id}, "
+            f"{certificates} signing certificate{'s' if certificates != 1 else ''}, "
+            f"match {sso_settings.match_by}, "
+            f"IdP-initiated {'on' if sso_settings.allows_idp_initiated else 'off'}, "
+            f"require SSO {'on' if sso_settings.sso_required_at else 'off'}, "
+            f"{'enabled' if sso_settings.is_enabled else 'disabled'}."
+        )

@@ -1,0 +1,102 @@
+import uuid
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+
+# Warn on the SSO page and the settings home this long before the last certificate expires.
+EXPIRY_WARNING = timedelta(days=30)
+
+
+class MatchBy(models.TextChoices):
+    NAME_ID = "name-id", "NameID ↔ userName (case-insensitive)"
+    EMAIL = "email", "email claim ↔ the user's email"
+    OBJECT_ID = "object-id", "objectidentifier claim ↔ externalId"
+
+
+class SsoSettingsQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+
+class SsoSettings(models.Model):
+    """One account's SAML single sign-on: the identity provider and the switches."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.OneToOneField(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="sso_settings"
+    )
+    # Entra's "Microsoft Entra Identifier" and "Login URL".
+    idp_entity_id = models.CharField("Identifier (Entity ID)", max_length=500, blank=True)
+    idp_sso_url = models.URLField("Login URL", max_length=1000, blank=True)
+    metadata_url = models.URLField("App Federation Metadata URL", max_length=1000, blank=True)
+    metadata_fetched_at = models.DateTimeField(null=True, blank=True)
+    match_by = models.CharField(max_length=20, choices=MatchBy.choices, default=MatchBy.NAME_ID)
+    enabled_at = models.DateTimeField(null=True, blank=True)
+    idp_initiated_allowed_at = models.DateTimeField(null=True, blank=True)
+    sso_required_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SsoSettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "SSO settings"
+        verbose_name_plural = "SSO settings"
+
+    def __str__(self):
+        return f"SSO for {self.tenant.subdomain}"
+
+    @property
+    def is_enabled(self) -> bool:
+        return self.enabled_at is not None and self.has_idp
+
+    @property
+    def allows_idp_initiated(self) -> bool:
+        return self.idp_initiated_allowed_at is not None
+
+    @property
+    def requires_sso(self) -> bool:
+        return self.sso_required_at is not None and self.is_enabled
+
+    @property
+    def has_idp(self) -> bool:
+        return bool(self.idp_entity_id and self.idp_sso_url)
+
+    def last_certificate_expiry(self):
+        return self.certificates.aggregate(last=models.Max("not_after"))["last"]
+
+    def certificates_expire_soon(self, now=None) -> bool:
+        """True when the last certificate expires within EXPIRY_WARNING (or has expired)."""
+        last = self.last_certificate_expiry()
+        return last is not None and last <= (now or timezone.now()) + EXPIRY_WARNING
+
+
+class IdpCertificate(models.Model):
+    """A signing certificate of the account's IdP; responses signed by any of them pass."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sso_settings = models.ForeignKey(
+        SsoSettings, on_delete=models.CASCADE, related_name="certificates"
+    )
+    pem = models.TextField()
+    thumbprint = models.CharField(max_length=40)
+    subject = models.CharField(max_length=500, blank=True)
+    not_before = models.DateTimeField()
+    not_after = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["not_after", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sso_settings", "thumbprint"], name="idp_certificate_unique_per_account"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.thumbprint} (until {self.not_after:%Y-%m-%d})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.not_after <= timezone.now()

@@ -1,0 +1,372 @@
+"""The SAML 2.0 toolkit behind one seam: an account's settings in, an identity or a refusal out.
+
+Everything that knows python3-saml (OneLogin's toolkit) is in this module, so the library
+can be swapped without touching views or services. The toolkit is imported inside the
+functions: when lxml and xmlsec disagree on libxml2, importing it fails, and the system
+check in apps/sso/checks.py must still get to say so clearly.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+NS_ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion"
+NAME_ID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    """Our side, for one account at one base URL."""
+
+    entity_id: str
+    acs_url: str
+    sign_on_url: str
+    metadata_url: str
+
+
+@dataclass(frozen=True)
+class IdentityProvider:
+    """The account's IdP: Entra's Identifier, its Login URL and every signing certificate (PEM)."""
+
+    entity_id: str
+    sso_url: str
+    certificates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a verified response says about the person signing in."""
+
+    issuer: str
+    name_id: str
+    name_id_format: str
+    attributes: dict[str, list[str]]
+    assertion_id: str
+    in_response_to: str | None
+    not_on_or_after: datetime | None
+
+
+@dataclass(frozen=True)
+class Received:
+    """What a response claims before (or without) verification, for refusals and test reports."""
+
+    issuer: str = ""
+    name_id: str = ""
+    in_response_to: str | None = None
+    destination: str = ""
+    audiences: tuple[str, ...] = ()
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+
+
+class Refused(Exception):
+    """The response is not accepted; `check` names the check that failed, the message says why."""
+
+    def __init__(self, check: str, reason: str):
+        super().__init__(reason)
+        self.check = check
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    pem: str
+    thumbprint: str  # SHA-1 of the DER, upper-case hex, as the Entra portal shows it
+    sha256: str
+    subject: str
+    not_before: datetime
+    not_after: datetime
+
+
+@dataclass(frozen=True)
+class IdpMetadata:
+    entity_id: str
+    sso_url: str
+    certificates: tuple[str, ...]
+
+
+# The toolkit's error codes, grouped into the checks the SSO page and the audit trail name.
+_CHECK_OF_CODE = {
+    "INVALID_SIGNATURE": "signature",
+    "NO_SIGNATURE_FOUND": "signature",
+    "NO_SIGNED_ASSERTION": "signature",
+    "NO_SIGNED_MESSAGE": "signature",
+    "DEPRECATED_SIGNATURE_METHOD": "signature",
+    "DEPRECATED_DIGEST_METHOD": "signature",
+    "WRONG_SIGNED_ELEMENT": "signature",
+    "ID_NOT_FOUND_IN_SIGNED_ELEMENT": "signature",
+    "DUPLICATED_ID_IN_SIGNED_ELEMENTS": "signature",
+    "INVALID_SIGNED_ELEMENT": "signature",
+    "DUPLICATED_REFERENCE_IN_SIGNED_ELEMENTS": "signature",
+    "UNEXPECTED_SIGNED_ELEMENTS": "signature",
+    "WRONG_NUMBER_OF_SIGNATURES_IN_RESPONSE": "signature",
+    "WRONG_NUMBER_OF_SIGNATURES_IN_ASSERTION": "signature",
+    "WRONG_ISSUER": "issuer",
+    "ISSUER_MULTIPLE_IN_RESPONSE": "issuer",
+    "ISSUER_NOT_FOUND_IN_ASSERTION": "issuer",
+    "WRONG_AUDIENCE": "audience",
+    "WRONG_DESTINATION": "destination",
+    "EMPTY_DESTINATION": "destination",
+    "WRONG_SUBJECTCONFIRMATION": "recipient",
+    "ASSERTION_TOO_EARLY": "time",
+    "ASSERTION_EXPIRED": "time",
+    "SESSION_EXPIRED": "time",
+    "WRONG_INRESPONSETO": "in-response-to",
+    "STATUS_CODE_IS_NOT_SUCCESS": "status",
+}
+
+
+def certificate_info(pem_or_base64: str) -> CertificateInfo:
+    """Thumbprint, subject and validity of a certificate given as PEM or bare base64."""
+    pem = normalize_certificate(pem_or_base64)
+    try:
+        certificate = x509.load_pem_x509_certificate(pem.encode("ascii"))
+    except ValueError as error:
+        raise ValueError("This is not an X.509 certificate in PEM or base64 form.") from error
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return CertificateInfo(
+        pem=pem,
+        thumbprint=hashlib.sha1(der, usedforsecurity=False).hexdigest().upper(),
+        sha256=hashlib.sha256(der).hexdigest().upper(),
+        subject=certificate.subject.rfc4514_string(),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+    )
+
+
+def normalize_certificate(text: str) -> str:
+    """A PEM certificate from PEM or from the bare base64 that metadata carries."""
+    body = "".join(
+        line.strip() for line in text.strip().splitlines() if line.strip() and "-----" not in line
+    )
+    body = "".join(body.split())
+    try:
+        base64.b64decode(body, validate=True)
+    except ValueError as error:
+        raise ValueError("This is not an X.509 certificate in PEM or base64 form.") from error
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+
+
+def parse_idp_metadata(xml: str | bytes) -> IdpMetadata:
+    """Entra's Federation Metadata XML → Identifier, Login URL (Redirect binding), signing certs."""
+    from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+
+    try:
+        parsed = OneLogin_Saml2_IdPMetadataParser.parse(
+            xml,
+            required_sso_binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
+        )
+    except Exception as error:  # noqa: BLE001 - the parser raises bare Exceptions for bad XML
+        raise ValueError(f"The metadata is not a SAML metadata document ({error}).") from error
+    idp = parsed.get("idp") or {}
+    certificates = list((idp.get("x509certMulti") or {}).get("signing") or [])
+    if not certificates and idp.get("x509cert"):
+        certificates = [idp["x509cert"]]
+    entity_id = idp.get("entityId") or ""
+    sso_url = (idp.get("singleSignOnService") or {}).get("url") or ""
+    if not entity_id or not sso_url:
+        raise ValueError(
+            "The metadata names no identity provider with a sign-on URL (HTTP-Redirect binding)."
+        )
+    if not certificates:
+        raise ValueError("The metadata lists no signing certificate.")
+    return IdpMetadata(
+        entity_id=entity_id,
+        sso_url=sso_url,
+        certificates=tuple(normalize_certificate(c) for c in dict.fromkeys(certificates)),
+    )
+
+
+def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+    from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+    return OneLogin_Saml2_Settings(
+        {
+            "strict": True,
+            "debug": False,
+            "sp": {
+                "entityId": sp.entity_id,
+                "assertionConsumerService": {"url": sp.acs_url, "binding": C.BINDING_HTTP_POST},
+                "NameIDFormat": NAME_ID_UNSPECIFIED,
+                "x509cert": "",
+                "privateKey": "",
+            },
+            "idp": {
+                "entityId": idp.entity_id,
+                "singleSignOnService": {"url": idp.sso_url, "binding": C.BINDING_HTTP_REDIRECT},
+                "x509certMulti": {"signing": list(idp.certificates)},
+            },
+            "security": {
+                "authnRequestsSigned": False,
+                # Entra signs the assertion by default, or the response, or both: either is
+                # enough, and the toolkit refuses a response with neither.
+                "wantAssertionsSigned": False,
+                "wantMessagesSigned": False,
+                "wantNameId": True,
+                "wantAttributeStatement": False,
+                "requestedAuthnContext": False,
+                "rejectDeprecatedAlgorithm": True,
+                # Hosts are Django's ALLOWED_HOSTS already; "testserver" or "intranet" are fine.
+                "allowSingleLabelDomains": True,
+                "signatureAlgorithm": C.RSA_SHA256,
+                "digestAlgorithm": C.SHA256,
+            },
+        },
+        sp_validation_only=True,
+    )
+
+
+def service_provider_metadata(sp: ServiceProvider) -> str:
+    """Our metadata XML, for Entra's "Upload metadata file"."""
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+    from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
+
+    return OneLogin_Saml2_Metadata.builder(
+        {
+            "entityId": sp.entity_id,
+            "assertionConsumerService": {"url": sp.acs_url, "binding": C.BINDING_HTTP_POST},
+            "NameIDFormat": NAME_ID_UNSPECIFIED,
+        },
+        authnsign=False,
+        wsign=True,
+    )
+
+
+def authn_request(
+    sp: ServiceProvider, idp: IdentityProvider, *, relay_state: str
+) -> tuple[str, str]:
+    """(URL to redirect the browser to, the AuthnRequest's ID), HTTP-Redirect binding, unsigned."""
+    from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+    request = OneLogin_Saml2_Authn_Request(_toolkit_settings(sp, idp))
+    url = OneLogin_Saml2_Utils.redirect(
+        idp.sso_url, {"SAMLRequest": request.get_request(), "RelayState": relay_state}
+    )
+    return url, request.get_id()
+
+
+def read_unverified(saml_response: str) -> Received:
+    """What the response claims, read without trusting it: for lookups and reports only."""
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+    from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
+
+    try:
+        document = OneLogin_Saml2_XML.to_etree(OneLogin_Saml2_Utils.b64decode(saml_response))
+    except Exception:  # noqa: BLE001 - base64 or XML garbage: nothing to report
+        return Received()
+    ns = {"saml": NS_ASSERTION, "samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
+
+    def texts(xpath: str) -> list[str]:
+        return [
+            (node.xpath("string()") or "").strip() for node in document.xpath(xpath, namespaces=ns)
+        ]
+
+    attributes: dict[str, list[str]] = {}
+    for node in document.xpath(
+        "//saml:Assertion/saml:AttributeStatement/saml:Attribute", namespaces=ns
+    ):
+        values = [
+            (v.xpath("string()") or "").strip()
+            for v in node.xpath("saml:AttributeValue", namespaces=ns)
+        ]
+        attributes.setdefault(node.get("Name", ""), []).extend(values)
+    issuers = texts("/samlp:Response/saml:Issuer | //saml:Assertion/saml:Issuer")
+    name_ids = texts("//saml:Assertion/saml:Subject/saml:NameID")
+    return Received(
+        issuer=issuers[0] if issuers else "",
+        name_id=name_ids[0] if name_ids else "",
+        in_response_to=document.get("InResponseTo") if document.tag.endswith("Response") else None,
+        destination=document.get("Destination", ""),
+        audiences=tuple(
+            texts("//saml:Assertion/saml:Conditions/saml:AudienceRestriction/saml:Audience")
+        ),
+        attributes=attributes,
+    )
+
+
+def verify_response(
+    sp: ServiceProvider,
+    idp: IdentityProvider,
+    *,
+    saml_response: str,
+    received_at_url: str,
+    request_id: str | None,
+    clock_skew: timedelta,
+    now: datetime | None = None,
+) -> Identity:
+    """Check everything the toolkit's strict mode checks, plus our clock skew; or raise Refused.
+
+    `received_at_url` is the URL the POST arrived at (Destination and Recipient must name it);
+    `request_id` the AuthnRequest this server sent, or None for an IdP-initiated response.
+    """
+    from onelogin.saml2.errors import OneLogin_Saml2_Error, OneLogin_Saml2_ValidationError
+    from onelogin.saml2.response import OneLogin_Saml2_Response
+
+    url = urlsplit(received_at_url)
+    request_data = {
+        "https": "on" if url.scheme == "https" else "off",
+        "http_host": url.netloc,
+        "script_name": url.path,
+        "post_data": {"SAMLResponse": saml_response},
+    }
+    try:
+        response = OneLogin_Saml2_Response(_toolkit_settings(sp, idp), saml_response)
+    except Exception as error:  # noqa: BLE001 - the toolkit raises bare errors for garbage
+        raise Refused("format", "The SAMLResponse is not a readable SAML response.") from error
+    try:
+        response.is_valid(request_data, request_id=request_id, raise_exceptions=True)
+        identity = Identity(
+            issuer=response.get_issuers()[0],
+            name_id=response.get_nameid() or "",
+            name_id_format=response.get_nameid_format() or "",
+            attributes=response.get_attributes(),
+            assertion_id=response.get_assertion_id() or "",
+            in_response_to=response.get_in_response_to(),
+            not_on_or_after=_conditions_not_on_or_after(response),
+        )
+    except OneLogin_Saml2_ValidationError as error:
+        raise Refused(_check_of(error), str(error)) from error
+    except (OneLogin_Saml2_Error, ValueError) as error:
+        raise Refused("format", str(error)) from error
+    if request_id is not None and identity.in_response_to != request_id:
+        raise Refused("in-response-to", "The response does not answer the request it claims to.")
+    _check_time(response, clock_skew=clock_skew, now=now or datetime.now(UTC))
+    return identity
+
+
+def _check_of(error) -> str:
+    for name, check in _CHECK_OF_CODE.items():
+        if getattr(type(error), name, None) == error.code:
+            return check
+    return "format"
+
+
+def _conditions_not_on_or_after(response) -> datetime | None:
+    nodes = response._query_assertion("/saml:Conditions")
+    value = nodes[0].get("NotOnOrAfter") if nodes else None
+    return _parse_time(value) if value else None
+
+
+def _check_time(response, *, clock_skew: timedelta, now: datetime) -> None:
+    """The toolkit allows a fixed five minutes of drift; hold the response to our own skew."""
+    for node in response._query_assertion("/saml:Conditions"):
+        not_before, not_on_or_after = node.get("NotBefore"), node.get("NotOnOrAfter")
+        if not_before and _parse_time(not_before) > now + clock_skew:
+            raise Refused("time", "The assertion is not yet valid (NotBefore is in the future).")
+        if not_on_or_after and _parse_time(not_on_or_after) + clock_skew <= now:
+            raise Refused("time", "The assertion has expired (NotOnOrAfter has passed).")
+
+
+def _parse_time(value: str) -> datetime:
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+    return datetime.fromtimestamp(OneLogin_Saml2_Utils.parse_SAML_to_time(value), tz=UTC)

@@ -1,0 +1,526 @@
+"""Single sign-on: configuring an account's IdP, starting a sign-in, and completing it."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.models import AuditEvent, Channel
+from apps.audit.services import build_event, diff, record_event
+from apps.sso import saml
+from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
+from apps.tenants.models import Tenant
+from apps.tenants.hosts import tenant_subdomain_of_host
+from apps.users.models import User
+from apps.users.services import find_user_by_name
+
+EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+OBJECT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
+Actor = User | None
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A completed ACS POST: the user to sign in, or a test report for the admin who asked."""
+
+    user: User | None
+    next_url: str
+    test_report_key: str | None = None
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def get_sso_settings(tenant: Tenant) -> SsoSettings:
+    """The account's SSO settings, created empty (off) on first use."""
+    sso_settings, _ = SsoSettings.objects.get_or_create(tenant=tenant)
+    return sso_settings
+
+
+def service_provider(tenant: Tenant, base_url: str) -> saml.ServiceProvider:
+    """Our Entity ID, Reply URL, Sign-on URL and metadata URL for the account at base_url.
+
+    On the account's own host (<subdomain>.<BASE_DOMAIN>) the paths are /sso/saml/...;
+    on any other host the account is named in the path: /sso/<subdomain>/saml/....
+    """
+    base_url = base_url.rstrip("/")
+    host = base_url.split("://", 1)[-1]
+    if tenant_subdomain_of_host(host) == tenant.subdomain:
+        names, kwargs = ("sso:metadata", "sso:acs", "sso:login"), {}
+    else:
+        names = ("sso:account_metadata", "sso:account_acs", "sso:account_login")
+        kwargs = {"subdomain": tenant.subdomain}
+    metadata, acs, login = (base_url + reverse(name, kwargs=kwargs) for name in names)
+    return saml.ServiceProvider(
+        entity_id=metadata, acs_url=acs, sign_on_url=login, metadata_url=metadata
+    )
+
+
+def identity_provider(sso_settings: SsoSettings) -> saml.IdentityProvider:
+    return saml.IdentityProvider(
+        entity_id=sso_settings.idp_entity_id,
+        sso_url=sso_settings.idp_sso_url,
+        certificates=tuple(c.pem for c in sso_settings.certificates.all()),
+    )
+
+
+def recent_sign_in_attempts(tenant: Tenant, limit: int = 20):
+    """The account's last sign-in successes and refusals, from the audit trail."""
+    return AuditEvent.objects.for_tenant(tenant).filter(channel=Channel.SSO)[:limit]
+
+
+# Configuring -------------------------------------------------------------------------------
+
+
+def fetch_metadata(url: str) -> bytes:
+    """GET the App Federation Metadata URL with a timeout and a size limit."""
+    if not url.lower().startswith(("https://", "http://")):
+        raise ValidationError("The metadata URL must start with https://.", code="invalid")
+    limit = settings.SSO_METADATA_MAX_BYTES
+    request = urllib.request.Request(url, headers={"Accept": "application/xml, text/xml"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(  # noqa: S310 - scheme checked above
+            request, timeout=settings.SSO_METADATA_TIMEOUT_SECONDS
+        ) as response:
+            body = response.read(limit + 1)
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or error
+        raise ValidationError(
+            f"The metadata URL could not be read: {reason}.", code="invalid"
+        ) from error
+    if len(body) > limit:
+        raise ValidationError(
+            f"The metadata document is larger than {limit // 1024} KB.", code="invalid"
+        )
+    return body
+
+
+@transaction.atomic
+def configure_from_metadata(
+    *, tenant: Tenant, actor: Actor, metadata: str | bytes, metadata_url: str = ""
+) -> SsoSettings:
+    """Take the IdP's Identifier, Login URL and every signing certificate from its metadata."""
+    try:
+        parsed = saml.parse_idp_metadata(metadata)
+    except ValueError as error:
+        raise ValidationError(str(error), code="invalid") from error
+    return _set_idp(
+        tenant=tenant,
+        actor=actor,
+        entity_id=parsed.entity_id,
+        sso_url=parsed.sso_url,
+        certificates=list(parsed.certificates),
+        metadata_url=metadata_url,
+        action="sso.metadata_loaded",
+    )
+
+
+def configure_from_metadata_url(*, tenant: Tenant, actor: Actor, url: str) -> SsoSettings:
+    """Fetch the metadata URL now and keep it, so Refresh can read it again."""
+    url = url.strip()
+    return configure_from_metadata(
+        tenant=tenant, actor=actor, metadata=fetch_metadata(url), metadata_url=url
+    )
+
+
+def refresh_metadata(*, tenant: Tenant, actor: Actor) -> SsoSettings:
+    """Read the stored metadata URL again (Entra publishes a new certificate there)."""
+    sso_settings = get_sso_settings(tenant)
+    if not sso_settings.metadata_url:
+        raise ValidationError("No metadata URL is set for this account.", code="invalid")
+    return configure_from_metadata_url(tenant=tenant, actor=actor, url=sso_settings.metadata_url)
+
+
+@transaction.atomic
+def configure_manually(
+    *, tenant: Tenant, actor: Actor, entity_id: str, sso_url: str, certificates: list[str]
+) -> SsoSettings:
+    """Identifier, Login URL and certificate(s) as pasted from Entra's SAML Certificates."""
+    return _set_idp(
+        tenant=tenant,
+        actor=actor,
+        entity_id=entity_id.strip(),
+        sso_url=sso_url.strip(),
+        certificates=certificates,
+        metadata_url="",
+        action="sso.idp_configured",
+    )
+
+
+def _set_idp(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    entity_id: str,
+    sso_url: str,
+    certificates: list[str],
+    metadata_url: str,
+    action: str,
+) -> SsoSettings:
+    if not entity_id or not sso_url:
+        raise ValidationError("The Identifier and the Login URL are both needed.", code="required")
+    if not sso_url.lower().startswith(("https://", "http://")):
+        raise ValidationError("The Login URL must be an https:// address.", code="invalid")
+    try:
+        infos = {info.thumbprint: info for info in map(saml.certificate_info, certificates)}
+    except ValueError as error:
+        raise ValidationError(str(error), code="invalid") from error
+    if not infos:
+        raise ValidationError("At least one signing certificate is needed.", code="required")
+    sso_settings = SsoSettings.objects.select_for_update().get(pk=get_sso_settings(tenant).pk)
+    before = {
+        "idp_entity_id": sso_settings.idp_entity_id,
+        "idp_sso_url": sso_settings.idp_sso_url,
+        "metadata_url": sso_settings.metadata_url,
+        "certificates": sorted(sso_settings.certificates.values_list("thumbprint", flat=True)),
+    }
+    sso_settings.idp_entity_id = entity_id
+    sso_settings.idp_sso_url = sso_url
+    sso_settings.metadata_url = metadata_url
+    sso_settings.metadata_fetched_at = timezone.now() if metadata_url else None
+    sso_settings.save()
+    # The set of trusted certificates is what the IdP lists now: during a rollover that is
+    # the old and the new one; once Entra drops the old one, so do we.
+    sso_settings.certificates.exclude(thumbprint__in=infos).delete()
+    known = set(sso_settings.certificates.values_list("thumbprint", flat=True))
+    IdpCertificate.objects.bulk_create(
+        IdpCertificate(
+            sso_settings=sso_settings,
+            pem=info.pem,
+            thumbprint=info.thumbprint,
+            subject=info.subject[:500],
+            not_before=info.not_before,
+            not_after=info.not_after,
+        )
+        for info in infos.values()
+        if info.thumbprint not in known
+    )
+    after = {
+        "idp_entity_id": entity_id,
+        "idp_sso_url": sso_url,
+        "metadata_url": metadata_url,
+        "certificates": sorted(infos),
+    }
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=action,
+        target=sso_settings,
+        changes=diff(before, after),
+    )
+    return sso_settings
+
+
+@transaction.atomic
+def set_sso_options(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    enabled: bool,
+    idp_initiated: bool,
+    require_sso: bool,
+    match_by: str,
+) -> SsoSettings:
+    """The switches and the matching rule; SSO cannot be on before an IdP is configured."""
+    sso_settings = SsoSettings.objects.select_for_update().get(pk=get_sso_settings(tenant).pk)
+    if enabled and not (sso_settings.has_idp and sso_settings.certificates.exists()):
+        raise ValidationError(
+            "Configure the identity provider (metadata or certificate) before switching SSO on.",
+            code="invalid",
+        )
+    if match_by not in MatchBy.values:
+        raise ValidationError(f'"{match_by}" is not a way to match users.', code="invalid")
+    before = _options(sso_settings)
+    now = timezone.now()
+
+    def stamp(current, on):
+        return (current or now) if on else None
+
+    sso_settings.enabled_at = stamp(sso_settings.enabled_at, enabled)
+    sso_settings.idp_initiated_allowed_at = stamp(
+        sso_settings.idp_initiated_allowed_at, idp_initiated
+    )
+    sso_settings.sso_required_at = stamp(sso_settings.sso_required_at, require_sso)
+    sso_settings.match_by = match_by
+    sso_settings.save()
+    changes = diff(before, _options(sso_settings))
+    if changes:
+        record_event(
+            tenant=tenant, actor=actor, action="sso.options", target=sso_settings, changes=changes
+        )
+    return sso_settings
+
+
+def _options(sso_settings: SsoSettings) -> dict[str, Any]:
+    return {
+        "enabled": sso_settings.enabled_at is not None,
+        "idp_initiated": sso_settings.idp_initiated_allowed_at is not None,
+        "require_sso": sso_settings.sso_required_at is not None,
+        "match_by": sso_settings.match_by,
+    }
+
+
+# Signing in --------------------------------------------------------------------------------
+
+
+def _request_key(tenant: Tenant, request_id: str) -> str:
+    return f"sso:request:{tenant.pk}:{hashlib.sha256(request_id.encode()).hexdigest()}"
+
+
+def _assertion_key(issuer: str, assertion_id: str) -> str:
+    return "sso:assertion:" + hashlib.sha256(f"{issuer}\n{assertion_id}".encode()).hexdigest()
+
+
+def _report_key(token: str) -> str:
+    return f"sso:test-report:{token}"
+
+
+def start_sign_in(
+    *,
+    tenant: Tenant,
+    sp: saml.ServiceProvider,
+    next_url: str = "",
+    test_by: User | None = None,
+) -> str:
+    """The IdP URL to redirect to; the AuthnRequest ID and RelayState wait in the shared cache.
+
+    The IdP's POST back to the ACS is cross-site, so the session cookie (SameSite=Lax) is not
+    sent with it: what the ACS must check is kept in Django's cache, shared by every worker.
+    """
+    sso_settings = get_sso_settings(tenant)
+    if test_by is None and not sso_settings.is_enabled:
+        raise ValidationError("Single sign-on is off for this account.", code="invalid")
+    if not sso_settings.has_idp:
+        raise ValidationError("No identity provider is configured.", code="invalid")
+    relay_state = secrets.token_urlsafe(24)
+    url, request_id = saml.authn_request(
+        sp, identity_provider(sso_settings), relay_state=relay_state
+    )
+    cache.set(
+        _request_key(tenant, request_id),
+        {
+            "relay_state": relay_state,
+            "next": next_url,
+            "test_by": test_by.pk if test_by else None,
+            "acs_url": sp.acs_url,
+        },
+        timeout=settings.SSO_REQUEST_TTL_SECONDS,
+    )
+    return url
+
+
+def complete_sign_in(
+    *,
+    tenant: Tenant,
+    sp: saml.ServiceProvider,
+    saml_response: str,
+    relay_state: str,
+    received_at_url: str,
+) -> SignIn:
+    """Verify an ACS POST and find the user; every outcome is in the audit trail (channel SSO).
+
+    Raises saml.Refused with the failed check. A test sign-in never signs anyone in: it
+    stores a report for the admin who started it and returns its key.
+    """
+    sso_settings = get_sso_settings(tenant)
+    received = saml.read_unverified(saml_response)
+    pending = None
+    if received.in_response_to:
+        key = _request_key(tenant, received.in_response_to)
+        pending = cache.get(key)
+        cache.delete(key)  # one answer per request
+    test_by = pending.get("test_by") if pending else None
+    try:
+        identity, user = _verify(
+            tenant=tenant,
+            sso_settings=sso_settings,
+            sp=sp,
+            saml_response=saml_response,
+            relay_state=relay_state,
+            received_at_url=received_at_url,
+            received=received,
+            pending=pending,
+        )
+    except saml.Refused as refusal:
+        if test_by:
+            return _test_report(tenant, sso_settings, test_by, received, refusal=refusal)
+        _record_attempt(tenant, sso_settings, received, refusal=refusal, user=_matched(refusal))
+        raise
+    if test_by:
+        return _test_report(tenant, sso_settings, test_by, received, user=user)
+    _record_attempt(tenant, sso_settings, received, user=user, flow=_flow(pending))
+    return SignIn(user=user, next_url=pending.get("next", "") if pending else relay_state)
+
+
+def _flow(pending) -> str:
+    return "sp-initiated" if pending else "idp-initiated"
+
+
+class _UserRefused(saml.Refused):
+    """A refusal about a user the response matched (deactivated), kept for the audit target."""
+
+    def __init__(self, reason: str, user: User):
+        super().__init__("user", reason)
+        self.user = user
+
+
+def _matched(refusal: saml.Refused) -> User | None:
+    return getattr(refusal, "user", None)
+
+
+def _verify(
+    *,
+    tenant,
+    sso_settings,
+    sp,
+    saml_response,
+    relay_state,
+    received_at_url,
+    received,
+    pending,
+) -> tuple[saml.Identity, User]:
+    if not sso_settings.has_idp:
+        raise saml.Refused("configuration", "Single sign-on is not configured for this account.")
+    if not (pending and pending.get("test_by")) and not sso_settings.is_enabled:
+        raise saml.Refused("configuration", "Single sign-on is off for this account.")
+    if received.in_response_to and pending is None:
+        raise saml.Refused(
+            "in-response-to",
+            "The response answers a sign-in request this server did not send, or one that "
+            "expired or was already answered.",
+        )
+    if pending is None and not sso_settings.allows_idp_initiated:
+        raise saml.Refused(
+            "unsolicited",
+            "IdP-initiated sign-in is off for this account: start from the sign-in page.",
+        )
+    if pending is not None and relay_state != pending["relay_state"]:
+        raise saml.Refused("relay-state", "The RelayState is not the one this server sent.")
+    identity = saml.verify_response(
+        sp,
+        identity_provider(sso_settings),
+        saml_response=saml_response,
+        received_at_url=received_at_url,
+        request_id=received.in_response_to if pending else None,
+        clock_skew=timedelta(seconds=settings.SSO_CLOCK_SKEW_SECONDS),
+    )
+    _accept_once(identity)
+    return identity, _find_user(tenant, sso_settings, identity)
+
+
+def _accept_once(identity: saml.Identity) -> None:
+    """Each assertion ID is accepted once, in the cache every worker shares."""
+    if not identity.assertion_id:
+        raise saml.Refused("replay", "The assertion has no ID.")
+    remaining = 3600
+    if identity.not_on_or_after is not None:
+        remaining = int((identity.not_on_or_after - datetime.now(UTC)).total_seconds())
+    timeout = max(remaining + settings.SSO_CLOCK_SKEW_SECONDS, 60)
+    if not cache.add(_assertion_key(identity.issuer, identity.assertion_id), 1, timeout=timeout):
+        raise saml.Refused("replay", "This assertion has already been used.")
+
+
+def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identity) -> User:
+    match_by = sso_settings.match_by
+    if match_by == MatchBy.EMAIL:
+        value = _first_claim(identity, EMAIL_CLAIM)
+        users = list(
+            User.objects.for_tenant(tenant)
+            .filter(emails__value__lower=Lower(Value(value)))
+            .distinct()[:2]
+        )
+        label = f'email "{value}"'
+    elif match_by == MatchBy.OBJECT_ID:
+        value = _first_claim(identity, OBJECT_ID_CLAIM)
+        users = list(User.objects.for_tenant(tenant).filter(external_id__iexact=value)[:2])
+        label = f'objectidentifier "{value}" (externalId)'
+    else:
+        user = find_user_by_name(tenant, identity.name_id)
+        users = [user] if user else []
+        label = f'NameID "{identity.name_id}" (userName)'
+    if not users:
+        raise saml.Refused("user", f"No user of this account has the {label}.")
+    if len(users) > 1:
+        raise saml.Refused("user", f"More than one user of this account has the {label}.")
+    user = users[0]
+    if not user.is_active:
+        raise _UserRefused(f"{user.user_name} is deactivated.", user)
+    return user
+
+
+def _first_claim(identity: saml.Identity, name: str) -> str:
+    values = identity.attributes.get(name) or []
+    if not values or not values[0].strip():
+        raise saml.Refused("user", f"The response has no {name} claim to match users on.")
+    return values[0].strip()
+
+
+def _record_attempt(tenant, sso_settings, received, *, user=None, refusal=None, flow=None):
+    changes: dict[str, Any] = {"subject": received.name_id[:255]}
+    if refusal is not None:
+        changes.update(check=refusal.check, reason=refusal.reason[:500])
+    else:
+        changes["flow"] = flow
+    event = build_event(
+        tenant=tenant,
+        actor=user,
+        action="sso.refused" if refusal is not None else "sso.signed_in",
+        target=user or sso_settings,
+        changes=changes,
+        channel=Channel.SSO,
+    )
+    if user is None:
+        event.actor_type = "idp"
+        event.actor_id = ""
+        event.actor_label = f"identity provider {received.issuer}"[:255].strip()
+    event.save()
+
+
+def _test_report(tenant, sso_settings, test_by, received, *, user=None, refusal=None) -> SignIn:
+    admin = User.objects.for_tenant(tenant).filter(pk=test_by).first()
+    token = secrets.token_urlsafe(24)
+    report = {
+        "ok": refusal is None,
+        "check": refusal.check if refusal else "",
+        "reason": refusal.reason if refusal else "",
+        "matched_user": user.user_name if user else "",
+        "received": asdict(received),
+        "test_by": test_by,
+        "at": timezone.now().isoformat(),
+    }
+    cache.set(_report_key(token), report, timeout=settings.SSO_REQUEST_TTL_SECONDS)
+    record_event(
+        tenant=tenant,
+        actor=admin,
+        action="sso.tested",
+        target=sso_settings,
+        changes={
+            "subject": received.name_id[:255],
+            "result": "passed" if refusal is None else f"failed: {refusal.check}",
+        },
+        channel=Channel.SSO,
+    )
+    return SignIn(user=None, next_url="", test_report_key=token)
+
+
+def get_test_report(token: str, *, admin: User) -> dict | None:
+    """The report of a test sign-in, for the admin who started it only."""
+    report = cache.get(_report_key(token))
+    if not report or report.get("test_by") != admin.pk:
+        return None
+    return report

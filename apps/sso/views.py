@@ -1,0 +1,308 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.groups.models import GroupMembership
+from apps.sso import saml, services
+from apps.sso.forms import ManualIdpForm, MetadataUploadForm, MetadataUrlForm, SsoOptionsForm
+from apps.sso.models import EXPIRY_WARNING
+from apps.tenants.decorators import tenant_admin_required
+from apps.tenants.models import Tenant
+from apps.tenants.hosts import tenant_subdomain_of_host
+
+# The session records how its user signed in (the sign-in page and the profile say so).
+SIGNED_IN_WITH = "signed_in_with"
+
+
+# Which account a flow URL is for -----------------------------------------------------------
+
+
+def _tenant_of_request(request, subdomain: str | None) -> Tenant:
+    """The account named by the host (<subdomain>.<BASE_DOMAIN>) or, on another host, the path."""
+    host_subdomain = tenant_subdomain_of_host(request.get_host())
+    if subdomain is None:
+        subdomain = host_subdomain
+    elif host_subdomain is not None and host_subdomain != subdomain.lower():
+        subdomain = None  # another account's path on this account's host
+    if not subdomain:
+        raise Http404("No account is named in this address.")
+    return get_object_or_404(Tenant, subdomain=subdomain.lower())
+
+
+def _base_url(request) -> str:
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _safe_next(request, url: str) -> str:
+    allowed = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if url and allowed else ""
+
+
+def _landing_url(user) -> str:
+    return reverse("sso:workspace") if user.is_agent else reverse("sso:me")
+
+
+# The flows ---------------------------------------------------------------------------------
+
+
+@require_GET
+def start(request):
+    """Sign in with Microsoft Entra ID on a host that names no account: ask which one."""
+    next_url = _safe_next(request, request.GET.get("next", ""))
+    subdomain = (request.GET.get("account") or "").strip().lower()
+    tenant = Tenant.objects.filter(subdomain=subdomain).first() if subdomain else None
+    if tenant is None:
+        error = "No account has this subdomain." if subdomain else ""
+        context = {"account": subdomain, "error": error, "next": next_url}
+        return render(request, "sso/start.html", context, status=404 if error else 200)
+    sp = services.service_provider(tenant, _base_url(request))
+    return redirect(sp.sign_on_url + (f"?{urlencode({'next': next_url})}" if next_url else ""))
+
+
+@never_cache
+@require_GET
+def sign_on(request, subdomain=None):
+    """SP-initiated sign-in: 302 to the IdP with a SAMLRequest (HTTP-Redirect binding)."""
+    tenant = _tenant_of_request(request, subdomain)
+    sp = services.service_provider(tenant, _base_url(request))
+    try:
+        url = services.start_sign_in(
+            tenant=tenant, sp=sp, next_url=_safe_next(request, request.GET.get("next", ""))
+        )
+    except ValidationError as error:
+        return _refused(request, tenant, error.messages[0], status=403)
+    return redirect(url)
+
+
+@csrf_exempt  # the IdP's cross-site POST; the signed response is what is checked
+@never_cache
+@require_POST
+def acs(request, subdomain=None):
+    """Assertion Consumer Service: verify the response, then (and only then) set the session."""
+    tenant = _tenant_of_request(request, subdomain)
+    sp = services.service_provider(tenant, _base_url(request))
+    try:
+        result = services.complete_sign_in(
+            tenant=tenant,
+            sp=sp,
+            saml_response=request.POST.get("SAMLResponse", ""),
+            relay_state=request.POST.get("RelayState", ""),
+            received_at_url=request.build_absolute_uri(request.path),
+        )
+    except saml.Refused as refusal:
+        return _refused(request, tenant, refusal.reason, check=refusal.check)
+    if result.test_report_key:
+        return redirect("sso:test_result", token=result.test_report_key)
+    login(request, result.user, backend="apps.users.backends.TenantUserBackend")
+    request.session[SIGNED_IN_WITH] = "sso"
+    return redirect(_safe_next(request, result.next_url) or _landing_url(result.user))
+
+
+def _refused(request, tenant, reason: str, *, check: str = "", status: int = 403):
+    return render(
+        request,
+        "sso/refused.html",
+        {"tenant": tenant, "reason": reason, "check": check},
+        status=status,
+    )
+
+
+@require_GET
+def metadata(request, subdomain=None):
+    """Our SP metadata XML (Entra: Basic SAML Configuration → Upload metadata file)."""
+    tenant = _tenant_of_request(request, subdomain)
+    sp = services.service_provider(tenant, _base_url(request))
+    return HttpResponse(
+        saml.service_provider_metadata(sp), content_type="application/samlmetadata+xml"
+    )
+
+
+# Landing pages -----------------------------------------------------------------------------
+
+
+@login_required
+def me(request):
+    """Your profile: who is signed in (the automation contract reads the userName here)."""
+    return render(
+        request,
+        "sso/me.html",
+        {"profile": request.user, "signed_in_with": request.session.get(SIGNED_IN_WITH, "")},
+    )
+
+
+@login_required
+def workspace(request):
+    """Agents' and admins' landing page: their role and groups."""
+    user = request.user
+    if user.tenant_id is None or not user.is_agent:
+        raise PermissionDenied("The workspace is for the account's agents and admins.")
+    memberships = (
+        GroupMembership.objects.filter(user=user)
+        .select_related("group")
+        .order_by("group__display_name")
+    )
+    return render(
+        request,
+        "sso/workspace.html",
+        {"profile": user, "groups": [m.group for m in memberships]},
+    )
+
+
+# Settings → SSO ----------------------------------------------------------------------------
+
+
+def _settings_page(request, **forms):
+    tenant = request.tenant
+    sso_settings = services.get_sso_settings(tenant)
+    host_sp = services.service_provider(tenant, _base_url(request))
+    context = {
+        "tenant": tenant,
+        "sso": sso_settings,
+        "sp": host_sp,
+        "certificates": list(sso_settings.certificates.all()),
+        "expires_soon": sso_settings.certificates_expire_soon(),
+        "warning_days": EXPIRY_WARNING.days,
+        "attempts": services.recent_sign_in_attempts(tenant),
+        "upload_form": forms.get("upload_form") or MetadataUploadForm(),
+        "url_form": forms.get("url_form")
+        or MetadataUrlForm(initial={"metadata_url": sso_settings.metadata_url}),
+        "manual_form": forms.get("manual_form")
+        or ManualIdpForm(
+            initial={
+                "idp_entity_id": sso_settings.idp_entity_id,
+                "idp_sso_url": sso_settings.idp_sso_url,
+            }
+        ),
+        "options_form": forms.get("options_form")
+        or SsoOptionsForm(
+            initial={
+                "enabled": sso_settings.enabled_at is not None,
+                "idp_initiated": sso_settings.allows_idp_initiated,
+                "require_sso": sso_settings.sso_required_at is not None,
+                "match_by": sso_settings.match_by,
+            }
+        ),
+    }
+    return render(request, "sso/settings.html", context, status=400 if forms else 200)
+
+
+@tenant_admin_required
+@require_GET
+def settings_view(request):
+    return _settings_page(request)
+
+
+@tenant_admin_required
+@require_POST
+def upload_metadata(request):
+    form = MetadataUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.configure_from_metadata(
+                tenant=request.tenant,
+                actor=request.user,
+                metadata=form.cleaned_data["metadata_file"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The identity provider was read from the metadata file.")
+            return redirect("sso:settings")
+    return _settings_page(request, upload_form=form)
+
+
+@tenant_admin_required
+@require_POST
+def set_metadata_url(request):
+    form = MetadataUrlForm(request.POST)
+    if form.is_valid():
+        try:
+            services.configure_from_metadata_url(
+                tenant=request.tenant, actor=request.user, url=form.cleaned_data["metadata_url"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The identity provider was read from the metadata URL.")
+            return redirect("sso:settings")
+    return _settings_page(request, url_form=form)
+
+
+@tenant_admin_required
+@require_POST
+def refresh_metadata(request):
+    try:
+        services.refresh_metadata(tenant=request.tenant, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, "The metadata URL was read again.")
+    return redirect("sso:settings")
+
+
+@tenant_admin_required
+@require_POST
+def configure_manually(request):
+    form = ManualIdpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.configure_manually(
+                tenant=request.tenant,
+                actor=request.user,
+                entity_id=form.cleaned_data["idp_entity_id"],
+                sso_url=form.cleaned_data["idp_sso_url"],
+                certificates=form.cleaned_data["certificates"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The identity provider was saved.")
+            return redirect("sso:settings")
+    return _settings_page(request, manual_form=form)
+
+
+@tenant_admin_required
+@require_POST
+def set_options(request):
+    form = SsoOptionsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_sso_options(tenant=request.tenant, actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The single sign-on settings were saved.")
+            return redirect("sso:settings")
+    return _settings_page(request, options_form=form)
+
+
+@tenant_admin_required
+@require_POST
+def test_start(request):
+    """Run the flow for the admin; the ACS reports instead of signing anyone in or out."""
+    sp = services.service_provider(request.tenant, _base_url(request))
+    try:
+        url = services.start_sign_in(tenant=request.tenant, sp=sp, test_by=request.user)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("sso:settings")
+    return redirect(url)
+
+
+@tenant_admin_required
+@require_GET
+def test_result(request, token):
+    report = services.get_test_report(token, admin=request.user)
+    if report is None:
+        raise Http404("This test report has expired or belongs to someone else.")
+    return render(request, "sso/test_result.html", {"tenant": request.tenant, "report": report})
