@@ -114,3 +114,33 @@ def post_to_acs(browser, sp, authn_request):
         )
 
     return post
+
+
+@pytest.fixture
+def metadata_server():
+    """A loopback HTTP server; set .body (bytes) and .delay (seconds) before requesting .url."""
+    import http.server
+    import threading
+    import time
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(server.delay)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(server.body)))
+            self.end_headers()
+            self.wfile.write(server.body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.body, server.delay = b"", 0
+    server.daemon_threads = True
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/federationmetadata.xml"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -1,0 +1,373 @@
+"""Settings → Single sign-on, the sign-in page's button, metadata and the flow entry points."""
+
+from datetime import timedelta
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.audit.models import AuditEvent, Channel
+from apps.sso import services
+from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
+from tests.sso.idp import TestIdp, make_signing_key
+
+SSO_PAGE = "/settings/sso/"
+
+
+def test_sso_page_shows_the_values_to_paste_into_entra_with_copy_buttons(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(SSO_PAGE, HTTP_HOST="my-tenant.commbox.test")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "http://my-tenant.commbox.test/sso/saml/metadata/" in page
+    assert "http://my-tenant.commbox.test/sso/saml/acs/" in page
+    assert "http://my-tenant.commbox.test/sso/saml/login/" in page
+    assert page.count('data-copy-target="sp-') == 3
+
+
+def test_sso_page_on_the_plain_host_names_the_account_in_the_paths(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(SSO_PAGE)
+
+    assert "http://testserver/sso/my-tenant/saml/acs/" in response.content.decode()
+
+
+def test_sso_page_is_for_admins_only(client, agent):
+    client.force_login(agent)
+
+    response = client.get(SSO_PAGE)
+
+    assert response.status_code == 403
+
+
+def test_settings_nav_has_single_sign_on(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get("/settings/")
+
+    assert b'href="/settings/sso/"' in response.content
+
+
+def test_uploaded_metadata_keeps_every_signing_certificate(client, tenant, tenant_admin):
+    idp = TestIdp(keys=[make_signing_key("old"), make_signing_key("new")])
+    client.force_login(tenant_admin)
+    upload = SimpleUploadedFile("metadata.xml", idp.metadata_xml().encode(), "text/xml")
+
+    response = client.post("/settings/sso/metadata/upload/", {"metadata_file": upload})
+
+    assert response.status_code == 302
+    sso = SsoSettings.objects.get(tenant=tenant)
+    assert sso.idp_entity_id == idp.entity_id
+    assert sso.idp_sso_url == idp.sso_url
+    assert sso.certificates.count() == 2
+    event = AuditEvent.objects.get(action="sso.metadata_loaded")
+    assert event.channel == Channel.UI
+    assert len(event.changes["certificates"][1]) == 2
+
+
+def test_sso_page_shows_each_certificates_thumbprint_and_expiry(client, tenant, tenant_admin):
+    idp = TestIdp()
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=idp.metadata_xml())
+    certificate = IdpCertificate.objects.get()
+    client.force_login(tenant_admin)
+
+    page = client.get(SSO_PAGE).content.decode()
+
+    assert certificate.thumbprint in page
+    assert certificate.not_after.strftime("%Y-%m-%d") in page
+
+
+def test_upload_that_is_not_metadata_is_refused_and_changes_nothing(client, tenant, tenant_admin):
+    client.force_login(tenant_admin)
+    upload = SimpleUploadedFile("metadata.xml", b"<html>not metadata</html>", "text/xml")
+
+    response = client.post("/settings/sso/metadata/upload/", {"metadata_file": upload})
+
+    assert response.status_code == 400
+    assert "names no identity provider" in response.content.decode()
+    assert not IdpCertificate.objects.exists()
+
+
+def test_metadata_url_is_read_server_side_and_kept(client, tenant, tenant_admin, metadata_server):
+    idp = TestIdp()
+    metadata_server.body = idp.metadata_xml().encode()
+    client.force_login(tenant_admin)
+
+    response = client.post("/settings/sso/metadata/url/", {"metadata_url": metadata_server.url})
+
+    assert response.status_code == 302
+    sso = SsoSettings.objects.get(tenant=tenant)
+    assert sso.metadata_url == metadata_server.url
+    assert sso.metadata_fetched_at is not None
+    assert sso.idp_entity_id == idp.entity_id
+
+
+def test_metadata_url_larger_than_the_limit_is_refused(
+    client, tenant, tenant_admin, metadata_server, settings
+):
+    settings.SSO_METADATA_MAX_BYTES = 1024
+    metadata_server.body = b"<x>" + b" " * 5000 + b"</x>"
+    client.force_login(tenant_admin)
+
+    response = client.post("/settings/sso/metadata/url/", {"metadata_url": metadata_server.url})
+
+    assert response.status_code == 400
+    assert "larger than 1 KB" in response.content.decode()
+
+
+def test_metadata_url_that_does_not_answer_in_time_is_refused(
+    client, tenant, tenant_admin, metadata_server, settings
+):
+    settings.SSO_METADATA_TIMEOUT_SECONDS = 0.3
+    metadata_server.body = TestIdp().metadata_xml().encode()
+    metadata_server.delay = 1.5
+    client.force_login(tenant_admin)
+
+    response = client.post("/settings/sso/metadata/url/", {"metadata_url": metadata_server.url})
+
+    assert response.status_code == 400
+    assert "could not be read" in response.content.decode()
+    assert not IdpCertificate.objects.exists()
+
+
+def test_refresh_trusts_the_new_certificate_and_drops_the_one_entra_removed(
+    client, tenant, tenant_admin, metadata_server
+):
+    old, new = make_signing_key("old"), make_signing_key("new")
+    idp = TestIdp(keys=[old])
+    metadata_server.body = idp.metadata_xml().encode()
+    services.configure_from_metadata_url(tenant=tenant, actor=None, url=metadata_server.url)
+    idp.keys = [new]
+    metadata_server.body = idp.metadata_xml().encode()
+    client.force_login(tenant_admin)
+
+    response = client.post("/settings/sso/metadata/refresh/")
+
+    assert response.status_code == 302
+    subjects = list(IdpCertificate.objects.values_list("subject", flat=True))
+    assert subjects == ["CN=new"]
+
+
+def test_manual_configuration_takes_pasted_certificates(client, tenant, tenant_admin):
+    first, second = make_signing_key("first"), make_signing_key("second")
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        "/settings/sso/identity-provider/",
+        {
+            "idp_entity_id": "https://sts.windows.net/0000/",
+            "idp_sso_url": "https://login.microsoftonline.com/0000/saml2",
+            "certificates": first.certificate_pem + "\n" + second.certificate_pem,
+        },
+    )
+
+    assert response.status_code == 302
+    assert IdpCertificate.objects.count() == 2
+
+
+def test_manual_configuration_with_a_broken_certificate_is_refused(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        "/settings/sso/identity-provider/",
+        {
+            "idp_entity_id": "https://sts.windows.net/0000/",
+            "idp_sso_url": "https://login.microsoftonline.com/0000/saml2",
+            "certificates": "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+        },
+    )
+
+    assert response.status_code == 400
+    assert not IdpCertificate.objects.exists()
+
+
+def test_sso_cannot_be_switched_on_before_an_idp_is_configured(client, tenant, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.post("/settings/sso/options/", {"enabled": "on", "match_by": "name-id"})
+
+    assert response.status_code == 400
+    assert not SsoSettings.objects.get(tenant=tenant).is_enabled
+
+
+def test_options_are_saved_and_audited(client, tenant, tenant_admin):
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=TestIdp().metadata_xml())
+    client.force_login(tenant_admin)
+
+    client.post(
+        "/settings/sso/options/",
+        {"enabled": "on", "idp_initiated": "on", "match_by": MatchBy.OBJECT_ID},
+    )
+
+    sso = SsoSettings.objects.get(tenant=tenant)
+    assert sso.is_enabled
+    assert sso.allows_idp_initiated
+    assert not sso.requires_sso
+    assert sso.match_by == MatchBy.OBJECT_ID
+    assert AuditEvent.objects.get(action="sso.options").changes["enabled"] == [False, True]
+
+
+def test_idp_initiated_is_off_by_default(tenant):
+    assert not services.get_sso_settings(tenant).allows_idp_initiated
+
+
+def test_certificate_expiring_within_30_days_is_warned_on_the_page_and_settings_home(
+    client, tenant, tenant_admin
+):
+    idp = TestIdp(keys=[make_signing_key(valid_for=timedelta(days=20))])
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=idp.metadata_xml())
+    client.force_login(tenant_admin)
+
+    sso_page = client.get(SSO_PAGE).content.decode()
+    home = client.get("/settings/").content.decode()
+
+    assert "last signing certificate expires on" in sso_page
+    assert "certificate expires" in home
+
+
+def test_no_warning_while_a_certificate_has_more_than_30_days(client, tenant, tenant_admin):
+    idp = TestIdp(
+        keys=[
+            make_signing_key("old", valid_for=timedelta(days=10)),
+            make_signing_key("new", valid_for=timedelta(days=400)),
+        ]
+    )
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=idp.metadata_xml())
+    client.force_login(tenant_admin)
+
+    sso_page = client.get(SSO_PAGE).content.decode()
+    home = client.get("/settings/").content.decode()
+
+    assert "last signing certificate expires on" not in sso_page
+    assert "certificate expires" not in home
+
+
+def test_sign_in_page_shows_the_entra_button_once_sso_is_on(client, sso_on):
+    response = client.get("/login/", HTTP_HOST="my-tenant.commbox.test")
+
+    assert "Sign in with Microsoft Entra ID" in response.content.decode()
+
+
+def test_sign_in_page_on_the_accounts_host_has_no_entra_button_while_sso_is_off(client, tenant):
+    response = client.get("/login/", HTTP_HOST="my-tenant.commbox.test")
+
+    assert "Sign in with Microsoft Entra ID" not in response.content.decode()
+
+
+def test_sign_in_page_says_sso_is_required_and_keeps_the_admins_password_form(
+    client, tenant, sso_on
+):
+    services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=True,
+        idp_initiated=False,
+        require_sso=True,
+        match_by=MatchBy.NAME_ID,
+    )
+
+    page = client.get("/login/", HTTP_HOST="my-tenant.commbox.test").content.decode()
+
+    assert "break-glass" in page
+    assert 'name="password"' in page
+
+
+def test_admin_keeps_break_glass_password_sign_in_when_sso_is_required(
+    client, tenant, sso_on, tenant_admin
+):
+    from tests.factories import PASSWORD
+
+    services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=True,
+        idp_initiated=False,
+        require_sso=True,
+        match_by=MatchBy.NAME_ID,
+    )
+
+    response = client.post(
+        "/login/",
+        {"subdomain": "my-tenant", "user_name": tenant_admin.user_name, "password": PASSWORD},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/settings/"
+
+
+def test_start_page_sends_the_account_to_its_sign_on_url(client, sso_on):
+    response = client.get("/sso/start/", {"account": "My-Tenant"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "http://testserver/sso/my-tenant/saml/login/"
+
+
+def test_start_page_with_an_unknown_account_says_so(client, db):
+    response = client.get("/sso/start/", {"account": "nobody-here"})
+
+    assert response.status_code == 404
+    assert "No account has this subdomain." in response.content.decode()
+
+
+def test_sign_on_url_answers_302_to_the_idp_with_a_saml_request(client, sso_on, test_idp):
+    response = client.get("/sso/my-tenant/saml/login/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(test_idp.sso_url + "?SAMLRequest=")
+
+
+def test_sign_on_url_while_sso_is_off_is_refused(client, tenant):
+    response = client.get("/sso/my-tenant/saml/login/")
+
+    assert response.status_code == 403
+
+
+def test_sign_on_url_of_another_account_on_an_accounts_host_is_404(client, sso_on):
+    response = client.get("/sso/my-tenant/saml/login/", HTTP_HOST="other-tenant.commbox.test")
+
+    assert response.status_code == 404
+
+
+def test_sp_metadata_names_the_entity_id_and_the_acs(client, tenant):
+    response = client.get("/sso/saml/metadata/", HTTP_HOST="my-tenant.commbox.test")
+
+    xml = response.content.decode()
+    assert response["Content-Type"] == "application/samlmetadata+xml"
+    assert 'entityID="http://my-tenant.commbox.test/sso/saml/metadata/"' in xml
+    assert 'Location="http://my-tenant.commbox.test/sso/saml/acs/"' in xml
+
+
+def test_provisioning_page_shows_the_last_sign_in_attempts(
+    client, tenant, tenant_admin, response_for, post_to_acs
+):
+    post_to_acs(response_for("stranger@contoso.com"))
+    client.force_login(tenant_admin)
+
+    page = client.get("/settings/api/provisioning/").content.decode()
+
+    assert "Last sign-in attempts" in page
+    assert "stranger@contoso.com" in page
+
+
+def test_sso_page_shows_the_last_sign_in_attempts(
+    client, tenant, tenant_admin, agent, response_for, post_to_acs
+):
+    post_to_acs(response_for(agent.user_name))
+    client.force_login(tenant_admin)
+
+    page = client.get(SSO_PAGE).content.decode()
+
+    assert "signed in" in page
+    assert agent.user_name in page
+
+
+def test_activity_page_filters_sign_ins_by_channel_sso(
+    client, tenant, tenant_admin, response_for, post_to_acs
+):
+    post_to_acs(response_for("stranger@contoso.com"))
+    client.force_login(tenant_admin)
+
+    response = client.get("/settings/activity/", {"channel": "sso"})
+
+    assert [event.action for event in response.context["events"]] == ["sso.refused"]
