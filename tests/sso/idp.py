@@ -228,3 +228,71 @@ def read_authn_request(redirect_url: str) -> dict:
         "issuer": issuer.text if issuer is not None else "",
         "relay_state": query.get("RelayState", [""])[0],
     }
+
+
+class IdpServer:
+    """The test IdP over HTTP, for the browser test and scripts/test-idp.
+
+    GET /metadata answers the Federation Metadata XML; GET /saml2?SAMLRequest=…&RelayState=…
+    (the HTTP-Redirect binding) answers a page whose button POSTs a signed response for
+    `user_name` to the AuthnRequest's ACS URL (the HTTP-POST binding), as Entra's page does.
+    """
+
+    def __init__(self, idp: TestIdp, *, user_name: str, host: str = "127.0.0.1", port: int = 0):
+        import http.server
+
+        self.idp = idp
+        self.user_name = user_name
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                path = urlsplit(self.path).path
+                if path == "/metadata":
+                    return self._answer(200, server.idp.metadata_xml(), "application/xml")
+                if path == "/saml2":
+                    return self._answer(200, server.sign_in_page(self.path), "text/html")
+                return self._answer(404, "not found", "text/plain")
+
+            def _answer(self, status, body, content_type):
+                data = body.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", f"{content_type}; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+
+    def sign_in_page(self, request_path: str) -> str:
+        request = read_authn_request(request_path)
+        xml = self.idp.response_xml(
+            acs_url=request["acs_url"],
+            audience=request["issuer"],
+            name_id=self.user_name,
+            in_response_to=request["id"],
+        )
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Test IdP</title></head><body><h1>Test identity provider</h1>"
+            f"<form method=post action={quoteattr(request['acs_url'])}>"
+            f'<input type=hidden name=SAMLResponse value="{encode(xml)}">'
+            f"<input type=hidden name=RelayState value={quoteattr(request['relay_state'])}>"
+            f"<button type=submit>Sign in as {escape(self.user_name)}</button>"
+            "</form></body></html>"
+        )
+
+    def start(self) -> IdpServer:
+        import threading
+
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
