@@ -151,3 +151,10 @@ def test_sso_info_with_a_bad_base_url_fails_with_one_line(tenant):
 def test_sso_info_for_an_unknown_subdomain_fails(db):
     with pytest.raises(CommandError, match="No tenant has the subdomain"):
         run("sso_info", "nope", "--base-url", "https://commbox.test")
+
+
+def test_configure_sso_with_an_unknown_match_fails_with_one_line(tenant, metadata_file):
+    with pytest.raises(
+        CommandError, match='--match must be name-id, email or object-id, not "upn"'
+    ):
+        run("configure_sso", "my-tenant", "--idp-metadata", str(metadata_file), "--match", "upn")

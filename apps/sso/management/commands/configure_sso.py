@@ -26,7 +26,9 @@ class Command(BaseCommand):
             metavar="FILE_OR_URL",
             help="Entra's Federation Metadata XML file, or its App Federation Metadata URL",
         )
-        parser.add_argument("--match", choices=MatchBy.values, help="how users are matched")
+        parser.add_argument(
+            "--match", metavar="name-id|email|object-id", help="how users are matched"
+        )
         parser.add_argument("--idp-initiated", metavar="on|off")
         parser.add_argument("--require-sso", metavar="on|off")
         switch = parser.add_mutually_exclusive_group()
@@ -37,6 +39,10 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(subdomain=subdomain.strip().lower()).first()
         if tenant is None:
             raise CommandError(f'No tenant has the subdomain "{subdomain}".')
+        if options["match"] is not None and options["match"] not in MatchBy.values:
+            raise CommandError(
+                f'--match must be name-id, email or object-id, not "{options["match"]}".'
+            )
         idp_initiated = options["idp_initiated"]
         require_sso = options["require_sso"]
         # Parse the switches before changing anything, so bad input changes nothing.
