@@ -107,6 +107,8 @@ _CHECK_OF_CODE = {
     "UNEXPECTED_SIGNED_ELEMENTS": "signature",
     "WRONG_NUMBER_OF_SIGNATURES_IN_RESPONSE": "signature",
     "WRONG_NUMBER_OF_SIGNATURES_IN_ASSERTION": "signature",
+    # A second (forged or hidden) assertion is how signature wrapping starts.
+    "WRONG_NUMBER_OF_ASSERTIONS": "signature",
     "WRONG_ISSUER": "issuer",
     "ISSUER_MULTIPLE_IN_RESPONSE": "issuer",
     "ISSUER_NOT_FOUND_IN_ASSERTION": "issuer",
