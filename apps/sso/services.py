@@ -23,8 +23,8 @@ from apps.audit.models import AuditEvent, Channel
 from apps.audit.services import build_event, diff, record_event
 from apps.sso import saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
-from apps.tenants.models import Tenant
 from apps.tenants.hosts import tenant_subdomain_of_host
+from apps.tenants.models import Tenant
 from apps.users.models import User
 from apps.users.services import find_user_by_name
 

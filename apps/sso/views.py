@@ -15,8 +15,8 @@ from apps.sso import saml, services
 from apps.sso.forms import ManualIdpForm, MetadataUploadForm, MetadataUrlForm, SsoOptionsForm
 from apps.sso.models import EXPIRY_WARNING
 from apps.tenants.decorators import tenant_admin_required
-from apps.tenants.models import Tenant
 from apps.tenants.hosts import tenant_subdomain_of_host
+from apps.tenants.models import Tenant
 
 # The session records how its user signed in (the sign-in page and the profile say so).
 SIGNED_IN_WITH = "signed_in_with"

@@ -11,9 +11,9 @@ import shutil
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from apps.portal.services import create_tenant
 from apps.sso import services
 from apps.sso.models import MatchBy
-from apps.tenants.services import create_tenant
 from tests.factories import AgentFactory
 from tests.sso.idp import IdpServer, TestIdp
 
