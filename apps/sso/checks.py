@@ -1,6 +1,6 @@
 """lxml and xmlsec must run on the same libxml2, or signature checks cannot work at all."""
 
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 
 def libxml2_mismatch(lxml_version: tuple, xmlsec_version: tuple) -> list[Error]:
@@ -36,3 +36,22 @@ def check_libxml2_versions(app_configs=None, **kwargs) -> list[Error]:
             )
         ]
     return libxml2_mismatch(etree.LIBXML_VERSION, xmlsec.get_libxml_version())
+
+
+@register(deploy=True)
+def check_shared_cache(app_configs=None, **kwargs) -> list[Warning]:
+    """Pending sign-ins and the replay cache must be shared by every worker."""
+    from django.conf import settings
+
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend.endswith(("LocMemCache", "DummyCache")):
+        return [
+            Warning(
+                "The default cache is per process: with more than one worker, an SSO response "
+                "can reach a worker that never saw its request, and a replayed assertion can "
+                "reach one that never saw it used.",
+                hint="Set CACHE_URL to a shared cache, e.g. redis://127.0.0.1:6379/1.",
+                id="sso.W001",
+            )
+        ]
+    return []

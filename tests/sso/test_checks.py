@@ -1,4 +1,4 @@
-from apps.sso.checks import check_libxml2_versions, libxml2_mismatch
+from apps.sso.checks import check_libxml2_versions, check_shared_cache, libxml2_mismatch
 
 
 def test_lxml_and_xmlsec_on_different_libxml2_is_an_error_naming_both():
@@ -14,3 +14,20 @@ def test_same_libxml2_is_no_error():
 
 def test_the_pinned_wheels_pass_the_check():
     assert check_libxml2_versions() == []
+
+
+def test_per_process_cache_is_a_deploy_warning(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    assert [warning.id for warning in check_shared_cache()] == ["sso.W001"]
+
+
+def test_shared_cache_is_no_warning(settings, tmp_path):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path),
+        }
+    }
+
+    assert check_shared_cache() == []
