@@ -9,6 +9,7 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
@@ -487,7 +488,10 @@ def _record_attempt(tenant, sso_settings, received, *, user=None, refusal=None, 
     if user is None:
         event.actor_type = "idp"
         event.actor_id = ""
-        event.actor_label = f"identity provider {received.issuer}"[:255].strip()
+        # The host only (sts.windows.net): the full issuer is on the SSO page, and a long
+        # label would crowd the Activity table.
+        issuer_host = urlsplit(received.issuer).netloc or received.issuer
+        event.actor_label = f"identity provider {issuer_host}"[:255].strip()
     event.save()
 
 

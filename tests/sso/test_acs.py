@@ -234,12 +234,12 @@ def test_unknown_user_is_refused_and_nobody_is_created(browser, tenant, response
     assert not tenant.users.filter(user_name="stranger@contoso.com").exists()
 
 
-def test_refusal_names_the_identity_provider_as_actor(tenant, test_idp, response_for, post_to_acs):
+def test_refusal_names_the_identity_provider_as_actor(tenant, response_for, post_to_acs):
     post_to_acs(response_for("stranger@contoso.com"))
 
     event = refusal(tenant)
     assert event.actor_type == "idp"
-    assert event.actor_label == f"identity provider {test_idp.entity_id}"
+    assert event.actor_label == "identity provider sts.windows.net"
 
 
 def test_wrong_audience_is_refused(browser, tenant, agent, response_for, post_to_acs):
