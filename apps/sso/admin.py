@@ -1,28 +1,33 @@
 from django.contrib import admin
 
+from apps.admin_base import ReadOnlyAdmin, ReadOnlyInline, is_set_filter
 from apps.sso.models import IdpCertificate, SsoSettings
 
 
-class IdpCertificateInline(admin.TabularInline):
+class IdpCertificateInline(ReadOnlyInline):
     model = IdpCertificate
     fields = ("thumbprint", "subject", "not_before", "not_after")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SsoSettings)
-class SsoSettingsAdmin(admin.ModelAdmin):
+class SsoSettingsAdmin(ReadOnlyAdmin):
     """For finding and reading; changes go through Settings → Single sign-on or configure_sso."""
 
     list_display = ("tenant", "idp_entity_id", "enabled_at", "match_by", "metadata_fetched_at")
-    list_filter = ("match_by",)
+    list_filter = (
+        is_set_filter(
+            "enabled_at",
+            title="Single sign-on",
+            parameter_name="sso",
+            is_set=("on", "On"),
+            not_set=("off", "Off"),
+        ),
+        "match_by",
+    )
     list_select_related = ("tenant",)
     search_fields = ("tenant__subdomain", "tenant__name", "idp_entity_id")
-    readonly_fields = (
+    fields = (
         "tenant",
         "idp_entity_id",
         "idp_sso_url",
@@ -35,10 +40,5 @@ class SsoSettingsAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
+    readonly_fields = fields
     inlines = [IdpCertificateInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,0 +1,19 @@
+from apps.sso import services
+from tests.sso.idp import TestIdp
+
+
+def test_support_sees_an_accounts_sso_settings_and_certificates_read_only(
+    client, tenant, admin_user
+):
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=TestIdp().metadata_xml())
+    sso = services.get_sso_settings(tenant)
+    thumbprint = sso.certificates.get().thumbprint
+    client.force_login(admin_user)
+
+    page = client.get(f"/admin/sso/ssosettings/{sso.pk}/change/")
+    changelist = client.get("/admin/sso/ssosettings/", {"sso": "off"})
+
+    assert page.status_code == 200
+    assert thumbprint in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert changelist.context["cl"].result_count == 1
