@@ -318,7 +318,6 @@ def start_sign_in(
             "relay_state": relay_state,
             "next": next_url,
             "test_by": test_by.pk if test_by else None,
-            "acs_url": sp.acs_url,
         },
         timeout=settings.SSO_REQUEST_TTL_SECONDS,
     )

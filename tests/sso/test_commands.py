@@ -158,3 +158,8 @@ def test_configure_sso_with_an_unknown_match_fails_with_one_line(tenant, metadat
         CommandError, match='--match must be name-id, email or object-id, not "upn"'
     ):
         run("configure_sso", "my-tenant", "--idp-metadata", str(metadata_file), "--match", "upn")
+
+
+def test_sso_info_with_another_accounts_address_fails_with_one_line(tenant):
+    with pytest.raises(CommandError, match="is the address of the account other-tenant"):
+        run("sso_info", "my-tenant", "--base-url", "https://other-tenant.commbox.test")

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.sso import services
+from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 
 
@@ -26,6 +27,12 @@ class Command(BaseCommand):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
             raise CommandError(
                 f'The base URL must be like https://host[:port] with no path, not "{base_url}".'
+            )
+        host_subdomain = tenant_subdomain_of_host(parts.netloc)
+        if host_subdomain is not None and host_subdomain != tenant.subdomain:
+            raise CommandError(
+                f"{parts.netloc} is the address of the account {host_subdomain}, "
+                f"not of {tenant.subdomain}."
             )
         sp = services.service_provider(tenant, f"{parts.scheme}://{parts.netloc}")
         self.stdout.write(
