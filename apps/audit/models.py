@@ -35,6 +35,12 @@ class AuditAction(models.TextChoices):
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     DIRECTORY_SEEDED = "directory.seeded", "Directory seeded (benchmark)"
+    SSO_METADATA_LOADED = "sso.metadata_loaded", "SSO metadata loaded"
+    SSO_IDP_CONFIGURED = "sso.idp_configured", "SSO identity provider set"
+    SSO_OPTIONS = "sso.options", "SSO options changed"
+    SSO_SIGNED_IN = "sso.signed_in", "Signed in with SSO"
+    SSO_REFUSED = "sso.refused", "SSO sign-in refused"
+    SSO_TESTED = "sso.tested", "SSO test sign-in"
 
 
 class AppendOnlyError(Exception):

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from apps.groups.models import Group
     from apps.roles.models import Role
+    from apps.sso.models import SsoSettings
     from apps.tenants.models import Tenant
     from apps.tokens.models import ApiToken
     from apps.users.models import User
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     # None (a management command). Every service takes one; record_event stores either.
     Actor: TypeAlias = User | ApiToken | None
     # What an event is about: a row with a public id.
-    Target: TypeAlias = Tenant | User | Group | Role | ApiToken
+    Target: TypeAlias = Tenant | User | Group | Role | ApiToken | SsoSettings
 
     class EventFields(TypedDict):
         """What a service says about one change (keyword arguments of record_event)."""

@@ -18,8 +18,7 @@ class SsoSettingsAdmin(ReadOnlyAdmin):
     list_filter = (
         is_set_filter(
             "enabled_at",
-            title="Single sign-on",
-            parameter_name="sso",
+            title="SSO",
             is_set=("on", "On"),
             not_set=("off", "Off"),
         ),

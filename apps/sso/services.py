@@ -15,12 +15,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import QuerySet, Value
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.audit.models import AuditEvent, Channel
+from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.services import build_event, diff, record_event
 from apps.sso import saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
@@ -80,7 +80,7 @@ def identity_provider(sso_settings: SsoSettings) -> saml.IdentityProvider:
     )
 
 
-def recent_sign_in_attempts(tenant: Tenant, limit: int = 20):
+def recent_sign_in_attempts(tenant: Tenant, limit: int = 20) -> QuerySet[AuditEvent]:
     """The account's last sign-in successes and refusals, from the audit trail."""
     return AuditEvent.objects.for_tenant(tenant).filter(channel=Channel.SSO)[:limit]
 
@@ -127,7 +127,7 @@ def configure_from_metadata(
         sso_url=parsed.sso_url,
         certificates=list(parsed.certificates),
         metadata_url=metadata_url,
-        action="sso.metadata_loaded",
+        action=AuditAction.SSO_METADATA_LOADED,
     )
 
 
@@ -159,7 +159,7 @@ def configure_manually(
         sso_url=sso_url.strip(),
         certificates=certificates,
         metadata_url="",
-        action="sso.idp_configured",
+        action=AuditAction.SSO_IDP_CONFIGURED,
     )
 
 
@@ -171,7 +171,7 @@ def _set_idp(
     sso_url: str,
     certificates: list[str],
     metadata_url: str,
-    action: str,
+    action: AuditAction,
 ) -> SsoSettings:
     if not entity_id or not sso_url:
         raise ValidationError("The Identifier and the Login URL are both needed.", code="required")
@@ -249,7 +249,7 @@ def set_sso_options(
     before = _options(sso_settings)
     now = timezone.now()
 
-    def stamp(current, on):
+    def stamp(current: datetime | None, on: bool) -> datetime | None:
         return (current or now) if on else None
 
     sso_settings.enabled_at = stamp(sso_settings.enabled_at, enabled)
@@ -262,7 +262,11 @@ def set_sso_options(
     changes = diff(before, _options(sso_settings))
     if changes:
         record_event(
-            tenant=tenant, actor=actor, action="sso.options", target=sso_settings, changes=changes
+            tenant=tenant,
+            actor=actor,
+            action=AuditAction.SSO_OPTIONS,
+            target=sso_settings,
+            changes=changes,
         )
     return sso_settings
 
@@ -367,7 +371,7 @@ def complete_sign_in(
     return SignIn(user=user, next_url=pending.get("next", "") if pending else relay_state)
 
 
-def _flow(pending) -> str:
+def _flow(pending: dict[str, Any] | None) -> str:
     return "sp-initiated" if pending else "idp-initiated"
 
 
@@ -385,14 +389,14 @@ def _matched(refusal: saml.Refused) -> User | None:
 
 def _verify(
     *,
-    tenant,
-    sso_settings,
-    sp,
-    saml_response,
-    relay_state,
-    received_at_url,
-    received,
-    pending,
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    sp: saml.ServiceProvider,
+    saml_response: str,
+    relay_state: str,
+    received_at_url: str,
+    received: saml.Received,
+    pending: dict[str, Any] | None,
 ) -> tuple[saml.Identity, User]:
     if not sso_settings.has_idp:
         raise saml.Refused("configuration", "Single sign-on is not configured for this account.")
@@ -470,7 +474,15 @@ def _first_claim(identity: saml.Identity, name: str) -> str:
     return values[0].strip()
 
 
-def _record_attempt(tenant, sso_settings, received, *, user=None, refusal=None, flow=None):
+def _record_attempt(
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    received: saml.Received,
+    *,
+    user: User | None = None,
+    refusal: saml.Refused | None = None,
+    flow: str | None = None,
+) -> None:
     changes: dict[str, Any] = {"subject": received.name_id[:255]}
     if refusal is not None:
         changes.update(check=refusal.check, reason=refusal.reason[:500])
@@ -479,7 +491,7 @@ def _record_attempt(tenant, sso_settings, received, *, user=None, refusal=None, 
     event = build_event(
         tenant=tenant,
         actor=user,
-        action="sso.refused" if refusal is not None else "sso.signed_in",
+        action=AuditAction.SSO_REFUSED if refusal is not None else AuditAction.SSO_SIGNED_IN,
         target=user or sso_settings,
         changes=changes,
         channel=Channel.SSO,
@@ -494,7 +506,15 @@ def _record_attempt(tenant, sso_settings, received, *, user=None, refusal=None, 
     event.save()
 
 
-def _test_report(tenant, sso_settings, test_by, received, *, user=None, refusal=None) -> SignIn:
+def _test_report(
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    test_by: int,
+    received: saml.Received,
+    *,
+    user: User | None = None,
+    refusal: saml.Refused | None = None,
+) -> SignIn:
     admin = User.objects.for_tenant(tenant).filter(pk=test_by).first()
     token = secrets.token_urlsafe(24)
     report = {
@@ -510,7 +530,7 @@ def _test_report(tenant, sso_settings, test_by, received, *, user=None, refusal=
     record_event(
         tenant=tenant,
         actor=admin,
-        action="sso.tested",
+        action=AuditAction.SSO_TESTED,
         target=sso_settings,
         changes={
             "subject": received.name_id[:255],

@@ -56,8 +56,8 @@ def test_name_id_matches_user_name_ignoring_case(browser, agent, response_for, p
     assert signed_in_user_id(browser) == str(agent.pk)
 
 
-def test_end_user_lands_on_the_profile_page(member, response_for, post_to_acs):
-    response = post_to_acs(response_for(member.user_name))
+def test_end_user_lands_on_the_profile_page(end_user, response_for, post_to_acs):
+    response = post_to_acs(response_for(end_user.user_name))
 
     assert response["Location"] == "/me/"
 
@@ -653,8 +653,8 @@ def test_me_without_a_session_redirects_to_sign_in(client):
     assert response["Location"] == "/login/?next=/me/"
 
 
-def test_end_user_cannot_open_the_workspace(client, member):
-    client.force_login(member)
+def test_end_user_cannot_open_the_workspace(client, end_user):
+    client.force_login(end_user)
 
     response = client.get("/workspace/")
 

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from apps.sso import services
 from apps.sso.models import MatchBy
@@ -43,43 +44,54 @@ class Command(BaseCommand):
             raise CommandError(
                 f'--match must be name-id, email or object-id, not "{options["match"]}".'
             )
-        idp_initiated = options["idp_initiated"]
-        require_sso = options["require_sso"]
         # Parse the switches before changing anything, so bad input changes nothing.
-        idp_initiated = on_off(idp_initiated) if idp_initiated is not None else None
-        require_sso = on_off(require_sso) if require_sso is not None else None
+        switches = {
+            name: on_off(options[name]) if options[name] is not None else None
+            for name in ("idp_initiated", "require_sso")
+        }
         try:
-            if idp_metadata.lower().startswith(("https://", "http://")):
-                services.configure_from_metadata_url(tenant=tenant, actor=None, url=idp_metadata)
-            else:
-                path = Path(idp_metadata)
-                if not path.is_file():
-                    raise CommandError(f'"{idp_metadata}" is neither a file nor an http(s) URL.')
-                services.configure_from_metadata(
-                    tenant=tenant, actor=None, metadata=path.read_bytes()
-                )
-            sso_settings = services.get_sso_settings(tenant)
-            enabled = sso_settings.enabled_at is not None
-            sso_settings = services.set_sso_options(
-                tenant=tenant,
-                actor=None,
-                enabled=True if options["enable"] else False if options["disable"] else enabled,
-                idp_initiated=sso_settings.allows_idp_initiated
-                if idp_initiated is None
-                else idp_initiated,
-                require_sso=(sso_settings.sso_required_at is not None)
-                if require_sso is None
-                else require_sso,
-                match_by=options["match"] or sso_settings.match_by,
-            )
+            with transaction.atomic():
+                load_metadata(tenant, idp_metadata)
+                sso_settings = apply_options(tenant, options, **switches)
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        certificates = sso_settings.certificates.count()
-        self.stdout.write(
-            f"SSO for {tenant.subdomain}: IdP {sso_settings.idp_entity_id}, "
-            f"{certificates} signing certificate{'s' if certificates != 1 else ''}, "
-            f"match {sso_settings.match_by}, "
-            f"IdP-initiated {'on' if sso_settings.allows_idp_initiated else 'off'}, "
-            f"require SSO {'on' if sso_settings.sso_required_at else 'off'}, "
-            f"{'enabled' if sso_settings.is_enabled else 'disabled'}."
-        )
+        self.stdout.write(summary(tenant, sso_settings))
+
+
+def load_metadata(tenant, source: str) -> None:
+    """Federation metadata from an http(s) URL or a file."""
+    if source.lower().startswith(("https://", "http://")):
+        services.configure_from_metadata_url(tenant=tenant, actor=None, url=source)
+        return
+    path = Path(source)
+    if not path.is_file():
+        raise CommandError(f'"{source}" is neither a file nor an http(s) URL.')
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=path.read_bytes())
+
+
+def apply_options(tenant, options, *, idp_initiated, require_sso):
+    """The switches given on the command line; the others keep their current values."""
+    current = services.get_sso_settings(tenant)
+    enabled = current.enabled_at is not None
+    if options["enable"] or options["disable"]:
+        enabled = bool(options["enable"])
+    return services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=enabled,
+        idp_initiated=current.allows_idp_initiated if idp_initiated is None else idp_initiated,
+        require_sso=(current.sso_required_at is not None) if require_sso is None else require_sso,
+        match_by=options["match"] or current.match_by,
+    )
+
+
+def summary(tenant, sso_settings) -> str:
+    certificates = sso_settings.certificates.count()
+    return (
+        f"SSO for {tenant.subdomain}: IdP {sso_settings.idp_entity_id}, "
+        f"{certificates} signing certificate{'s' if certificates != 1 else ''}, "
+        f"match {sso_settings.match_by}, "
+        f"IdP-initiated {'on' if sso_settings.allows_idp_initiated else 'off'}, "
+        f"require SSO {'on' if sso_settings.sso_required_at else 'off'}, "
+        f"{'enabled' if sso_settings.is_enabled else 'disabled'}."
+    )
