@@ -48,6 +48,10 @@ def authenticate_token(*, header: str, host: str) -> ApiToken:
     token = ApiToken.objects.select_related("tenant").filter(digest=digest).first()
     if token is None or not hmac.compare_digest(token.digest, digest):
         raise TokenRejected("The API token is not recognised.")
+    if not token.is_saved:
+        raise TokenRejected(
+            "The API token was never saved, so it does not work; add a new one and press Save."
+        )
     if token.is_revoked:
         raise TokenRejected("The API token has been revoked.")
     if token.is_expired:

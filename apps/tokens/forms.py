@@ -4,18 +4,25 @@ from apps.roles.models import BuiltinRole
 from apps.tokens.services import PROVISIONING_ROLES
 
 
-class TokenCreateForm(forms.Form):
-    description = forms.CharField(
-        max_length=100,
-        help_text="What the token is for, e.g. “Microsoft Entra ID provisioning”. "
-        "At most 100 characters.",
-    )
-    # A fresh random value per rendered form; the token row keeps it, so the same form
-    # submitted twice (double click, refresh, back button) creates one token.
+class TokenAddForm(forms.Form):
+    """The "Add API token" button: only a one-time nonce."""
+
+    # A fresh random value per rendered button; the token row keeps it, so the same form
+    # submitted twice (double click, refresh, back button) generates one token.
     nonce = forms.RegexField(
         regex=r"^[A-Za-z0-9_-]{32,64}$",
         widget=forms.HiddenInput,
         error_messages={"invalid": "This form is out of date; submit it again."},
+    )
+
+
+class TokenSaveForm(forms.Form):
+    description = forms.CharField(
+        label="API token description",
+        max_length=100,
+        help_text="What the token is for, e.g. “Microsoft Entra ID provisioning”. "
+        "At most 100 characters.",
+        error_messages={"max_length": "The description is at most 100 characters."},
     )
 
 

@@ -9,9 +9,12 @@ from apps.tenants.scoping import TenantOwnedQuerySet
 class ApiTokenQuerySet(TenantOwnedQuerySet["ApiToken"]):
     def active(self):
         now = timezone.now()
-        return self.filter(revoked_at__isnull=True).filter(
+        return self.filter(saved_at__isnull=False, revoked_at__isnull=True).filter(
             models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
         )
+
+    def unsaved(self):
+        return self.filter(saved_at__isnull=True)
 
 
 class ApiToken(models.Model):
@@ -19,7 +22,7 @@ class ApiToken(models.Model):
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="tokens")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    description = models.CharField(max_length=100)
+    description = models.CharField(max_length=100, blank=True)
     prefix = models.CharField(max_length=12)
     last_four = models.CharField(max_length=4)
     digest = models.CharField(max_length=64, unique=True, editable=False)
@@ -27,6 +30,9 @@ class ApiToken(models.Model):
         "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # A token is generated first and shown once; it works only after the admin saves it
+    # with a description. A generated token that is never saved is never usable.
+    saved_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -58,5 +64,9 @@ class ApiToken(models.Model):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
+    def is_saved(self) -> bool:
+        return self.saved_at is not None
+
+    @property
     def is_active(self) -> bool:
-        return not self.is_revoked and not self.is_expired
+        return self.is_saved and not self.is_revoked and not self.is_expired

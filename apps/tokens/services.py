@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -29,8 +29,67 @@ PROVISIONING_ROLES = (BuiltinRole.AGENT, BuiltinRole.END_USER)
 
 
 def get_token_for(tenant: Tenant, token_id: UUID | str) -> ApiToken:
-    """The tenant's token with this public id, else 404."""
+    """A saved token of the tenant (active or not), else 404 (unsaved ones too)."""
+    return ApiToken.objects.filter(saved_at__isnull=False).get_for(tenant, token_id)
+
+
+def get_generated_token_for(tenant: Tenant, token_id: UUID | str) -> ApiToken:
+    """Any token of the tenant, saved or not, for the Save and Discard steps; else 404."""
     return ApiToken.objects.get_for(tenant, token_id)
+
+
+# A generated token that is not saved within this time is discarded (it never worked).
+UNSAVED_TOKEN_LIFETIME = timedelta(hours=1)
+
+
+def clean_description(description: str | None) -> str:
+    """The description with runs of whitespace collapsed; ValidationError if empty or long."""
+    description = " ".join((description or "").split())
+    if not description:
+        raise ValidationError("Enter a description for the token.", code="required")
+    if len(description) > 100:
+        raise ValidationError("The description is at most 100 characters.", code="invalid")
+    return description
+
+
+def _insert_token(
+    *,
+    tenant: Tenant,
+    created_by: User | None,
+    description: str,
+    saved_at: datetime | None,
+    nonce: str | None,
+) -> tuple[ApiToken, str]:
+    secret = new_secret()
+    try:
+        with transaction.atomic():
+            token = ApiToken.objects.create(
+                tenant=tenant,
+                description=description,
+                prefix=secret[:DISPLAY_PREFIX_LENGTH],
+                last_four=secret[-4:],
+                digest=digest_of(secret),
+                created_by=created_by,
+                saved_at=saved_at,
+                creation_nonce=nonce or None,
+            )
+    except IntegrityError as error:
+        if nonce and ApiToken.objects.filter(creation_nonce=nonce).exists():
+            raise ValidationError(
+                "This form was already submitted; its token was created once.", code="duplicate"
+            ) from error
+        raise
+    return token, secret
+
+
+def _record_created(*, tenant: Tenant, actor: Actor, token: ApiToken) -> None:
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.TOKEN_CREATED,
+        target=token,
+        changes={"description": [None, token.description], "truncated": [None, token.truncated]},
+    )
 
 
 @transaction.atomic
@@ -42,42 +101,77 @@ def create_token(
     created_by: User | None = None,
     nonce: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token; return it with its secret, which is never stored.
+    """Create a usable token in one step (commands, tests); return it with its secret.
 
-    A form passes its one-time nonce: a second call with the same nonce creates nothing
-    and raises ValidationError(code="duplicate").
+    A second call with the same nonce creates nothing and raises
+    ValidationError(code="duplicate").
     """
-    description = " ".join((description or "").split())
-    if not description:
-        raise ValidationError("Enter a description for the token.", code="required")
-    if len(description) > 100:
-        raise ValidationError("The description is at most 100 characters.", code="invalid")
-    secret = new_secret()
-    try:
-        with transaction.atomic():
-            token = ApiToken.objects.create(
-                tenant=tenant,
-                description=description,
-                prefix=secret[:DISPLAY_PREFIX_LENGTH],
-                last_four=secret[-4:],
-                digest=digest_of(secret),
-                created_by=created_by if created_by is not None else _user_or_none(actor),
-                creation_nonce=nonce or None,
-            )
-    except IntegrityError as error:
-        if nonce and ApiToken.objects.filter(creation_nonce=nonce).exists():
-            raise ValidationError(
-                "This form was already submitted; its token was created once.", code="duplicate"
-            ) from error
-        raise
-    record_event(
+    token, secret = _insert_token(
         tenant=tenant,
-        actor=actor,
-        action=AuditAction.TOKEN_CREATED,
-        target=token,
-        changes={"description": [None, description], "truncated": [None, token.truncated]},
+        created_by=created_by if created_by is not None else _user_or_none(actor),
+        description=clean_description(description),
+        saved_at=timezone.now(),
+        nonce=nonce,
     )
+    _record_created(tenant=tenant, actor=actor, token=token)
     return token, secret
+
+
+@transaction.atomic
+def generate_token(*, tenant: Tenant, actor: Actor, nonce: str) -> tuple[ApiToken, str]:
+    """Generate a token to show once, as "Add API token" does; it works only once saved.
+
+    The same nonce twice creates nothing the second time and raises
+    ValidationError(code="duplicate"). Unsaved tokens past UNSAVED_TOKEN_LIFETIME are
+    deleted here: they never worked, so the audit trail loses nothing.
+    """
+    ApiToken.objects.for_tenant(tenant).unsaved().filter(
+        created_at__lt=timezone.now() - UNSAVED_TOKEN_LIFETIME
+    ).delete()
+    return _insert_token(
+        tenant=tenant,
+        created_by=_user_or_none(actor),
+        description="",
+        saved_at=None,
+        nonce=nonce,
+    )
+
+
+@transaction.atomic
+def save_token(*, tenant: Tenant, actor: Actor, token: ApiToken, description: str) -> ApiToken:
+    """Give a generated token its description; from now on it is accepted.
+
+    ValidationError code "saved" if it was saved already (a second Save), "expired" if it
+    was generated more than UNSAVED_TOKEN_LIFETIME ago.
+    """
+    if token.tenant_id != tenant.pk:
+        raise Http404("No API token with this id.")
+    description = clean_description(description)
+    if not token.is_saved and token.created_at < timezone.now() - UNSAVED_TOKEN_LIFETIME:
+        raise ValidationError(
+            "This token was not saved within an hour of being generated, so it was "
+            "discarded. Add a new API token.",
+            code="expired",
+        )
+    now = timezone.now()
+    # The conditional UPDATE lets exactly one of two simultaneous Saves win.
+    updated = ApiToken.objects.filter(pk=token.pk, saved_at__isnull=True).update(
+        description=description, saved_at=now
+    )
+    if not updated:
+        raise ValidationError("This token was already saved.", code="saved")
+    token.description, token.saved_at = description, now
+    _record_created(tenant=tenant, actor=actor, token=token)
+    return token
+
+
+@transaction.atomic
+def discard_token(*, tenant: Tenant, token: ApiToken) -> bool:
+    """Delete a generated token that was never saved; True if it was deleted."""
+    if token.tenant_id != tenant.pk:
+        raise Http404("No API token with this id.")
+    deleted, _ = ApiToken.objects.filter(pk=token.pk, saved_at__isnull=True).delete()
+    return bool(deleted)
 
 
 def _user_or_none(actor: Actor) -> User | None:

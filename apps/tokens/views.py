@@ -6,12 +6,12 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.tenants.decorators import tenant_admin_required
 from apps.tokens import services
-from apps.tokens.forms import ProvisioningRoleForm, TokenAccessForm, TokenCreateForm
+from apps.tokens.forms import ProvisioningRoleForm, TokenAccessForm, TokenAddForm, TokenSaveForm
 from apps.tokens.models import ApiToken
 
 RECENT_SCIM_REQUESTS = 50
@@ -21,12 +21,14 @@ RECENT_SCIM_REQUESTS = 50
 def token_list(request):
     tokens = ApiToken.objects.for_tenant(request.tenant).active().select_related("created_by")
     return render(
-        request, "tokens/list.html", {"tokens": tokens, "tenant": request.tenant, "tab": "tokens"}
+        request,
+        "tokens/list.html",
+        {"tokens": tokens, "tenant": request.tenant, "tab": "tokens", "add_form": _add_form()},
     )
 
 
-def _new_form():
-    return TokenCreateForm(initial={"nonce": secrets.token_urlsafe(32)})
+def _add_form():
+    return TokenAddForm(initial={"nonce": secrets.token_urlsafe(32)})
 
 
 # never_cache: the response to the POST holds the secret, and no cache or back button
@@ -36,42 +38,82 @@ def _new_form():
 @tenant_admin_required
 @sensitive_variables("secret")
 def token_create(request):
+    """Add API token: generate a token and show it once, with the description to save."""
     if request.method == "GET":
-        return render(request, "tokens/create.html", {"form": _new_form(), "tab": "tokens"})
+        return render(request, "tokens/create.html", {"add_form": _add_form(), "tab": "tokens"})
 
-    form = TokenCreateForm(request.POST)
+    form = TokenAddForm(request.POST)
+    if not form.is_valid():
+        messages.warning(request, "That page was out of date, so no token was generated.")
+        return render(request, "tokens/create.html", {"add_form": _add_form(), "tab": "tokens"})
+    try:
+        token, secret = services.generate_token(
+            tenant=request.tenant, actor=request.user, nonce=form.cleaned_data["nonce"]
+        )
+    except ValidationError as error:
+        if error.code != "duplicate":
+            raise
+        messages.warning(
+            request,
+            "Add API token was pressed twice (or the page was reloaded), so no second "
+            "token was generated. A token is shown only once; add a new one if you need it.",
+        )
+        return redirect("tokens:list")
+    return render(
+        request,
+        "tokens/created.html",
+        {"token": token, "secret": secret, "form": TokenSaveForm(), "tab": "tokens"},
+    )
+
+
+@never_cache
+@require_POST
+@tenant_admin_required
+def token_save(request, token_id):
+    """Save: the generated token gets its description and starts to work."""
+    token = services.get_generated_token_for(request.tenant, token_id)
+    form = TokenSaveForm(request.POST)
     if form.is_valid():
         try:
-            token, secret = services.create_token(
+            services.save_token(
                 tenant=request.tenant,
                 actor=request.user,
+                token=token,
                 description=form.cleaned_data["description"],
-                nonce=form.cleaned_data["nonce"],
             )
         except ValidationError as error:
-            if error.code == "duplicate":
-                messages.warning(
-                    request,
-                    "That form was already submitted, so no second token was created. "
-                    "A token's secret is shown only once; add a new token if you need one.",
-                )
+            if error.code == "saved":
+                messages.info(request, f"API token “{token.description}” was already saved.")
                 return redirect("tokens:list")
-            form.add_error(None, error)
+            if error.code == "expired":
+                messages.warning(request, error.messages[0])
+                return redirect("tokens:list")
+            form.add_error("description", error)
         else:
-            messages.success(request, f"API token “{token.description}” was created.")
-            return render(
-                request,
-                "tokens/created.html",
-                {"token": token, "secret": secret, "tab": "tokens"},
-            )
-    if "nonce" in form.errors:
-        # A form without a usable nonce gets a fresh one, keeping what the admin typed.
-        data = request.POST.copy()
-        data["nonce"] = secrets.token_urlsafe(32)
-        form = TokenCreateForm(data)
-        form.is_valid()
-        form.add_error(None, "This form was out of date; check it and save again.")
-    return render(request, "tokens/create.html", {"form": form, "tab": "tokens"})
+            messages.success(request, f"API token “{token.description}” was saved.")
+            return redirect("tokens:list")
+    # The secret is not kept anywhere, so a failed Save shows the truncated form only.
+    return render(
+        request,
+        "tokens/created.html",
+        {"token": token, "secret": None, "form": form, "tab": "tokens"},
+    )
+
+
+@require_POST
+@tenant_admin_required
+def token_discard(request, token_id):
+    """Close without saving: the generated token is deleted; it never worked."""
+    token = services.get_generated_token_for(request.tenant, token_id)
+    if services.discard_token(tenant=request.tenant, token=token):
+        messages.info(
+            request, f"The new token {token.truncated} was discarded; it was never usable."
+        )
+    elif token.is_saved:
+        messages.info(
+            request, f"API token “{token.description}” was saved already; revoke it to stop it."
+        )
+    return redirect("tokens:list")
 
 
 @tenant_admin_required

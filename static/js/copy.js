@@ -1,6 +1,7 @@
 // Copy buttons: <button data-copy-target="id"> copies the text of the element with that id.
 // Without the Clipboard API (plain http on another host, old browsers) the text is selected
-// so the user can press Ctrl+C / Cmd+C.
+// so the user can press Ctrl+C / Cmd+C. window.commboxCopy.bind(root) wires buttons that
+// arrive later (the Add API token dialog).
 (function () {
   "use strict";
 
@@ -41,10 +42,19 @@
     }
   }
 
-  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
-    button.hidden = false;
-    button.addEventListener("click", function () {
-      copy(button);
+  function bind(root) {
+    root.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      if (button.dataset.copyBound) {
+        return;
+      }
+      button.dataset.copyBound = "yes";
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copy(button);
+      });
     });
-  });
+  }
+
+  window.commboxCopy = { bind: bind };
+  bind(document);
 })();

@@ -7,7 +7,7 @@ from django.utils import timezone
 from apps.tokens.auth import TokenRejected, authenticate_token
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import new_secret
-from apps.tokens.services import revoke_token, set_token_access
+from apps.tokens.services import generate_token, revoke_token, set_token_access
 from tests.factories import AgentFactory
 
 CONFIG_URL = "/scim/v2/ServiceProviderConfig"
@@ -46,6 +46,15 @@ def test_revoked_token_gets_401_saying_so(client, tenant, tenant_admin, api_toke
 
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
+
+
+def test_generated_but_unsaved_token_gets_401_saying_so(client, tenant, tenant_admin):
+    _token, secret = generate_token(tenant=tenant, actor=tenant_admin, nonce="n" * 43)
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    assert response.status_code == 401
+    assert "never saved" in response.json()["detail"]
 
 
 def test_expired_token_gets_401_saying_so(client, api_token):

@@ -1,7 +1,10 @@
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.forms.models import model_to_dict
 from django.http import Http404
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent, Channel
 from apps.tenants.models import Tenant
@@ -9,8 +12,11 @@ from apps.tokens.models import ApiToken
 from apps.tokens.secrets import PREFIX, digest_of
 from apps.tokens.services import (
     create_token,
+    discard_token,
+    generate_token,
     get_token_for,
     revoke_token,
+    save_token,
     set_provisioning_role,
     set_token_access,
 )
@@ -185,3 +191,47 @@ def test_provisioning_role_cannot_be_admin_or_unknown(tenant, tenant_admin, role
 
     assert Tenant.objects.get(pk=tenant.pk).provisioning_role == "agent"
     assert not tenant_events(tenant).exists()
+
+
+def test_generated_token_is_unsaved_and_unusable(tenant, tenant_admin):
+    token, _secret = generate_token(tenant=tenant, actor=tenant_admin, nonce="n" * 43)
+
+    assert not token.is_saved
+    assert not token.is_active
+    assert not AuditEvent.objects.filter(action="token.created").exists()
+
+
+def test_saving_a_generated_token_makes_it_active_and_audits_it(tenant, tenant_admin):
+    token, _secret = generate_token(tenant=tenant, actor=tenant_admin, nonce="n" * 43)
+
+    save_token(tenant=tenant, actor=tenant_admin, token=token, description="  Entra   ID ")
+
+    token.refresh_from_db()
+    assert token.description == "Entra ID"
+    assert token.is_active
+    assert AuditEvent.objects.get(action="token.created").target_id == str(token.public_id)
+
+
+def test_a_token_is_saved_only_once(tenant, tenant_admin):
+    token, _secret = generate_token(tenant=tenant, actor=tenant_admin, nonce="n" * 43)
+    save_token(tenant=tenant, actor=tenant_admin, token=token, description="First")
+
+    with pytest.raises(ValidationError) as error:
+        save_token(tenant=tenant, actor=tenant_admin, token=token, description="Second")
+
+    assert error.value.code == "saved"
+
+
+def test_generating_deletes_unsaved_tokens_older_than_an_hour(tenant, tenant_admin):
+    old, _secret = generate_token(tenant=tenant, actor=tenant_admin, nonce="o" * 43)
+    ApiToken.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    generate_token(tenant=tenant, actor=tenant_admin, nonce="n" * 43)
+
+    assert not ApiToken.objects.filter(pk=old.pk).exists()
+    assert ApiToken.objects.count() == 1
+
+
+def test_discarding_keeps_saved_tokens(tenant, tenant_admin, api_token):
+    assert discard_token(tenant=tenant, token=api_token[0]) is False
+    assert ApiToken.objects.filter(pk=api_token[0].pk).exists()

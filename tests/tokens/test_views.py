@@ -30,8 +30,16 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def create(admin_client, description="Entra ID", nonce=NONCE):
-    return admin_client.post(reverse("tokens:create"), {"description": description, "nonce": nonce})
+def generate(admin_client, nonce=NONCE):
+    """Press Add API token."""
+    return admin_client.post(reverse("tokens:create"), {"nonce": nonce})
+
+
+def save(admin_client, token, description="Entra ID"):
+    """Enter the API token description and press Save."""
+    return admin_client.post(
+        reverse("tokens:save", args=[token.public_id]), {"description": description}
+    )
 
 
 def test_list_shows_active_tokens_with_truncated_form_creator_and_dates(
@@ -77,17 +85,28 @@ def test_list_warns_when_token_access_is_off(admin_client, tenant):
     assert "Token Access is off" in response.content.decode()
 
 
-def test_create_form_asks_for_a_description_with_a_fresh_nonce(admin_client):
+def test_list_offers_add_api_token_as_a_button_with_a_fresh_nonce(admin_client):
+    first = admin_client.get(reverse("tokens:list"))
+    second = admin_client.get(reverse("tokens:list"))
+
+    assert re.search(
+        r'<button type="submit" class="primary">Add API token</button>', first.content.decode()
+    )
+    assert nonce_of(first) != nonce_of(second)
+
+
+def test_add_page_without_javascript_has_a_fresh_nonce_and_is_never_cached(admin_client):
     first = admin_client.get(reverse("tokens:create"))
     second = admin_client.get(reverse("tokens:create"))
 
-    assert 'name="description"' in first.content.decode()
     assert nonce_of(first) != nonce_of(second)
     assert "no-store" in first["Cache-Control"]
 
 
-def test_creating_shows_the_full_secret_with_copy_button_and_warning(admin_client, tenant):
-    response = create(admin_client)
+def test_add_api_token_generates_and_displays_the_token_before_any_description(
+    admin_client, tenant
+):
+    response = generate(admin_client)
 
     token = ApiToken.objects.get()
     secret = response.context["secret"]
@@ -96,24 +115,123 @@ def test_creating_shows_the_full_secret_with_copy_button_and_warning(admin_clien
     assert secret in content
     assert token.digest != secret
     assert token.tenant == tenant
-    assert token.description == "Entra ID"
+    assert token.description == ""
+    assert not token.is_saved
     assert 'data-copy-target="new-token"' in content
-    assert "It will never be shown again" in content
+    assert "the full token will never be displayed again" in content
+    assert "API token description" in content
+    assert reverse("tokens:save", args=[token.public_id]) in content
 
 
-def test_creation_response_is_never_cached(admin_client):
-    response = create(admin_client)
+def test_a_generated_token_does_not_work_until_saved(admin_client, tenant):
+    generate(admin_client)
+
+    token = ApiToken.objects.get()
+    assert not token.is_active
+    assert not ApiToken.objects.active().exists()
+
+
+def test_save_stores_the_description_and_returns_to_the_list(admin_client, tenant, tenant_admin):
+    generate(admin_client)
+    token = ApiToken.objects.get()
+
+    response = save(admin_client, token, "Microsoft Entra ID")
+
+    token.refresh_from_db()
+    assert response["Location"] == reverse("tokens:list")
+    assert token.description == "Microsoft Entra ID"
+    assert token.is_active
+    assert "was saved" in " ".join(messages_of(response))
+    event = AuditEvent.objects.get(action="token.created")
+    assert event.actor_id == str(tenant_admin.public_id)
+    assert event.changes["description"] == [None, "Microsoft Entra ID"]
+
+
+def test_saved_token_is_listed_in_its_truncated_form(admin_client):
+    generated = generate(admin_client)
+    token = ApiToken.objects.get()
+    save(admin_client, token, "Microsoft Entra ID")
+
+    response = admin_client.get(reverse("tokens:list"))
+
+    content = response.content.decode()
+    assert "Microsoft Entra ID" in content
+    assert token.truncated in content
+    assert generated.context["secret"] not in content
+
+
+def test_unsaved_token_is_not_listed_and_has_no_detail_page(admin_client):
+    generate(admin_client)
+    token = ApiToken.objects.get()
+
+    listed = admin_client.get(reverse("tokens:list"))
+    detail = admin_client.get(reverse("tokens:detail", args=[token.public_id]))
+
+    assert token.truncated not in listed.content.decode()
+    assert detail.status_code == 404
+
+
+def test_saving_twice_saves_once_and_keeps_the_first_description(admin_client):
+    generate(admin_client)
+    token = ApiToken.objects.get()
+
+    save(admin_client, token, "First")
+    second = save(admin_client, token, "Second")
+
+    token.refresh_from_db()
+    assert token.description == "First"
+    assert second["Location"] == reverse("tokens:list")
+    assert "already saved" in " ".join(messages_of(second))
+    assert AuditEvent.objects.filter(action="token.created").count() == 1
+
+
+def test_discard_deletes_the_unsaved_token(admin_client):
+    generate(admin_client)
+    token = ApiToken.objects.get()
+
+    response = admin_client.post(reverse("tokens:discard", args=[token.public_id]))
+
+    assert response["Location"] == reverse("tokens:list")
+    assert not ApiToken.objects.exists()
+    assert "discarded" in " ".join(messages_of(response))
+
+
+def test_discard_leaves_a_saved_token_alone(admin_client, api_token):
+    token = api_token[0]
+
+    response = admin_client.post(reverse("tokens:discard", args=[token.public_id]))
+
+    token.refresh_from_db()
+    assert token.is_active
+    assert "revoke it" in " ".join(messages_of(response))
+
+
+def test_saving_a_token_generated_over_an_hour_ago_is_refused(admin_client):
+    generate(admin_client)
+    token = ApiToken.objects.get()
+    ApiToken.objects.filter(pk=token.pk).update(created_at=timezone.now() - timedelta(hours=2))
+
+    response = save(admin_client, token)
+
+    token.refresh_from_db()
+    assert not token.is_saved
+    assert "not saved within an hour" in " ".join(messages_of(response))
+
+
+def test_generation_response_is_never_cached(admin_client):
+    response = generate(admin_client)
 
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"] or "no-cache" in response["Cache-Control"]
 
 
 def test_secret_appears_in_exactly_one_response(admin_client):
-    created = create(admin_client)
+    created = generate(admin_client)
     secret = created.context["secret"]
     token = ApiToken.objects.get()
 
     later = [
+        save(admin_client, token),
         admin_client.get(reverse("tokens:list")),
         admin_client.get(reverse("tokens:detail", args=[token.public_id])),
         admin_client.get(reverse("tokens:revoke", args=[token.public_id])),
@@ -121,7 +239,8 @@ def test_secret_appears_in_exactly_one_response(admin_client):
         admin_client.get(reverse("tokens:settings")),
         admin_client.get(reverse("tokens:provisioning")),
         admin_client.get(reverse("portal:settings")),
-        create(admin_client),
+        generate(admin_client),
+        save(admin_client, token),
     ]
 
     responses = [created, *later]
@@ -132,68 +251,103 @@ def test_secret_appears_in_exactly_one_response(admin_client):
 def test_secret_is_kept_in_neither_the_session_nor_the_log(admin_client, caplog):
     caplog.set_level(logging.DEBUG)
 
-    response = create(admin_client)
+    response = generate(admin_client)
+    saved = save(admin_client, ApiToken.objects.get())
 
     secret = response.context["secret"]
     assert secret not in str(dict(admin_client.session.items()))
     assert secret not in caplog.text
-    assert secret not in response.get("Location", "")
+    assert secret not in saved.get("Location", "")
 
 
 def test_resubmitting_the_same_form_creates_one_token_and_shows_no_secret(admin_client):
-    first = create(admin_client)
+    first = generate(admin_client)
 
-    second = create(admin_client)
+    second = generate(admin_client)
 
     assert ApiToken.objects.count() == 1
     assert second.status_code == 302
     assert second["Location"] == reverse("tokens:list")
     assert first.context["secret"] not in second.content.decode()
-    assert "already submitted" in " ".join(messages_of(second))
+    assert "pressed twice" in " ".join(messages_of(second))
 
 
-def test_double_click_on_save_creates_one_token(admin_client):
-    nonce = nonce_of(admin_client.get(reverse("tokens:create")))
+def test_double_click_on_add_api_token_creates_one_token(admin_client):
+    nonce = nonce_of(admin_client.get(reverse("tokens:list")))
 
-    responses = [create(admin_client, nonce=nonce), create(admin_client, nonce=nonce)]
+    responses = [generate(admin_client, nonce=nonce), generate(admin_client, nonce=nonce)]
 
     assert ApiToken.objects.count() == 1
     assert [r.status_code for r in responses] == [200, 302]
 
 
 def test_two_forms_make_two_tokens(admin_client):
-    first_nonce = nonce_of(admin_client.get(reverse("tokens:create")))
-    second_nonce = nonce_of(admin_client.get(reverse("tokens:create")))
+    first_nonce = nonce_of(admin_client.get(reverse("tokens:list")))
+    second_nonce = nonce_of(admin_client.get(reverse("tokens:list")))
 
-    create(admin_client, description="One", nonce=first_nonce)
-    create(admin_client, description="Two", nonce=second_nonce)
+    generate(admin_client, nonce=first_nonce)
+    generate(admin_client, nonce=second_nonce)
 
-    assert sorted(ApiToken.objects.values_list("description", flat=True)) == ["One", "Two"]
+    assert ApiToken.objects.count() == 2
 
 
 def test_description_is_required(admin_client):
-    response = create(admin_client, description="")
+    generate(admin_client)
+    token = ApiToken.objects.get()
 
+    response = save(admin_client, token, "")
+
+    token.refresh_from_db()
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
-    assert not ApiToken.objects.exists()
+    assert not token.is_saved
+
+
+def test_failed_save_shows_the_truncated_token_not_the_secret(admin_client):
+    secret = generate(admin_client).context["secret"]
+    token = ApiToken.objects.get()
+
+    response = save(admin_client, token, "   ")
+
+    content = response.content.decode()
+    assert token.truncated in content
+    assert secret not in content
 
 
 def test_description_longer_than_100_characters_is_refused(admin_client):
-    response = create(admin_client, description="x" * 101)
+    generate(admin_client)
+    token = ApiToken.objects.get()
 
+    response = save(admin_client, token, "x" * 101)
+
+    token.refresh_from_db()
     assert "at most 100 characters" in response.content.decode()
-    assert not ApiToken.objects.exists()
+    assert not token.is_saved
 
 
 def test_form_without_a_nonce_creates_nothing_and_gets_a_fresh_one(admin_client):
-    response = admin_client.post(reverse("tokens:create"), {"description": "Entra ID"})
+    response = admin_client.post(reverse("tokens:create"), {})
 
     assert response.status_code == 200
     assert not ApiToken.objects.exists()
-    assert "out of date" in response.content.decode()
+    assert "out of date" in " ".join(messages_of(response))
     assert len(nonce_of(response)) >= 32
-    assert 'value="Entra ID"' in response.content.decode()
+
+
+def test_outsider_cannot_save_or_discard_another_tenants_generated_token(
+    client, outsider, tenant, tenant_admin
+):
+    client.force_login(tenant_admin)
+    generate(client)
+    token = ApiToken.objects.get()
+    client.force_login(outsider)
+
+    saved = save(client, token)
+    discarded = client.post(reverse("tokens:discard", args=[token.public_id]))
+
+    token.refresh_from_db()
+    assert [saved.status_code, discarded.status_code] == [404, 404]
+    assert not token.is_saved
 
 
 def test_detail_shows_only_the_truncated_form_and_a_revoke_action(admin_client, api_token):
