@@ -1,3 +1,5 @@
+from urllib.parse import unquote
+
 from django.db import models
 
 from apps.tenants.scoping import TenantOwnedQuerySet
@@ -109,8 +111,27 @@ class AuditEvent(models.Model):
         raise AppendOnlyError("Audit events cannot be deleted.")
 
 
+class Refusal(models.TextChoices):
+    """Why a SCIM request was refused before it reached the directory."""
+
+    NO_TOKEN = "no_token", "No API token sent"
+    MALFORMED = "malformed", "Malformed API token"
+    UNKNOWN = "unknown", "Unknown API token"
+    UNSAVED = "unsaved", "API token never saved"
+    REVOKED = "revoked", "Revoked API token"
+    EXPIRED = "expired", "Expired API token"
+    TOKEN_ACCESS_OFF = "token_access_off", "Token Access off"
+    WRONG_DOMAIN = "wrong_domain", "Another account's address"
+    NOT_ADMIN = "not_admin", "Admin Username is not an admin"
+    THROTTLED = "throttled", "Too many requests"
+
+
 class ScimRequest(models.Model):
-    """The last SCIM requests of a tenant, for the Provisioning tab; trimmed as it grows."""
+    """The last SCIM requests of a tenant, for the Provisioning tab; trimmed as it grows.
+
+    Refused requests are kept too, under the account the address or the token names; the
+    secret itself is never stored, only the token row it matched (if any).
+    """
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
     token = models.ForeignKey(
@@ -121,6 +142,9 @@ class ScimRequest(models.Model):
     path = models.CharField(max_length=500)
     status = models.PositiveSmallIntegerField()
     duration_ms = models.PositiveIntegerField()
+    # The SCIM error body's "detail" for answers of 400 and above, as the client saw it.
+    detail = models.CharField(max_length=500, blank=True)
+    refusal = models.CharField(max_length=20, choices=Refusal.choices, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -128,3 +152,15 @@ class ScimRequest(models.Model):
 
     def __str__(self):
         return f"{self.method} {self.path} {self.status}"
+
+    @property
+    def decoded_path(self) -> str:
+        """The path as a person reads it: %20 and %22 decoded (display only)."""
+        return unquote(self.path)
+
+    @property
+    def outcome(self) -> str:
+        """ "refused", "error" or "ok", the chart's three series."""
+        if self.refusal or self.status in (401, 403, 429):
+            return "refused"
+        return "error" if self.status >= 400 else "ok"

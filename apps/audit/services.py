@@ -46,8 +46,9 @@ def _is_token(actor: Actor) -> TypeIs[ApiToken]:
 
 # Field names that never reach the trail, whatever a caller passes.
 SECRET_FIELDS = {"password", "digest", "secret", "token"}
-# The Provisioning tab shows the latest requests; older rows are trimmed now and then.
-REQUEST_LOG_KEEP = 200
+# The Provisioning tab shows the latest requests and a day of sync cycles (an initial
+# cycle can be thousands of requests); older rows are trimmed now and then.
+REQUEST_LOG_KEEP = 5000
 REQUEST_LOG_TRIM_EVERY = 100
 
 
@@ -127,23 +128,34 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 def record_scim_request(
-    *, token: ApiToken, method: str, path: str, status: int, duration_ms: int
+    *,
+    tenant_id: int,
+    token: ApiToken | None,
+    method: str,
+    path: str,
+    status: int,
+    duration_ms: int,
+    detail: str = "",
+    refusal: str = "",
 ) -> None:
-    """One row per authenticated request (never headers or bodies); old rows trimmed cheaply."""
+    """One row per request, refused ones included (never headers, bodies or secrets); old
+    rows trimmed cheaply."""
     row = ScimRequest.objects.create(
-        tenant_id=token.tenant_id,
+        tenant_id=tenant_id,
         token=token,
         method=method[:10],
         path=path[:500],
         status=status,
         duration_ms=max(0, duration_ms),
+        detail=detail[:500],
+        refusal=refusal,
     )
     if row.pk % REQUEST_LOG_TRIM_EVERY == 0:
         oldest_kept = (
-            ScimRequest.objects.filter(tenant_id=token.tenant_id)
+            ScimRequest.objects.filter(tenant_id=tenant_id)
             .order_by("-id")
             .values_list("id", flat=True)[REQUEST_LOG_KEEP - 1 : REQUEST_LOG_KEEP]
         )
         cutoff = next(iter(oldest_kept), None)
         if cutoff is not None:
-            ScimRequest.objects.filter(tenant_id=token.tenant_id, id__lt=cutoff).delete()
+            ScimRequest.objects.filter(tenant_id=tenant_id, id__lt=cutoff).delete()

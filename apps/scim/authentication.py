@@ -14,7 +14,10 @@ class ScimTokenAuthentication(authentication.BaseAuthentication):
         try:
             token = authenticate_token(header=header, host=request.get_host())
         except TokenRejected as error:
-            raise exceptions.AuthenticationFailed(str(error)) from None
+            failure = exceptions.AuthenticationFailed(str(error))
+            # The view logs the refused request under the account the token names.
+            failure.rejection = error
+            raise failure from None
         return AnonymousUser(), token
 
     def authenticate_header(self, request):

@@ -11,13 +11,14 @@ from typing import cast
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.models import Channel as Source  # one Channel (audit.Channel) for both
+from apps.audit.models import Refusal
 from apps.audit.services import record_scim_request
 from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
@@ -40,6 +41,8 @@ from apps.scim.serializers import (
     requests_attribute,
     select_attributes,
 )
+from apps.tenants.hosts import tenant_subdomain_of_host
+from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.users import services as user_services
 from apps.users.models import User
@@ -73,23 +76,28 @@ class ScimView(APIView):
     def initial(self, request, *args, **kwargs):
         self.started_at = time.monotonic()
         self.token = None
+        self.rejection = None
         super().initial(request, *args, **kwargs)
 
     def perform_authentication(self, request):
-        super().perform_authentication(request)
+        try:
+            super().perform_authentication(request)
+        except exceptions.AuthenticationFailed as error:
+            self.rejection = getattr(error, "rejection", None)
+            raise
         self.token = request.auth
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        token = getattr(self, "token", None)
-        if token is not None:
-            record_scim_request(
-                token=token,
-                method=request.method,
-                path=request.get_full_path(),
-                status=response.status_code,
-                duration_ms=int((time.monotonic() - self.started_at) * 1000),
-            )
+        fields = request_log_fields(
+            request,
+            response,
+            token=getattr(self, "token", None),
+            rejection=getattr(self, "rejection", None),
+            started_at=getattr(self, "started_at", time.monotonic()),
+        )
+        if fields is not None:
+            record_scim_request(**fields)
         return response
 
     @property
@@ -118,6 +126,45 @@ class ScimView(APIView):
         return select_attributes(
             resource, params.get("attributes"), params.get("excludedattributes")
         )
+
+
+def request_log_fields(request, response, *, token, rejection, started_at) -> dict | None:
+    """What the Provisioning tab keeps of one request, or None when no account can be named.
+
+    A refused request is attributed to the token's account when the secret matched a token
+    (revoked, Token Access off, another account's address ...), else to the account whose
+    address was called; the secret itself is never kept. Never headers or bodies.
+    """
+    refusal = ""
+    if token is None:
+        refusal, token = (
+            (rejection.refusal, rejection.token) if rejection else (Refusal.NO_TOKEN, None)
+        )
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        refusal = Refusal.THROTTLED
+    tenant_id = token.tenant_id if token is not None else _tenant_id_of_host(request.get_host())
+    if tenant_id is None:
+        return None
+    detail = ""
+    if response.status_code >= 400 and isinstance(response.data, dict):
+        detail = str(response.data.get("detail", ""))
+    return {
+        "tenant_id": tenant_id,
+        "token": token,
+        "method": request.method,
+        "path": request.get_full_path(),
+        "status": response.status_code,
+        "duration_ms": int((time.monotonic() - started_at) * 1000),
+        "detail": detail,
+        "refusal": refusal,
+    }
+
+
+def _tenant_id_of_host(host: str) -> int | None:
+    subdomain = tenant_subdomain_of_host(host)
+    if subdomain is None:
+        return None
+    return Tenant.objects.filter(subdomain=subdomain).values_list("id", flat=True).first()
 
 
 # --- shared helpers ---

@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 
+from apps.audit.models import Refusal
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import digest_of, is_well_formed
@@ -14,7 +15,16 @@ from apps.users.services import find_user_by_name
 
 
 class TokenRejected(Exception):
-    """The request's credentials are refused; the message says why, never echoing a secret."""
+    """The request's credentials are refused; the message says why, never echoing a secret.
+
+    `refusal` is the reason's code and `token` the token row the secret matched, if any,
+    so the refused request can be shown to the account it belongs to.
+    """
+
+    def __init__(self, message: str, *, refusal: str, token: ApiToken | None = None):
+        super().__init__(message)
+        self.refusal = refusal
+        self.token = token
 
 
 def credentials_from_header(header: str) -> tuple[str, str | None]:
@@ -27,48 +37,69 @@ def credentials_from_header(header: str) -> tuple[str, str | None]:
         try:
             decoded = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError) as error:
-            raise TokenRejected("The Basic credentials are not valid base64.") from error
+            raise TokenRejected(
+                "The Basic credentials are not valid base64.", refusal=Refusal.MALFORMED
+            ) from error
         user, _, password = decoded.partition(":")
         # "<userName>/token" with the token as password, as Zendesk-style connectors send.
         user_name, slash, kind = user.rpartition("/")
         if not slash or kind != "token" or not user_name or not password:
             raise TokenRejected(
-                'Basic credentials must be "<admin userName>/token" with the API token as password.'
+                'Basic credentials must be "<admin userName>/token" with the API token '
+                "as password.",
+                refusal=Refusal.MALFORMED,
             )
         return password, user_name
-    raise TokenRejected("Send the API token as 'Authorization: Bearer <token>'.")
+    raise TokenRejected(
+        "Send the API token as 'Authorization: Bearer <token>'.", refusal=Refusal.MALFORMED
+    )
 
 
 def authenticate_token(*, header: str, host: str) -> ApiToken:
     """The active token the header names, or TokenRejected saying why not."""
     secret, admin_user_name = credentials_from_header(header)
     if not is_well_formed(secret):
-        raise TokenRejected("The API token is malformed; copy it again from Settings → API.")
+        # The full token is shown only once, so there is nothing to copy again.
+        raise TokenRejected(
+            "The API token is malformed: it is not the whole token (check that nothing was "
+            "cut off when it was pasted). If it is lost, add a new one in Settings → API.",
+            refusal=Refusal.MALFORMED,
+        )
     digest = digest_of(secret)
     token = ApiToken.objects.select_related("tenant").filter(digest=digest).first()
     if token is None or not hmac.compare_digest(token.digest, digest):
-        raise TokenRejected("The API token is not recognised.")
+        raise TokenRejected("The API token is not recognised.", refusal=Refusal.UNKNOWN)
     if not token.is_saved:
         raise TokenRejected(
-            "The API token was never saved, so it does not work; add a new one and press Save."
+            "The API token was never saved, so it does not work; add a new one and press Save.",
+            refusal=Refusal.UNSAVED,
+            token=token,
         )
     if token.is_revoked:
-        raise TokenRejected("The API token has been revoked.")
+        raise TokenRejected("The API token has been revoked.", refusal=Refusal.REVOKED, token=token)
     if token.is_expired:
-        raise TokenRejected("The API token has expired.")
+        raise TokenRejected("The API token has expired.", refusal=Refusal.EXPIRED, token=token)
     if not token.tenant.has_token_access:
         raise TokenRejected(
             "Token Access is switched off for this account; an admin can switch it on "
-            "in Settings → API → Settings."
+            "in Settings → API → Settings.",
+            refusal=Refusal.TOKEN_ACCESS_OFF,
+            token=token,
         )
     host_subdomain = tenant_subdomain_of_host(host)
     if host_subdomain is not None and host_subdomain != token.tenant.subdomain:
-        raise TokenRejected("The API token does not belong to this account's domain.")
+        raise TokenRejected(
+            "The API token does not belong to this account's domain.",
+            refusal=Refusal.WRONG_DOMAIN,
+            token=token,
+        )
     if admin_user_name is not None:
         user = find_user_by_name(token.tenant, admin_user_name)
         if user is None or not user.is_tenant_admin:
             raise TokenRejected(
-                f'"{admin_user_name}" is not an active admin of the account that owns this token.'
+                f'"{admin_user_name}" is not an active admin of the account that owns this token.',
+                refusal=Refusal.NOT_ADMIN,
+                token=token,
             )
     touch_last_used(token)
     return token
