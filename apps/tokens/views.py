@@ -4,10 +4,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.audit import selectors
 from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.tenants.decorators import tenant_admin_required
 from apps.tokens import services
@@ -192,7 +194,12 @@ def provisioning(request):
                 return redirect("tokens:provisioning")
     else:
         form = ProvisioningRoleForm(initial={"role": tenant.provisioning_role})
-    recent = ScimRequest.objects.filter(tenant=tenant).order_by("-id")[:RECENT_SCIM_REQUESTS]
+    recent = (
+        ScimRequest.objects.filter(tenant=tenant)
+        .select_related("token")
+        .order_by("-id")[:RECENT_SCIM_REQUESTS]
+    )
+    now = timezone.now()
     return render(
         request,
         "tokens/provisioning.html",
@@ -203,9 +210,14 @@ def provisioning(request):
             "tenant_url": request.build_absolute_uri("/scim/v2"),
             "subdomain_tenant_url": _subdomain_tenant_url(request, tenant),
             "admin_user_name": request.user.user_name,
+            "domain": tenant.subdomain,
+            "base_domain": settings.BASE_DOMAIN,
             "scim_requests": recent,
             "attempts": AuditEvent.objects.for_tenant(tenant).filter(channel=Channel.SSO)[:20],
             "recent_limit": RECENT_SCIM_REQUESTS,
+            "cycles": selectors.sync_cycles(tenant, now=now),
+            "intervals": selectors.requests_per_interval(tenant, now=now),
+            "quiet_gap_minutes": int(selectors.QUIET_GAP.total_seconds() // 60),
         },
     )
 

@@ -517,3 +517,80 @@ def test_expired_token_is_not_in_the_active_list(admin_client, tenant):
     response = admin_client.get(reverse("tokens:list"))
 
     assert token.truncated not in response.content.decode()
+
+
+def test_provisioning_tab_shows_the_domain_with_a_copy_button(admin_client):
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    content = response.content.decode()
+    assert re.search(r'<code id="domain"[^>]*>my-tenant</code>', content)
+    assert 'data-copy-target="domain"' in content
+    assert "Admin Username</strong>, <strong>Secret Token</strong> and <strong>Domain" in content
+
+
+def test_provisioning_tab_explains_a_refused_request(admin_client, tenant, api_token):
+    ScimRequest.objects.create(
+        tenant=tenant,
+        token=api_token[0],
+        method="GET",
+        path="/scim/v2/Users",
+        status=401,
+        duration_ms=2,
+        refusal="revoked",
+        detail="The API token has been revoked.",
+    )
+
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    content = response.content.decode()
+    assert "Refused: Revoked API token" in content
+    assert "The API token has been revoked." in content
+    assert api_token[0].truncated in content
+
+
+def test_provisioning_tab_shows_paths_decoded(admin_client, tenant):
+    ScimRequest.objects.create(
+        tenant=tenant,
+        method="GET",
+        path="/scim/v2/Users?filter=userName%20eq%20%22grace%40contoso.com%22",
+        status=200,
+        duration_ms=2,
+    )
+
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    assert "filter=userName eq &quot;grace@contoso.com&quot;" in response.content.decode()
+
+
+def test_provisioning_tab_summarises_the_latest_sync_cycle(admin_client, scim_client, tenant):
+    scim_client.post(
+        "/scim/v2/Users",
+        {
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": "grace@contoso.com",
+        },
+        format="json",
+    )
+    scim_client.get("/scim/v2/Users/not-a-uuid")
+
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    cycle = response.context["cycles"][0]
+    content = response.content.decode()
+    assert (cycle.requests, cycle.errors, cycle.changes["users_created"]) == (2, 1, 1)
+    assert "1 created" in content
+    assert "1 error</span>" in content
+
+
+def test_provisioning_tab_draws_the_last_24_hours_as_svg_without_inline_style(admin_client, tenant):
+    ScimRequest.objects.create(
+        tenant=tenant, method="GET", path="/scim/v2/Users", status=200, duration_ms=2
+    )
+
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    content = response.content.decode()
+    assert len(response.context["intervals"]) == 48
+    assert '<rect class="bar-ok"' in content
+    assert "style=" not in content
+    assert "1 OK" in content

@@ -52,3 +52,70 @@ def change_rows(changes: dict | None) -> list[dict[str, Any]]:
         else:
             rows.append({"field": field, "value": _readable(value), "is_change": False})
     return rows
+
+
+OUTCOME_LABELS = {"ok": "OK", "error": "error", "refused": "refused"}
+
+
+def _chart_bars(intervals, *, width: int, height: int, gap: float) -> list[dict[str, Any]]:
+    peak = max((interval.total for interval in intervals), default=0) or 1
+    slot = width / max(len(intervals), 1)
+    bars = []
+    for n, interval in enumerate(intervals):
+        top = float(height)
+        segments = []
+        for outcome in OUTCOME_LABELS:
+            value = interval.counts[outcome]
+            if value:
+                segment_height = max(value / peak * height, 1.0)
+                top -= segment_height
+                segments.append(
+                    {"outcome": outcome, "y": round(top, 2), "height": round(segment_height, 2)}
+                )
+        ends = interval.started_at + (intervals[1].started_at - intervals[0].started_at)
+        summary = ", ".join(f"{interval.counts[o]} {label}" for o, label in OUTCOME_LABELS.items())
+        bars.append(
+            {
+                "x": round(n * slot + gap / 2, 2),
+                "width": round(max(slot - gap, 0.5), 2),
+                "segments": segments,
+                "title": f"{interval.started_at:%H:%M}–{ends:%H:%M} UTC: {summary}",
+            }
+        )
+    return bars
+
+
+@register.inclusion_tag("audit/_requests_chart.html")
+def requests_chart(intervals, sparkline: bool = False):
+    """Requests per interval as server-rendered SVG bars stacked by outcome (no script)."""
+    width, height = (120, 28) if sparkline else (960, 160)
+    totals = {o: sum(i.counts[o] for i in intervals) for o in OUTCOME_LABELS}
+    step = (intervals[1].started_at - intervals[0].started_at) if len(intervals) > 1 else None
+    minutes = int(step.total_seconds() // 60) if step else 0
+    return {
+        "bars": _chart_bars(intervals, width=width, height=height, gap=0.5 if sparkline else 3),
+        "width": width,
+        "height": height,
+        "sparkline": sparkline,
+        "totals": totals,
+        "label": (
+            f"SCIM requests per {minutes} minutes over the last 24 hours: "
+            f"{totals['ok']} OK, {totals['error']} errors, {totals['refused']} refused."
+        ),
+        "started_at": intervals[0].started_at if intervals else None,
+    }
+
+
+@register.filter
+def human_duration(value) -> str:
+    """A timedelta as "under a second", "42 s", "3 min 20 s" or "1 h 5 min"."""
+    seconds = int(value.total_seconds())
+    if seconds < 1:
+        return "under a second"
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
