@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "apps.users.middleware.EndSessionsOfDeactivatedUsersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The product's 404 page, even with DEBUG on (the quick start).
+    "apps.portal.errors.ProductNotFoundMiddleware",
 ]
 
 ROOT_URLCONF = "commbox_site.urls"

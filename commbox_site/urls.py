@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 admin.site.site_header = "Commbox support"
 admin.site.site_title = "Commbox support"
 
+handler403 = "apps.portal.errors.permission_denied"
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:settings", permanent=False)),
     path("", include("apps.portal.urls")),

@@ -13,7 +13,7 @@ class SignInForm(forms.Form):
         ),
     )
     user_name = forms.CharField(
-        label="userName",
+        label="Username",
         max_length=255,
         widget=forms.TextInput(
             attrs={"autocapitalize": "none", "autocomplete": "username", "spellcheck": "false"}

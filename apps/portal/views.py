@@ -17,7 +17,7 @@ from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.users.models import User
 
-SIGN_IN_FAILED = "The account, userName or password is not right."
+SIGN_IN_FAILED = "The account, username or password is not right."
 
 
 @sensitive_post_parameters("password")
