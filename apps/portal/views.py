@@ -2,12 +2,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from apps.audit import selectors
 from apps.groups.models import Group
 from apps.portal.forms import SignInForm
 from apps.roles.models import Role
@@ -88,5 +90,6 @@ def settings_view(request):
         "user_count": User.objects.for_tenant(tenant).count(),
         "group_count": Group.objects.for_tenant(tenant).count(),
         "role_count": Role.objects.for_tenant(tenant).count(),
+        "intervals": selectors.requests_per_interval(tenant, now=timezone.now()),
     }
     return render(request, "portal/settings.html", context)

@@ -2,6 +2,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 
+from apps.audit.models import ScimRequest
 from tests.factories import PASSWORD, AdminFactory, AgentFactory, TenantFactory
 
 
@@ -171,3 +172,22 @@ def test_unknown_page_uses_the_404_page(client):
 
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+def test_settings_home_api_card_has_a_sparkline_of_the_last_24_hours(client, tenant_admin, tenant):
+    ScimRequest.objects.create(
+        tenant=tenant,
+        method="GET",
+        path="/scim/v2/Users",
+        status=401,
+        duration_ms=1,
+        refusal="revoked",
+    )
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("portal:settings"))
+
+    content = response.content.decode()
+    assert 'class="chart sparkline"' in content
+    assert '<rect class="bar-refused"' in content
+    assert "0 OK, 0 errors, 1 refused" in content
