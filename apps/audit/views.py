@@ -66,23 +66,26 @@ def _page(events, *, older: str, newer: str):
     return rows[:PAGE_SIZE], has_newer, len(rows) > PAGE_SIZE
 
 
-def _linkable_targets(tenant, events) -> set[str]:
-    """Ids of the users and groups on this page that still exist, so that only they get links."""
+def _linkable_targets(tenant, events) -> dict[str, str]:
+    """Current names of the users and groups on this page that still exist, by id: only
+    they get links, and sentences name them as they are called now."""
     ids: dict[str, set[str]] = {"user": set(), "group": set()}
     for event in events:
         if event.target_type in ids:
             ids[event.target_type].add(event.target_id)
-    existing: set[str] = set()
+    names: dict[str, str] = {}
     # The directory sits above audit: its rows are reached through the tenant's relations.
-    for rows, wanted in ((tenant.users, ids["user"]), (tenant.groups, ids["group"])):
-        if wanted:
-            existing.update(
-                str(public_id)
-                for public_id in rows.filter(public_id__in=wanted).values_list(
-                    "public_id", flat=True
-                )
-            )
-    return existing
+    if ids["user"]:
+        for public_id, display_name, user_name in tenant.users.filter(
+            public_id__in=ids["user"]
+        ).values_list("public_id", "display_name", "user_name"):
+            names[str(public_id)] = display_name or user_name
+    if ids["group"]:
+        for public_id, display_name in tenant.groups.filter(public_id__in=ids["group"]).values_list(
+            "public_id", "display_name"
+        ):
+            names[str(public_id)] = display_name
+    return names
 
 
 @tenant_admin_required

@@ -5,7 +5,7 @@ from django.utils import timezone
 from apps.audit.models import Refusal, ScimRequest
 from apps.audit.selectors import requests_per_interval, sync_cycles
 from apps.users.services import update_user
-from tests.scim.conftest import entra_user, patch_body, send
+from tests.scim.entra import entra_user, patch_body
 
 
 def log(tenant, minutes_ago: float, status: int = 200, refusal: str = "") -> None:
@@ -59,28 +59,24 @@ def test_cycles_leave_out_other_tenants_and_requests_older_than_a_day(tenant, ou
 
 
 def test_a_cycle_counts_what_entra_changed(scim_client, tenant, agent):
-    grace = send(scim_client, "post", "/scim/v2/Users", entra_user("grace@contoso.com")).json()
-    ada = send(scim_client, "post", "/scim/v2/Users", entra_user("ada@contoso.com")).json()
-    send(
-        scim_client,
+    grace = scim_client.send("post", "/scim/v2/Users", entra_user("grace@contoso.com")).json()
+    ada = scim_client.send("post", "/scim/v2/Users", entra_user("ada@contoso.com")).json()
+    scim_client.send(
         "patch",
         f"/scim/v2/Users/{grace['id']}",
         patch_body({"op": "Replace", "path": "title", "value": "Rear Admiral"}),
     )
-    send(
-        scim_client,
+    scim_client.send(
         "patch",
         f"/scim/v2/Users/{ada['id']}",
         patch_body({"op": "Replace", "path": "active", "value": "False"}),
     )
-    group = send(
-        scim_client,
+    group = scim_client.send(
         "post",
         "/scim/v2/Groups",
         {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Tier 2"},
     ).json()
-    send(
-        scim_client,
+    scim_client.send(
         "patch",
         f"/scim/v2/Groups/{group['id']}",
         patch_body({"op": "Add", "path": "members", "value": [{"value": grace["id"]}]}),

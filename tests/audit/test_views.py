@@ -9,7 +9,7 @@ from apps.audit.models import AuditAction, AuditEvent
 from apps.audit.services import record_event
 from apps.audit.templatetags.audit_tags import change_rows
 from apps.audit.views import encode_cursor
-from tests.factories import GroupFactory
+from tests.factories import AgentFactory, GroupFactory
 
 LIST_QUERY_BOUND = 9
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -33,7 +33,7 @@ def make_events(tenant, count, *, start=0, spacing=1, **fields):
             target_type=fields.get("target_type", "user"),
             target_id=fields.get("target_id", f"00000000-0000-0000-0000-{start + i:012}"),
             target_label=fields.get("target_label", f"user{start + i}@example.com"),
-            changes={"department": ["Sales", "Support"]},
+            changes=fields.get("changes", {"department": ["Sales", "Support"]}),
         )
         for i in range(count)
     ]
@@ -253,3 +253,34 @@ def test_unknown_action_in_the_filter_shows_every_event(admin_client, tenant):
 
     assert response.status_code == 200
     assert len(response.context["events"]) == 2
+
+
+def test_activity_tells_a_role_change_as_a_sentence_with_the_users_current_name(
+    admin_client, tenant
+):
+    grace = AgentFactory(tenant=tenant, user_name="grace@contoso.com", display_name="Grace Hopper")
+    make_events(
+        tenant,
+        1,
+        target_id=str(grace.public_id),
+        target_label="grace@contoso.com",
+        changes={"role": ["end-user", "agent"]},
+    )
+
+    body = admin_client.get(reverse("audit:list")).content.decode()
+
+    link = reverse("users:detail", args=[grace.public_id])
+    assert (
+        f'Entra changed <a href="{link}">Grace Hopper</a>&#x27;s role from End-user to Agent.'
+        in body
+    )
+
+
+def test_activity_keeps_the_raw_codes_one_click_away(admin_client, tenant):
+    make_events(tenant, 1)
+
+    body = admin_client.get(reverse("audit:list")).content.decode()
+
+    assert "<summary>Codes</summary>" in body
+    assert "<code>user.updated</code>" in body
+    assert "API token cbx_…wxyz (Entra ID)" in body

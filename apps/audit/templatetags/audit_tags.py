@@ -1,10 +1,29 @@
-"""Render an audit row's changes as "field: before → after" lines."""
+"""Audit rows on pages: sentences, readable changes, the raw codes, and the requests chart."""
 
 from typing import Any
 
 from django import template
 
+from apps.audit import wording
+
 register = template.Library()
+
+
+@register.simple_tag
+def event_sentence(event, names=None):
+    """The event as a sentence (before, target, after); names maps ids to current names."""
+    return wording.sentence(event, (names or {}).get(event.target_id))
+
+
+@register.filter
+def change_lines(event):
+    return wording.change_lines(event)
+
+
+@register.filter
+def actor_kind(event) -> str:
+    return wording.actor_name(event)
+
 
 # Fields whose value is a list of names, not a [before, after] pair.
 LIST_FIELDS = {"groups", "manager_of", "holders_moved_to_agent"}

@@ -1,0 +1,212 @@
+"""Audit rows as sentences a person reads: "Entra changed Grace Hopper's role from End-user
+to Agent". The codes (user.updated, is_active) stay on the row for support staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apps.audit.models import AuditEvent
+
+FIELD_LABELS = {
+    "user_name": "username",
+    "display_name": "display name",
+    "external_id": "external ID",
+    "is_active": "active",
+    "nick_name": "nickname",
+    "name_formatted": "full name",
+    "given_name": "first name",
+    "family_name": "last name",
+    "middle_name": "middle name",
+    "honorific_prefix": "title prefix",
+    "honorific_suffix": "title suffix",
+    "title": "job title",
+    "user_type": "user type",
+    "preferred_language": "preferred language",
+    "profile_url": "profile URL",
+    "employee_number": "employee number",
+    "cost_center": "cost center",
+    "phone_numbers": "phone numbers",
+    "custom_role": "custom role",
+    "token_access": "Token Access",
+    "provisioning_role": "role for users created without one",
+    "revoked_at": "revoked",
+    "truncated": "token",
+    "subdomain": "subdomain",
+    "manager_of": "manager of",
+    "holders_moved_to_agent": "holders made plain agents",
+}
+# Values that are codes rather than words.
+ROLE_FIELDS = {"role", "provisioning_role"}
+
+
+@dataclass
+class Sentence:
+    """The sentence around the target, which the page may link: before, target, after."""
+
+    before: str
+    target: str
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.before}{self.target}{self.after}"
+
+
+def field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field.replace("_", " "))
+
+
+def field_title(field: str) -> str:
+    label = field_label(field)
+    return label[:1].upper() + label[1:]
+
+
+def value_text(field: str, value: Any) -> str:
+    """A stored value as words: roles by name, yes/no, lists joined, none for empty."""
+    if value is None or value == "" or value == []:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if field in ROLE_FIELDS and isinstance(value, str):
+        return value[:1].upper() + value[1:]
+    if isinstance(value, dict):
+        if "value" in value:
+            details = [str(value[k]) for k in ("type",) if value.get(k)]
+            if value.get("primary"):
+                details.append("primary")
+            return f"{value['value']} ({', '.join(details)})" if details else str(value["value"])
+        return ", ".join(
+            f"{k}: {value_text(k, v)}" for k, v in value.items() if v not in ("", None)
+        )
+    if isinstance(value, list):
+        return "; ".join(value_text(field, v) for v in value)
+    return str(value)
+
+
+def actor_name(event: AuditEvent) -> str:
+    """Who did it, as the account's admin knows them."""
+    if event.actor_type == "token":
+        return "Entra"
+    if event.actor_type == "staff":
+        return "Commbox support"
+    if event.actor_type == "system":
+        return "A management command"
+    return event.actor_label or "Someone"
+
+
+def _pair(changes: dict, field: str) -> tuple[Any, Any] | None:
+    value = changes.get(field)
+    if isinstance(value, list) and len(value) == 2:
+        return value[0], value[1]
+    return None
+
+
+def _user_update(actor: str, name: str, changes: dict) -> Sentence:
+    active = _pair(changes, "is_active")
+    role = _pair(changes, "role")
+    others = [f for f in changes if f not in ("is_active", "role")]
+    if active and not role and not others:
+        verb = "reactivated " if active[1] else "deactivated "
+        return Sentence(f"{actor} {verb}", name, "")
+    if role and not active and not others:
+        before, after = value_text("role", role[0]), value_text("role", role[1])
+        return Sentence(f"{actor} changed ", name, f"'s role from {before} to {after}")
+    if len(changes) == 1:
+        (field,) = changes
+        pair = _pair(changes, field)
+        if pair is not None:
+            label = field_label(field)
+            if pair[0] in (None, "", []):
+                return Sentence(
+                    f"{actor} set ", name, f"'s {label} to {value_text(field, pair[1])}"
+                )
+            return Sentence(
+                f"{actor} changed ",
+                name,
+                f"'s {label} from {value_text(field, pair[0])} to {value_text(field, pair[1])}",
+            )
+    return Sentence(f"{actor} updated ", name, "")
+
+
+def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
+    """The event as one sentence; `name` is the target's current name, if the page knows it."""
+    actor = actor_name(event)
+    target = name or event.target_label or event.target_id
+    changes = event.changes or {}
+    action = event.action
+    if action == "user.updated":
+        return _user_update(actor, target, changes)
+    if action in ("group.member_added", "group.member_removed"):
+        member = changes.get("member", "a member")
+        if action == "group.member_added":
+            return Sentence(f"{actor} added {member} to ", target, "")
+        return Sentence(f"{actor} removed {member} from ", target, "")
+    if action == "tenant.token_access":
+        pair = _pair(changes, "token_access")
+        state = "on" if pair and pair[1] else "off"
+        return Sentence(f"{actor} switched Token Access {state}", "", "")
+    if action == "tenant.provisioning_role":
+        pair = _pair(changes, "provisioning_role")
+        role = value_text("role", pair[1]) if pair else "another role"
+        return Sentence(f"{actor} set the role for users created without one to {role}", "", "")
+    simple = {
+        "user.created": ("created ", ""),
+        "user.deleted": ("deleted ", ""),
+        "user.password_set": ("set a new password for ", ""),
+        "group.created": ("created the group ", ""),
+        "group.deleted": ("deleted the group ", ""),
+        "role.created": ("created the custom role ", ""),
+        "role.deleted": ("deleted the custom role ", ""),
+        "token.revoked": ("revoked the API token ", ""),
+        "tenant.created": ("created the account ", ""),
+        "staff.updated": ("updated the staff account ", ""),
+    }
+    if action == "group.updated":
+        pair = _pair(changes, "display_name")
+        if pair and len(changes) == 1:
+            return Sentence(f"{actor} renamed the group {pair[0]} to ", target, "")
+        return Sentence(f"{actor} updated the group ", target, "")
+    if action == "role.updated":
+        pair = _pair(changes, "name")
+        if pair and len(changes) == 1:
+            return Sentence(f"{actor} renamed the custom role {pair[0]} to ", target, "")
+        return Sentence(f"{actor} updated the custom role ", target, "")
+    if action == "token.created":
+        return Sentence(f"{actor} created the API token ", changes_description(changes, target), "")
+    if action == "directory.seeded":
+        return Sentence(f"{actor} filled the directory with test users", "", "")
+    if action in simple:
+        verb, after = simple[action]
+        return Sentence(f"{actor} {verb}", target, after)
+    return Sentence(f"{actor} did {action} on ", target, "")
+
+
+def changes_description(changes: dict, fallback: str) -> str:
+    pair = _pair(changes, "description")
+    return str(pair[1]) if pair and pair[1] else fallback
+
+
+def change_lines(event: AuditEvent) -> list[dict[str, str]]:
+    """The changes as "Field: before → after" lines; empty values on creation are left out."""
+    lines = []
+    changes = event.changes or {}
+    for field, value in changes.items():
+        if field.endswith("_id") and field.removesuffix("_id") in changes:
+            continue  # "member_id" next to "member": the name says it to a reader.
+        pair = _pair(changes, field)
+        if pair is not None and field not in ("groups", "manager_of", "holders_moved_to_agent"):
+            before, after = pair
+            if before in (None, "", []) and after in (None, "", []):
+                continue
+            lines.append(
+                {
+                    "field": field_title(field),
+                    "before": "" if before in (None, "", []) else value_text(field, before),
+                    "after": value_text(field, after),
+                }
+            )
+        elif value not in (None, "", []):
+            lines.append(
+                {"field": field_title(field), "before": "", "after": value_text(field, value)}
+            )
+    return lines

@@ -1,0 +1,108 @@
+from apps.audit.models import AuditEvent
+from apps.audit.wording import change_lines, sentence
+
+ENTRA = {"actor_type": "token", "actor_label": "API token cbx_abcd…wxyz (Entra ID)"}
+
+
+def event(action, changes=None, target_label="grace@contoso.com", target_type="user", **actor):
+    return AuditEvent(
+        action=action,
+        changes=changes or {},
+        target_label=target_label,
+        target_type=target_type,
+        **(actor or ENTRA),
+    )
+
+
+def test_a_role_change_by_entra_reads_as_a_sentence_with_the_users_name():
+    change = event("user.updated", {"role": ["end-user", "agent"]})
+
+    assert str(sentence(change, "Grace Hopper")) == (
+        "Entra changed Grace Hopper's role from End-user to Agent"
+    )
+
+
+def test_deactivation_and_reactivation_are_named_as_such():
+    assert str(sentence(event("user.updated", {"is_active": [True, False]}))) == (
+        "Entra deactivated grace@contoso.com"
+    )
+    assert str(sentence(event("user.updated", {"is_active": [False, True]}))) == (
+        "Entra reactivated grace@contoso.com"
+    )
+
+
+def test_one_field_set_from_empty_says_set():
+    change = event("user.updated", {"title": ["", "Rear Admiral"]})
+
+    assert (
+        str(sentence(change, "Grace Hopper"))
+        == "Entra set Grace Hopper's job title to Rear Admiral"
+    )
+
+
+def test_a_change_by_an_admin_names_the_admin():
+    change = event("user.created", actor_type="user", actor_label="admin")
+
+    assert str(sentence(change)) == "admin created grace@contoso.com"
+
+
+def test_support_and_commands_are_named_for_a_person():
+    assert str(sentence(event("user.deleted", actor_type="staff", actor_label="root"))).startswith(
+        "Commbox support deleted"
+    )
+    assert str(sentence(event("user.deleted", actor_type="system", actor_label=""))).startswith(
+        "A management command deleted"
+    )
+
+
+def test_membership_changes_name_the_member_and_the_group():
+    change = event(
+        "group.member_added",
+        {"member": "grace@contoso.com", "member_id": "1"},
+        target_label="Tier 2",
+        target_type="group",
+    )
+
+    parts = sentence(change)
+
+    assert (parts.before, parts.target, parts.after) == (
+        "Entra added grace@contoso.com to ",
+        "Tier 2",
+        "",
+    )
+
+
+def test_token_access_reads_on_or_off():
+    change = event(
+        "tenant.token_access",
+        {"token_access": [True, False]},
+        target_type="tenant",
+        actor_type="user",
+        actor_label="admin",
+    )
+
+    assert str(sentence(change)) == "admin switched Token Access off"
+
+
+def test_change_lines_use_field_names_a_person_reads_and_skip_empty_values():
+    change = event(
+        "user.created",
+        {
+            "display_name": [None, "Grace Hopper"],
+            "external_id": [None, ""],
+            "is_active": [None, True],
+            "role": [None, "agent"],
+        },
+    )
+
+    assert change_lines(change) == [
+        {"field": "Display name", "before": "", "after": "Grace Hopper"},
+        {"field": "Active", "before": "", "after": "yes"},
+        {"field": "Role", "before": "", "after": "Agent"},
+    ]
+
+
+def test_a_cleared_value_reads_none():
+    change = event("user.updated", {"title": ["Manager", ""]})
+
+    assert change_lines(change) == [{"field": "Job title", "before": "Manager", "after": "none"}]
