@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 
 admin.site.site_header = "Commbox support"
 admin.site.site_title = "Commbox support"
+# The changelists need the width at 1280 px; Home and the breadcrumbs lead everywhere.
+admin.site.enable_nav_sidebar = False
 
 handler403 = "apps.portal.errors.permission_denied"
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 
 from apps.admin_base import ReadOnlyAdmin
+from apps.audit import wording
 from apps.audit.models import AuditEvent, ScimRequest
 
 
@@ -27,15 +29,8 @@ class ActionFamilyFilter(admin.SimpleListFilter):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = (
-        "created_at",
-        "tenant",
-        "channel",
-        "action",
-        "actor_label",
-        "target_type",
-        "target_label",
-    )
+    # The sentence names who did what to whom; the codes are the action column and the page.
+    list_display = ("created_at", "tenant", "what_happened", "channel", "action")
     list_filter = ("channel", ActionFamilyFilter, "tenant")
     list_select_related = ("tenant",)
     date_hierarchy = "created_at"
@@ -46,6 +41,8 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "created_at",
         "tenant",
         "channel",
+        "what_happened",
+        "readable_changes",
         "action",
         "actor_type",
         "actor_id",
@@ -57,15 +54,60 @@ class AuditEventAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    @admin.display(description="what happened")
+    def what_happened(self, event):
+        return f"{wording.sentence(event)}."
+
+    @admin.display(description="changes, readable")
+    def readable_changes(self, event):
+        lines = wording.change_lines(event)
+        if not lines:
+            return "—"
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (
+                    line["field"],
+                    f"{line['before']} → {line['after']}" if line["before"] else line["after"],
+                )
+                for line in lines
+            ),
+        )
+
 
 @admin.register(ScimRequest)
 class ScimRequestAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "tenant", "method", "path", "status", "duration_ms", "token")
-    list_filter = ("method", "status", "tenant")
+    list_display = ("created_at", "tenant", "request", "status", "result")
+    list_filter = ("method", "status", "refusal", "tenant")
     list_select_related = ("tenant", "token")
     date_hierarchy = "created_at"
     search_fields = ("path",)
-    fields = ("created_at", "tenant", "token", "method", "path", "status", "duration_ms")
+    fields = (
+        "created_at",
+        "tenant",
+        "token",
+        "method",
+        "decoded_path",
+        "path",
+        "status",
+        "refusal",
+        "detail",
+        "duration_ms",
+    )
     readonly_fields = fields
 
     refused_lookups = ("digest",)  # token__digest
+
+    @admin.display(description="request")
+    def request(self, row):
+        return f"{row.method} {row.decoded_path}"
+
+    @admin.display(description="path, decoded")
+    def decoded_path(self, row):
+        return row.decoded_path
+
+    @admin.display(description="result")
+    def result(self, row):
+        parts = [row.get_refusal_display() if row.refusal else "", row.detail]
+        return " — ".join(part for part in parts if part) or "—"

@@ -149,6 +149,7 @@ class ScimRequest(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "-id"], name="scim_request_tenant_recent")]
+        verbose_name = "SCIM request"
 
     def __str__(self):
         return f"{self.method} {self.path} {self.status}"

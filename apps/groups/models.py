@@ -15,8 +15,8 @@ class Group(models.Model):
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="groups")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    display_name = models.CharField("displayName", max_length=255)
-    external_id = models.CharField("externalId", max_length=255, blank=True)
+    display_name = models.CharField("display name", max_length=255)
+    external_id = models.CharField("external ID", max_length=255, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)

@@ -16,16 +16,8 @@ StateFilter = is_set_filter(
 class ApiTokenAdmin(ReadOnlyAdmin):
     """Token metadata only: the digest is in no field, column, search, filter or lookup."""
 
-    list_display = (
-        "description",
-        "truncated",
-        "tenant",
-        "created_by",
-        "created_at",
-        "last_used_at",
-        "expires_at",
-        "revoked_at",
-    )
+    # What a support person needs at 1280 px; expiry and revocation times are on the page.
+    list_display = ("description", "truncated", "tenant", "created_by", "last_used_at", "state")
     list_filter = (StateFilter, "tenant", "created_at")
     list_select_related = ("tenant", "created_by")
     date_hierarchy = "created_at"
@@ -37,9 +29,11 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "created_by",
         "public_id",
         "created_at",
+        "saved_at",
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "state",
     )
     readonly_fields = fields
     actions = ["revoke"]
@@ -54,6 +48,16 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     @admin.display(description="token")
     def truncated(self, token):
         return token.truncated
+
+    @admin.display(description="state")
+    def state(self, token):
+        if not token.is_saved:
+            return "Never saved (does not work)"
+        if token.is_revoked:
+            return "Revoked"
+        if token.is_expired:
+            return "Expired"
+        return "Active"
 
     @admin.action(permissions=["revoke"], description="Revoke selected tokens")
     def revoke(self, request, queryset):

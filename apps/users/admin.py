@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth.models import Group as PermissionGroup
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -10,6 +11,10 @@ from apps.admin_base import ReadOnlyInline, ServiceModelAdmin, is_set_filter
 from apps.audit.models import AuditEvent, Channel
 from apps.users import services
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber
+
+# Our groups.Group is the "Groups" support staff look for; Django's permission groups
+# (the Support group) are assigned on each staff account's page.
+admin.site.unregister(PermissionGroup)
 
 RECENT_AUDIT_ROWS = 20
 
@@ -48,17 +53,14 @@ class UserMembershipInline(ReadOnlyInline):
 @admin.register(User)
 class UserAdmin(ServiceModelAdmin):
     refused_lookups = ("password",)
+    # What a support person needs to find someone, at 1280 px; the rest is on the page.
     list_display = (
         "user_name",
         "display_name",
-        "primary_email",
-        "tenant",
-        "role",
-        "custom_role",
+        "account",
+        "role_label",
         "is_active",
-        "is_staff",
-        "source",
-        "created_at",
+        "source_label",
     )
     list_filter = (AccountFilter, "tenant", "role", "is_active", "source")
     list_select_related = ("tenant", "custom_role")
@@ -167,6 +169,23 @@ class UserAdmin(ServiceModelAdmin):
     @admin.display(description="primary email")
     def primary_email(self, user):
         return user.primary_email
+
+    @admin.display(description="account", ordering="tenant__subdomain")
+    def account(self, user):
+        return user.tenant.subdomain if user.tenant_id else "Platform staff"
+
+    @admin.display(description="role", ordering="role")
+    def role_label(self, user):
+        """Staff have no directory role: say what they are instead of the column default."""
+        if user.tenant_id is None:
+            return "Superuser" if user.is_superuser else "Support staff"
+        if user.custom_role_id:
+            return f"{user.get_role_display()} · {user.custom_role.name}"
+        return user.get_role_display()
+
+    @admin.display(description="source", ordering="source")
+    def source_label(self, user):
+        return "—" if user.tenant_id is None else user.get_source_display()
 
     @admin.display(description=f"last {RECENT_AUDIT_ROWS} audit events")
     def recent_audit(self, user):

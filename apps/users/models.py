@@ -64,8 +64,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
     )
-    user_name = models.CharField("userName", max_length=255)
-    external_id = models.CharField("externalId", max_length=255, blank=True)
+    user_name = models.CharField("username", max_length=255)
+    external_id = models.CharField("external ID", max_length=255, blank=True)
     is_active = models.BooleanField("active", default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Platform support staff who may use Django admin."

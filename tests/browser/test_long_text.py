@@ -6,6 +6,8 @@ from playwright.sync_api import expect
 
 from apps.tokens.models import ApiToken
 from apps.tokens.services import create_token
+from apps.users.models import User
+from tests.browser.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 LONG = "Entra" + "X" * 95
@@ -73,3 +75,30 @@ def test_activity_fits_and_keeps_its_changes_column_in_view(
     header = browser_page.get_by_role("columnheader", name="Changes")
     expect(header).to_be_in_viewport()
     assert browser_page.evaluate(FITS)
+
+
+@pytest.fixture
+def support_page(live_server, browser_page, transactional_db):
+    """The browser signed in to /admin/ as a superuser."""
+    User.objects.create_superuser("root", PASSWORD)
+    browser_page.goto(f"{live_server.url}/admin/login/")
+    browser_page.get_by_label("Username").fill("root")
+    browser_page.get_by_label("Password").fill(PASSWORD)
+    browser_page.get_by_role("button", name="Log in").click()
+    return browser_page
+
+
+def test_admin_token_changelist_fits_with_a_long_description(live_server, support_page, long_token):
+    support_page.goto(f"{live_server.url}/admin/tokens/apitoken/")
+
+    expect(support_page.get_by_role("link", name=LONG)).to_be_visible()
+    assert support_page.evaluate(FITS)
+
+
+def test_admin_user_changelist_fits_with_a_long_username(live_server, support_page, live_tenant):
+    User.objects.create(tenant=live_tenant, user_name=f"{LONG}@contoso.com", display_name=LONG)
+
+    support_page.goto(f"{live_server.url}/admin/users/user/")
+
+    expect(support_page.get_by_role("link", name=f"{LONG}@contoso.com")).to_be_visible()
+    assert support_page.evaluate(FITS)
