@@ -20,8 +20,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Group)
 class GroupAdmin(ServiceModelAdmin):
-    list_display = ("display_name", "tenant", "external_id", "member_count", "created_at")
-    list_filter = ("tenant",)
+    list_display = ("display_name", "tenant", "external_id", "source", "member_count", "created_at")
+    list_filter = ("tenant", "source")
     list_select_related = ("tenant",)
     date_hierarchy = "created_at"
     search_fields = ("display_name", "external_id")
@@ -37,6 +37,7 @@ class GroupAdmin(ServiceModelAdmin):
             "tenant",
             "display_name",
             "external_id",
+            "source",
             "public_id",
             "version",
             "created_at",
@@ -46,7 +47,7 @@ class GroupAdmin(ServiceModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        return ("tenant", "public_id", "version", "created_at", "modified_at")
+        return ("tenant", "source", "public_id", "version", "created_at", "modified_at")
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, group):

@@ -14,5 +14,5 @@ class MemberSearchForm(forms.Form):
         label="Find agents",
         required=False,
         max_length=255,
-        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, userName or email"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, username or email"}),
     )

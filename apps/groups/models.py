@@ -3,6 +3,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from apps.audit.models import Channel
 from apps.tenants.scoping import TenantOwnedQuerySet
 
 
@@ -17,6 +18,8 @@ class Group(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     display_name = models.CharField("display name", max_length=255)
     external_id = models.CharField("external ID", max_length=255, blank=True)
+    # Where the group was created (settings page, SCIM, admin, command), whatever externalId says.
+    source = models.CharField(max_length=20, choices=Channel.choices, default=Channel.UI)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from apps.audit.models import AuditAction
-from apps.audit.services import build_event, record_event, record_events
+from apps.audit.services import build_event, channel_of, record_event, record_events
 from apps.groups.models import Group, GroupMembership, GroupQuerySet
 from apps.tenants.scoping import save_with_version
 from apps.users.models import User
@@ -45,7 +45,7 @@ def _check_display_name(tenant: Tenant, display_name: str, exclude: Group | None
     clash = clashes.first()
     if clash is not None:
         raise ValidationError(
-            f'A group named "{clash.display_name}" already exists in this tenant.', code="unique"
+            f'A group named "{clash.display_name}" already exists in this account.', code="unique"
         )
     return display_name
 
@@ -119,11 +119,15 @@ def create_group(
     try:
         with transaction.atomic():
             group = Group.objects.create(
-                tenant=tenant, display_name=display_name, external_id=external_id or ""
+                tenant=tenant,
+                display_name=display_name,
+                external_id=external_id or "",
+                # The channel names the source: SCIM for a token, admin for staff, ...
+                source=channel_of(actor).value,
             )
     except IntegrityError as error:
         raise ValidationError(
-            f'A group named "{display_name}" already exists in this tenant.', code="unique"
+            f'A group named "{display_name}" already exists in this account.', code="unique"
         ) from error
     record_event(
         tenant=tenant,
@@ -166,7 +170,7 @@ def update_group(
             save_with_version(group, values, refresh=("version", "modified_at"))
     except IntegrityError as error:
         raise ValidationError(
-            f'A group named "{group.display_name}" already exists in this tenant.', code="unique"
+            f'A group named "{group.display_name}" already exists in this account.', code="unique"
         ) from error
     record_event(
         tenant=tenant, actor=actor, action=AuditAction.GROUP_UPDATED, target=group, changes=changes

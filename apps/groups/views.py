@@ -66,7 +66,7 @@ def _render_detail(request, group, *, rename_form=None, add_form=None, status=20
         .agents()
         .exclude(Exists(GroupMembership.objects.filter(group=group, user=OuterRef("pk"))))
         .select_related("custom_role")
-        .order_by(Lower("user_name"), "id")
+        .order_by("-is_active", Lower("user_name"), "id")
     )
     if query:
         candidates = candidates.search(query)

@@ -12,5 +12,6 @@ urlpatterns = [
     path("tokens/<uuid:token_id>/discard/", views.token_discard, name="discard"),
     path("tokens/<uuid:token_id>/revoke/", views.token_revoke, name="revoke"),
     path("settings/", views.token_settings, name="settings"),
+    path("settings/switch-off/", views.token_access_off, name="switch_off"),
     path("provisioning/", views.provisioning, name="provisioning"),
 ]

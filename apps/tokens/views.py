@@ -150,21 +150,44 @@ def token_settings(request):
         form = TokenAccessForm(request.POST)
         if form.is_valid():
             enabled = form.cleaned_data["token_access"]
+            if not enabled and tenant.has_token_access:
+                # Switching off stops Entra's provisioning at once: ask first.
+                return redirect("tokens:switch_off")
             changed = enabled != tenant.has_token_access
             services.set_token_access(tenant=tenant, actor=request.user, enabled=enabled)
             if not changed:
                 messages.info(request, f"Token Access was already {_on_off(enabled)}.")
-            elif enabled:
-                messages.success(request, "Token Access is on: active API tokens are accepted.")
             else:
-                messages.success(
-                    request, "Token Access is off: every API token of this account is refused."
-                )
+                messages.success(request, "Token Access is on: active API tokens are accepted.")
             return redirect("tokens:settings")
     else:
         form = TokenAccessForm(initial={"token_access": tenant.has_token_access})
     return render(
         request, "tokens/settings.html", {"form": form, "tenant": tenant, "tab": "settings"}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@tenant_admin_required
+def token_access_off(request):
+    """The confirmation before Token Access goes off, and switching it off."""
+    tenant = request.tenant
+    if not tenant.has_token_access:
+        messages.info(request, "Token Access was already off.")
+        return redirect("tokens:settings")
+    if request.method == "POST":
+        services.set_token_access(tenant=tenant, actor=request.user, enabled=False)
+        messages.warning(
+            request,
+            "Token Access is off: every API token of this account is refused with 401, "
+            "so Microsoft Entra ID's provisioning stops until it is switched on again.",
+        )
+        return redirect("tokens:settings")
+    active_tokens = ApiToken.objects.for_tenant(tenant).active().count()
+    return render(
+        request,
+        "tokens/token_access_off.html",
+        {"tenant": tenant, "tab": "settings", "active_tokens": active_tokens},
     )
 
 

@@ -14,7 +14,8 @@ class UserFilterForm(forms.Form):
         widget=forms.TextInput(
             attrs={
                 "type": "search",
-                "placeholder": "userName, name, email or externalId",
+                "placeholder": "Name, username or email",
+                "title": "Matches username, name, email or external ID",
             }
         ),
     )

@@ -118,7 +118,7 @@ def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None
     clash = find_user_by_name(tenant, user_name)
     if clash is not None and clash != exclude:
         raise ValidationError(
-            f'A user with userName "{clash.user_name}" already exists in this tenant.',
+            f'A user with userName "{clash.user_name}" already exists in this account.',
             code="unique",
         )
     return user_name
@@ -278,7 +278,7 @@ def create_user(
     except IntegrityError as error:
         # Another request created the same userName between the check and the insert.
         raise ValidationError(
-            f'A user with userName "{user_name}" already exists in this tenant.', code="unique"
+            f'A user with userName "{user_name}" already exists in this account.', code="unique"
         ) from error
     _save_multi(user, {field: attributes.get(field, []) for field in MULTI_VALUED}, replace=False)
     after = _snapshot(user)
@@ -319,7 +319,7 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
         save_with_version(user, values)
     except IntegrityError as error:
         raise ValidationError(
-            f'A user with userName "{user.user_name}" already exists in this tenant.',
+            f'A user with userName "{user.user_name}" already exists in this account.',
             code="unique",
         ) from error
     record_event(

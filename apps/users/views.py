@@ -75,7 +75,19 @@ def user_list(request):
     )
 
 
-def _render_detail(request, user, *, role_form=None, status=200):
+def sign_in_phrase(user) -> str:
+    """How the user signs in, said plainly: a password, single sign-on only, or not at all."""
+    if not user.is_active:
+        return f"{user.user_name} is deactivated and cannot sign in."
+    if user.has_usable_password():
+        return f"{user.user_name} can sign in with a password."
+    return (
+        f"{user.user_name} has no password, so they can sign in only "
+        "through single sign-on, if this account uses it."
+    )
+
+
+def _render_detail(request, user, *, role_form=None, role_errors=(), status=200):
     tenant = request.tenant
     user = (
         User.objects.for_tenant(tenant)
@@ -91,6 +103,8 @@ def _render_detail(request, user, *, role_form=None, status=200):
         {
             "subject": user,
             "role_form": role_form or UserRoleForm(tenant=tenant, user=user),
+            "role_errors": role_errors,
+            "sign_in": sign_in_phrase(user),
             "groups": groups,
             "history": history,
         },
@@ -132,7 +146,8 @@ def update_role(request, user_id):
         try:
             services.update_user(tenant=tenant, actor=request.user, user=user, attributes=changed)
         except ValidationError as error:
-            form.add_error(None, error)
+            # The dropdowns show the user's role as it is, not the refused choice.
+            return _render_detail(request, user, role_errors=error.messages, status=400)
         else:
             if changed:
                 messages.success(
@@ -155,7 +170,7 @@ def _set_active(request, user_id, *, is_active: bool):
         messages.error(request, " ".join(error.messages))
     else:
         if is_active:
-            messages.success(request, f"{user.user_name} is active again and can sign in.")
+            messages.success(request, f"{user.user_name} is active again. {sign_in_phrase(user)}")
         else:
             messages.success(
                 request,

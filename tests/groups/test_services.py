@@ -384,3 +384,11 @@ def test_member_change_on_a_stale_copy_counts_on_from_the_stored_version(tenant,
 
     assert group.version == 6
     assert Group.objects.get(pk=group.pk).version == 6
+
+
+def test_a_group_records_the_channel_it_was_created_through(tenant, tenant_admin, api_token):
+    by_admin = create_group(tenant=tenant, actor=tenant_admin, display_name="Billing")
+    by_entra = create_group(tenant=tenant, actor=api_token[0], display_name="Support")
+    by_command = create_group(tenant=tenant, actor=None, display_name="Seeded")
+
+    assert [by_admin.source, by_entra.source, by_command.source] == ["ui", "scim", "command"]

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from apps.audit.models import AuditEvent
 from apps.groups.models import Group, GroupMembership
+from apps.groups.services import create_group
 from apps.roles.models import BuiltinRole
 from apps.users.models import User
 from tests.factories import (
@@ -270,3 +271,36 @@ def test_group_page_query_count_does_not_grow_with_members(admin_client, tenant,
         admin_client.get(reverse("groups:detail", args=[group.public_id]))
 
     assert len(hundred) == len(ten) <= DETAIL_QUERY_BOUND
+
+
+def test_a_group_entra_created_without_an_external_id_is_labelled_entra(
+    admin_client, tenant, api_token
+):
+    create_group(tenant=tenant, actor=api_token[0], display_name="No externalId")
+
+    response = admin_client.get(reverse("groups:list"))
+
+    content = response.content.decode()
+    assert '<span class="badge info">Entra ID</span>' in content
+    assert "Created here" not in content
+
+
+def test_a_group_made_on_the_settings_page_is_labelled_created_here(
+    admin_client, tenant, tenant_admin
+):
+    create_group(tenant=tenant, actor=tenant_admin, display_name="Billing", external_id="x-1")
+
+    response = admin_client.get(reverse("groups:list"))
+
+    assert "Created here" in response.content.decode()
+
+
+def test_the_member_picker_marks_inactive_agents(admin_client, tenant):
+    group = GroupFactory(tenant=tenant)
+    AgentFactory(tenant=tenant, user_name="zed@contoso.com", is_active=False)
+
+    response = admin_client.get(reverse("groups:detail", args=[group.public_id]))
+
+    content = response.content.decode()
+    assert '<span class="badge off">Inactive</span>' in content
+    assert "Inactive agents can be added too" in content

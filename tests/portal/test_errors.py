@@ -46,8 +46,8 @@ def test_a_403_inside_admin_keeps_the_admins_look(client, staff):
     assert 'class="topbar"' not in content
 
 
-def test_a_403_in_the_settings_pages_keeps_the_products_look(client, member):
-    client.force_login(member)
+def test_a_403_in_the_settings_pages_keeps_the_products_look(client, end_user):
+    client.force_login(end_user)
 
     response = client.get(reverse("tokens:list"))
 

@@ -441,12 +441,30 @@ def test_switching_token_access_on(admin_client, tenant, tenant_admin):
     )
 
 
-def test_switching_token_access_off(admin_client, tenant):
+def test_switching_token_access_off_asks_first_and_changes_nothing(admin_client, tenant):
     response = admin_client.post(reverse("tokens:settings"), {})
+
+    tenant.refresh_from_db()
+    assert response["Location"] == reverse("tokens:switch_off")
+    assert tenant.has_token_access
+    confirmation = admin_client.get(response["Location"]).content.decode()
+    assert "Switch Token Access off?" in confirmation
+    assert 'class="callout warning"' in confirmation
+
+
+def test_switching_token_access_off(admin_client, tenant):
+    response = admin_client.post(reverse("tokens:switch_off"))
 
     tenant.refresh_from_db()
     assert not tenant.has_token_access
     assert "Token Access is off" in " ".join(messages_of(response))
+
+
+def test_switching_token_access_off_is_a_warning_not_a_success(admin_client, tenant):
+    response = admin_client.post(reverse("tokens:switch_off"))
+
+    (message,) = get_messages(response.wsgi_request)
+    assert message.level_tag == "warning"
 
 
 def test_settings_tab_shows_the_switch_in_its_current_state(admin_client):

@@ -424,3 +424,46 @@ def test_last_admin_cannot_be_deleted(admin_client, tenant_admin):
     assert response.status_code == 400
     assert "last active admin" in response.content.decode()
     assert User.objects.filter(pk=tenant_admin.pk).exists()
+
+
+def test_a_refused_role_change_leaves_the_dropdown_on_the_current_role(admin_client, tenant):
+    membership = MembershipFactory(group__tenant=tenant, group__display_name="Billing")
+
+    response = admin_client.post(
+        reverse("users:update_role", args=[membership.user.public_id]),
+        {"role": "end-user", "custom_role": ""},
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert '<option value="agent" selected>' in content
+    assert '<option value="end-user" selected>' not in content
+    assert "is a member of Billing" in content
+
+
+def test_a_user_without_a_password_is_said_to_sign_in_only_through_single_sign_on(
+    admin_client, agent
+):
+    agent.set_unusable_password()
+    agent.save()
+
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    content = response.content.decode()
+    assert "has no password, so they can sign in only through single sign-on" in content
+    assert f"{agent.user_name} can sign in." not in content
+
+
+def test_a_user_with_a_password_is_said_to_sign_in_with_it(admin_client, agent):
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    assert f"{agent.user_name} can sign in with a password." in response.content.decode()
+
+
+def test_the_name_and_email_column_shows_the_primary_email(admin_client, tenant):
+    user = AgentFactory(tenant=tenant, user_name="grace@contoso.com", display_name="Grace Hopper")
+    UserEmail.objects.create(user=user, value="grace@contoso.com", type="work", primary=True)
+
+    response = admin_client.get(reverse("users:list"))
+
+    assert '<div class="muted">grace@contoso.com</div>' in response.content.decode()
