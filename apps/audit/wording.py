@@ -61,23 +61,30 @@ def field_title(field: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def _dict_text(value: dict) -> str:
+    # Emails, phone numbers and addresses arrive as dicts; their value comes first.
+    if "value" in value:
+        details = [str(value["type"])] if value.get("type") else []
+        if value.get("primary"):
+            details.append("primary")
+        return f"{value['value']} ({', '.join(details)})" if details else str(value["value"])
+    return ", ".join(f"{k}: {value_text(k, v)}" for k, v in value.items() if v not in ("", None))
+
+
 def value_text(field: str, value: Any) -> str:
     """A stored value as words: roles by name, yes/no, lists joined, none for empty."""
-    if value is None or value == "" or value == []:
+    if _is_empty(value):
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if field in ROLE_FIELDS and isinstance(value, str):
         return value[:1].upper() + value[1:]
     if isinstance(value, dict):
-        if "value" in value:
-            details = [str(value[k]) for k in ("type",) if value.get(k)]
-            if value.get("primary"):
-                details.append("primary")
-            return f"{value['value']} ({', '.join(details)})" if details else str(value["value"])
-        return ", ".join(
-            f"{k}: {value_text(k, v)}" for k, v in value.items() if v not in ("", None)
-        )
+        return _dict_text(value)
     if isinstance(value, list):
         return "; ".join(value_text(field, v) for v in value)
     return str(value)
@@ -116,7 +123,7 @@ def _user_update(actor: str, name: str, changes: dict) -> Sentence:
         pair = _pair(changes, field)
         if pair is not None:
             label = field_label(field)
-            if pair[0] in (None, "", []):
+            if _is_empty(pair[0]):
                 return Sentence(
                     f"{actor} set ", name, f"'s {label} to {value_text(field, pair[1])}"
                 )
@@ -128,56 +135,67 @@ def _user_update(actor: str, name: str, changes: dict) -> Sentence:
     return Sentence(f"{actor} updated ", name, "")
 
 
+# Actions told as "<actor> <verb><target>".
+VERBS = {
+    "user.created": "created ",
+    "user.deleted": "deleted ",
+    "user.password_set": "set a new password for ",
+    "group.created": "created the group ",
+    "group.deleted": "deleted the group ",
+    "role.created": "created the custom role ",
+    "role.deleted": "deleted the custom role ",
+    "token.revoked": "revoked the API token ",
+    "tenant.created": "created the account ",
+    "staff.updated": "updated the staff account ",
+}
+
+
+def _member_change(actor: str, target: str, changes: dict, added: bool) -> Sentence:
+    member = changes.get("member", "a member")
+    if added:
+        return Sentence(f"{actor} added {member} to ", target, "")
+    return Sentence(f"{actor} removed {member} from ", target, "")
+
+
+def _renamed(actor: str, target: str, changes: dict, *, kind: str, field: str) -> Sentence:
+    pair = _pair(changes, field)
+    if pair and len(changes) == 1:
+        return Sentence(f"{actor} renamed the {kind} {pair[0]} to ", target, "")
+    return Sentence(f"{actor} updated the {kind} ", target, "")
+
+
+def _account_setting(actor: str, action: str, changes: dict) -> Sentence:
+    if action == "tenant.token_access":
+        pair = _pair(changes, "token_access")
+        state = "on" if pair and pair[1] else "off"
+        return Sentence(f"{actor} switched Token Access {state}", "", "")
+    pair = _pair(changes, "provisioning_role")
+    role = value_text("role", pair[1]) if pair else "another role"
+    return Sentence(f"{actor} set the role for users created without one to {role}", "", "")
+
+
 def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
     """The event as one sentence; `name` is the target's current name, if the page knows it."""
     actor = actor_name(event)
     target = name or event.target_label or event.target_id
     changes = event.changes or {}
     action = event.action
+    if action in VERBS:
+        return Sentence(f"{actor} {VERBS[action]}", target, "")
     if action == "user.updated":
         return _user_update(actor, target, changes)
     if action in ("group.member_added", "group.member_removed"):
-        member = changes.get("member", "a member")
-        if action == "group.member_added":
-            return Sentence(f"{actor} added {member} to ", target, "")
-        return Sentence(f"{actor} removed {member} from ", target, "")
-    if action == "tenant.token_access":
-        pair = _pair(changes, "token_access")
-        state = "on" if pair and pair[1] else "off"
-        return Sentence(f"{actor} switched Token Access {state}", "", "")
-    if action == "tenant.provisioning_role":
-        pair = _pair(changes, "provisioning_role")
-        role = value_text("role", pair[1]) if pair else "another role"
-        return Sentence(f"{actor} set the role for users created without one to {role}", "", "")
-    simple = {
-        "user.created": ("created ", ""),
-        "user.deleted": ("deleted ", ""),
-        "user.password_set": ("set a new password for ", ""),
-        "group.created": ("created the group ", ""),
-        "group.deleted": ("deleted the group ", ""),
-        "role.created": ("created the custom role ", ""),
-        "role.deleted": ("deleted the custom role ", ""),
-        "token.revoked": ("revoked the API token ", ""),
-        "tenant.created": ("created the account ", ""),
-        "staff.updated": ("updated the staff account ", ""),
-    }
+        return _member_change(actor, target, changes, added=action == "group.member_added")
+    if action in ("tenant.token_access", "tenant.provisioning_role"):
+        return _account_setting(actor, action, changes)
     if action == "group.updated":
-        pair = _pair(changes, "display_name")
-        if pair and len(changes) == 1:
-            return Sentence(f"{actor} renamed the group {pair[0]} to ", target, "")
-        return Sentence(f"{actor} updated the group ", target, "")
+        return _renamed(actor, target, changes, kind="group", field="display_name")
     if action == "role.updated":
-        pair = _pair(changes, "name")
-        if pair and len(changes) == 1:
-            return Sentence(f"{actor} renamed the custom role {pair[0]} to ", target, "")
-        return Sentence(f"{actor} updated the custom role ", target, "")
+        return _renamed(actor, target, changes, kind="custom role", field="name")
     if action == "token.created":
         return Sentence(f"{actor} created the API token ", changes_description(changes, target), "")
     if action == "directory.seeded":
         return Sentence(f"{actor} filled the directory with test users", "", "")
-    if action in simple:
-        verb, after = simple[action]
-        return Sentence(f"{actor} {verb}", target, after)
     return Sentence(f"{actor} did {action} on ", target, "")
 
 

@@ -4,6 +4,14 @@ from rest_framework import authentication, exceptions, permissions
 from apps.tokens.auth import TokenRejected, authenticate_token
 
 
+class TokenAuthenticationFailed(exceptions.AuthenticationFailed):
+    """A 401 that keeps why the token was refused, for the request log."""
+
+    def __init__(self, rejection: TokenRejected):
+        super().__init__(str(rejection))
+        self.rejection = rejection
+
+
 class ScimTokenAuthentication(authentication.BaseAuthentication):
     """request.auth is the ApiToken (and so the tenant); the caller is a client, not a person."""
 
@@ -14,10 +22,8 @@ class ScimTokenAuthentication(authentication.BaseAuthentication):
         try:
             token = authenticate_token(header=header, host=request.get_host())
         except TokenRejected as error:
-            failure = exceptions.AuthenticationFailed(str(error))
             # The view logs the refused request under the account the token names.
-            failure.rejection = error
-            raise failure from None
+            raise TokenAuthenticationFailed(error) from None
         return AnonymousUser(), token
 
     def authenticate_header(self, request):

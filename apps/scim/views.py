@@ -11,7 +11,7 @@ from typing import cast
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -24,7 +24,11 @@ from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
 from apps.roles.models import Role
 from apps.roles.services import get_role_for
-from apps.scim.authentication import HasApiToken, ScimTokenAuthentication
+from apps.scim.authentication import (
+    HasApiToken,
+    ScimTokenAuthentication,
+    TokenAuthenticationFailed,
+)
 from apps.scim.exceptions import ScimError, scim_exception_handler
 from apps.scim.filters import filter_queryset
 from apps.scim.mapping import USER
@@ -82,8 +86,8 @@ class ScimView(APIView):
     def perform_authentication(self, request):
         try:
             super().perform_authentication(request)
-        except exceptions.AuthenticationFailed as error:
-            self.rejection = getattr(error, "rejection", None)
+        except TokenAuthenticationFailed as error:
+            self.rejection = error.rejection
             raise
         self.token = request.auth
 
