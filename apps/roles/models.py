@@ -52,5 +52,7 @@ class Role(models.Model):
 
     @property
     def value(self) -> str:
-        """The value a provisioning client sends for this role."""
-        return self.builtin or self.name
+        """The role's one value everywhere: the appRoles value Entra stores and sends back,
+        /Roles and users' roles. Entra's values cannot hold spaces, so a custom role's
+        spaces become underscores ("Tier 2 Specialist" is Tier_2_Specialist)."""
+        return self.builtin or "_".join(self.name.split())

@@ -21,8 +21,8 @@ ENTRA_VALUE = re.compile(r"[A-Za-z0-9!#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~]{1,120}")
 
 
 def entra_value(role: Role) -> str:
-    """The role's value with spaces as underscores; SCIM matches it ignoring both."""
-    return "_".join(role.value.split())
+    """The role's value (spaces as underscores), the one SCIM answers with too."""
+    return role.value
 
 
 def is_valid_entra_value(value: str) -> bool:

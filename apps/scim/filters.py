@@ -525,7 +525,12 @@ _COMPARE_BY_KIND = {
 
 
 def _compare_string(column: Column, op: str, value: str) -> Q:
-    return _any(_string_lookup(lookup, op, value, column.case_exact) for lookup in column.lookups)
+    values = {value, value.replace("_", " ")} if column.underscores_as_spaces else {value}
+    return _any(
+        _string_lookup(lookup, op, literal, column.case_exact)
+        for lookup in column.lookups
+        for literal in sorted(values)
+    )
 
 
 def _string_lookup(lookup: str, op: str, value: str, case_exact: bool) -> Q:

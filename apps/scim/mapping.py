@@ -51,6 +51,8 @@ class Column:
     lookups: tuple[str, ...]
     kind: str = STRING
     case_exact: bool = False
+    # Role values: "Tier_2_Specialist" also finds the name "Tier 2 Specialist".
+    underscores_as_spaces: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,7 +179,8 @@ def _contacts(
     )
 
 
-_ROLE_VALUE = Column(("role", "custom_role__name"))
+# A custom role's value is its name with spaces as underscores (Role.value).
+_ROLE_VALUE = Column(("role", "custom_role__name"), underscores_as_spaces=True)
 _MANAGER = Column(("manager__public_id",), UUID, True)
 
 USER_CORE = (
@@ -252,9 +255,14 @@ USER_CORE = (
         type="complex",
         multi_valued=True,
         description=(
-            "The user's built-in role (end-user, agent, admin) and custom role. On input "
-            "each value is matched case-insensitively against /Roles; the highest built-in "
-            "role and at most one custom role are kept; a custom role implies agent."
+            "The user's built-in role (end-user, agent, admin) and custom role, each with the "
+            "value of its Entra app role (a custom role's spaces as underscores, as in "
+            "/Roles). The custom role, when there is one, is the primary entry: it is the "
+            "app role Entra assigned, which SingleAppRoleAssignment reads back as "
+            'roles[primary eq "True"].value, and the built-in role (agent) follows from it; '
+            "without one the built-in role is primary. On input each value is matched "
+            "against /Roles ignoring case, spaces and underscores; the highest built-in role "
+            "and at most one custom role are kept; a custom role implies agent."
         ),
         filter=_ROLE_VALUE,
         sub_attributes=(
@@ -343,7 +351,7 @@ ROLE_CORE = (
         description="What to send in a user's roles to assign this role.",
         mutability="readOnly",
         uniqueness="server",
-        filter=Column(("builtin", "name")),
+        filter=Column(("builtin", "name"), underscores_as_spaces=True),
     ),
     simple("description", "description", mutability="readOnly"),
     Attribute(

@@ -71,7 +71,12 @@ def _read_addresses(attribute: Attribute, obj, request, resource: Resource) -> l
 
 
 def _read_roles(attribute: Attribute, user, request, resource: Resource) -> list[dict]:
-    """The built-in role and the custom role as roles entries; the most specific is primary."""
+    """The built-in role and the custom role as roles entries, each with its one value.
+
+    The custom role, when there is one, is primary: it is the app role Entra assigned
+    (SingleAppRoleAssignment reads roles[primary eq "True"].value back), and the built-in
+    role (agent) follows from it. Without one, the built-in role is primary.
+    """
     roles = [
         {
             "value": user.role,
@@ -81,8 +86,8 @@ def _read_roles(attribute: Attribute, user, request, resource: Resource) -> list
         }
     ]
     if user.custom_role_id:
-        name = user.custom_role.name
-        roles.append({"value": name, "display": name, "type": "custom", "primary": True})
+        role = user.custom_role
+        roles.append({"value": role.value, "display": role.name, "type": "custom", "primary": True})
     return roles
 
 

@@ -113,7 +113,7 @@ def test_roles_value_lists_the_tenants_roles_as_canonical_values(scim_client, cu
 
     roles = attributes_of(schema)["roles"]
     value = next(s for s in roles["subAttributes"] if s["name"] == "value")
-    assert value["canonicalValues"] == ["end-user", "agent", "admin", "Team Lead"]
+    assert value["canonicalValues"] == ["end-user", "agent", "admin", "Team_Lead"]
 
 
 def test_root_search_is_answered_as_not_implemented(scim_client):

@@ -566,7 +566,7 @@ def test_unknown_role_is_400_naming_the_valid_roles(scim_client, user, custom_ro
     body = response.json()
     assert body["scimType"] == "invalidValue"
     assert "Superhero" in body["detail"]
-    assert "end-user, agent, admin, Team Lead" in body["detail"]
+    assert "end-user, agent, admin, Team_Lead" in body["detail"]
 
 
 def test_two_custom_roles_are_400(scim_client, tenant, user, custom_role):

@@ -2,8 +2,9 @@ import uuid
 
 import pytest
 
+from apps.roles.views import entra_app_roles
 from tests.factories import CustomRoleFactory
-from tests.scim.entra import patch_body
+from tests.scim.entra import entra_user, patch_body
 
 ROLE_SCHEMA = "urn:commbox:params:scim:schemas:core:2.0:Role"
 
@@ -16,7 +17,7 @@ def test_roles_lists_builtin_and_custom_roles(scim_client, tenant, custom_role):
         ("end-user", "builtin"),
         ("agent", "builtin"),
         ("admin", "builtin"),
-        ("Team Lead", "custom"),
+        ("Team_Lead", "custom"),
     ]
     custom = body["Resources"][3]
     assert custom["schemas"] == [ROLE_SCHEMA]
@@ -51,7 +52,7 @@ def test_get_role_by_id(scim_client, custom_role):
     response = scim_client.get(f"/scim/v2/Roles/{custom_role.public_id}")
 
     assert response.status_code == 200
-    assert response.json()["value"] == "Team Lead"
+    assert response.json()["value"] == "Team_Lead"
 
 
 def test_other_tenants_role_is_404(scim_client, outsider):
@@ -75,3 +76,79 @@ def test_roles_are_read_only(scim_client, custom_role, method):
     assert response.status_code == 405
     assert response.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
     assert response.json()["status"] == "405"
+
+
+@pytest.fixture
+def specialist(tenant):
+    return CustomRoleFactory(tenant=tenant, name="Tier 2 Specialist")
+
+
+def test_a_custom_roles_value_is_the_one_the_app_roles_manifest_gives_entra(
+    scim_client, tenant, specialist
+):
+    manifest = {r["id"]: r["value"] for r in entra_app_roles(tenant)}
+    resource = scim_client.get(f"/scim/v2/Roles/{specialist.public_id}").json()
+
+    assert manifest[str(specialist.public_id)] == "Tier_2_Specialist"
+    assert resource["value"] == "Tier_2_Specialist"
+    assert resource["displayName"] == "Tier 2 Specialist"
+
+
+def test_every_role_has_the_same_value_in_the_manifest_and_in_scim(
+    scim_client, tenant, specialist, custom_role
+):
+    manifest = sorted(r["value"] for r in entra_app_roles(tenant))
+    served = sorted(r["value"] for r in scim_client.get("/scim/v2/Roles").json()["Resources"])
+
+    assert manifest == served
+
+
+def test_a_user_given_the_app_roles_value_gets_it_back_unchanged_and_primary(
+    scim_client, tenant, specialist
+):
+    body = entra_user(
+        roles=[
+            {
+                "primary": True,
+                "type": "WindowsAzureActiveDirectoryRole",
+                "value": "Tier_2_Specialist",
+            }
+        ]
+    )
+
+    created = scim_client.send("post", "/scim/v2/Users", body).json()
+
+    primary = [r for r in created["roles"] if r["primary"]]
+    assert [r["value"] for r in primary] == ["Tier_2_Specialist"]
+    assert {r["value"] for r in created["roles"]} == {"agent", "Tier_2_Specialist"}
+
+
+def test_the_built_in_role_is_primary_when_there_is_no_custom_role(scim_client, tenant):
+    created = scim_client.send("post", "/scim/v2/Users", entra_user()).json()
+
+    assert created["roles"] == [
+        {"value": "agent", "display": "Agent", "type": "builtin", "primary": True}
+    ]
+
+
+def test_a_filter_on_the_app_roles_value_finds_the_role(scim_client, tenant, specialist):
+    body = scim_client.get('/scim/v2/Roles?filter=value eq "Tier_2_Specialist"').json()
+
+    assert [r["id"] for r in body["Resources"]] == [str(specialist.public_id)]
+
+
+def test_a_filter_on_users_by_the_app_roles_value_finds_the_holder(scim_client, tenant, specialist):
+    body = entra_user(roles=[{"primary": True, "value": "Tier_2_Specialist"}])
+    created = scim_client.send("post", "/scim/v2/Users", body).json()
+
+    found = scim_client.get('/scim/v2/Users?filter=roles[value eq "Tier_2_Specialist"]').json()
+
+    assert [r["id"] for r in found["Resources"]] == [created["id"]]
+
+
+def test_schemas_say_which_roles_entry_is_primary_and_why(scim_client, tenant):
+    schema = scim_client.get("/scim/v2/Schemas/urn:ietf:params:scim:schemas:core:2.0:User").json()
+
+    (roles,) = [a for a in schema["attributes"] if a["name"] == "roles"]
+    assert "primary" in roles["description"]
+    assert "SingleAppRoleAssignment" in roles["description"]

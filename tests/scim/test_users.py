@@ -104,7 +104,7 @@ def test_custom_role_is_listed_in_roles_as_primary(scim_client, tenant, custom_r
 
     assert body["roles"] == [
         {"value": "agent", "display": "Agent", "type": "builtin", "primary": False},
-        {"value": custom_role.name, "display": custom_role.name, "type": "custom", "primary": True},
+        {"value": "Team_Lead", "display": custom_role.name, "type": "custom", "primary": True},
     ]
 
 
