@@ -88,6 +88,7 @@ def _render_detail(request, group, *, rename_form=None, add_form=None, status=20
             "more_candidates": len(candidates) > CANDIDATES_SHOWN,
             "members_query": members_query.urlencode(),
             "history": history,
+            "history_names": {str(group.public_id): group.display_name},
         },
         status=status,
     )

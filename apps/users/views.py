@@ -107,6 +107,8 @@ def _render_detail(request, user, *, role_form=None, role_errors=(), status=200)
             "sign_in": sign_in_phrase(user),
             "groups": groups,
             "history": history,
+            # History sentences name the user as they are called now.
+            "history_names": {str(user.public_id): user.display_name or user.user_name},
         },
         status=status,
     )

@@ -7,6 +7,7 @@ from apps.audit.models import AuditEvent
 from apps.groups.models import GroupMembership
 from apps.roles.models import BuiltinRole
 from apps.users.models import User, UserEmail
+from apps.users.services import update_user
 from tests.factories import (
     AdminFactory,
     AgentFactory,
@@ -467,3 +468,15 @@ def test_the_name_and_email_column_shows_the_primary_email(admin_client, tenant)
     response = admin_client.get(reverse("users:list"))
 
     assert '<div class="muted">grace@contoso.com</div>' in response.content.decode()
+
+
+def test_history_names_the_user_as_they_are_called_now(admin_client, tenant, tenant_admin):
+    grace = AgentFactory(tenant=tenant, user_name="grace@contoso.com", display_name="Grace Hopper")
+    update_user(tenant=tenant, actor=tenant_admin, user=grace, attributes={"role": "admin"})
+
+    response = admin_client.get(reverse("users:detail", args=[grace.public_id]))
+
+    assert (
+        f"{tenant_admin.user_name} changed <strong>Grace Hopper</strong>"
+        "&#x27;s role from Agent to Admin." in response.content.decode()
+    )
