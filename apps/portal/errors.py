@@ -2,6 +2,7 @@
 product's 404 even when DEBUG is on (the quick start runs with DEBUG)."""
 
 from django.conf import settings
+from django.contrib import admin
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
@@ -11,13 +12,12 @@ from django.views import defaults
 def permission_denied(request, exception=None):
     """handler403: support staff in /admin/ stay in the admin; everyone else gets 403.html."""
     if request.path.startswith("/admin/"):
-        response = TemplateResponse(
-            request,
-            "admin/403.html",
-            {"exception": exception, "title": "You cannot open this page"},
-            status=403,
-        )
-        return response.render()
+        context = {
+            **admin.site.each_context(request),
+            "title": "You cannot open this page",
+            "message": str(exception or ""),
+        }
+        return TemplateResponse(request, "admin/403.html", context, status=403).render()
     return defaults.permission_denied(request, exception)
 
 

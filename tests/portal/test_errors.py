@@ -43,6 +43,7 @@ def test_a_403_inside_admin_keeps_the_admins_look(client, staff):
     assert response.status_code == 403
     assert "admin/css/base.css" in content
     assert "Back to Commbox support" in content
+    assert '<div id="site-name"><a href="/admin/">Commbox support</a></div>' in content
     assert 'class="topbar"' not in content
 
 
