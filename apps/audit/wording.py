@@ -98,6 +98,8 @@ def actor_name(event: AuditEvent) -> str:
         return "Commbox support"
     if event.actor_type == "system":
         return "A management command"
+    if event.actor_type == "idp":
+        return "The identity provider"
     return event.actor_label or "Someone"
 
 
@@ -148,6 +150,13 @@ VERBS = {
     "tenant.created": "created the account ",
     "staff.updated": "updated the staff account ",
 }
+# Single sign-on: told without a target (the subject is in the changes).
+SSO_SENTENCES = {
+    "sso.metadata_loaded": "loaded the identity provider's metadata for single sign-on",
+    "sso.idp_configured": "set the identity provider for single sign-on",
+    "sso.options": "changed the single sign-on options",
+    "sso.tested": "tried a test sign-in with single sign-on",
+}
 
 
 def _member_change(actor: str, target: str, changes: dict, added: bool) -> Sentence:
@@ -174,6 +183,14 @@ def _account_setting(actor: str, action: str, changes: dict) -> Sentence:
     return Sentence(f"{actor} set the role for users created without one to {role}", "", "")
 
 
+def _sso_sign_in(event: AuditEvent, target: str, changes: dict) -> Sentence:
+    subject = changes.get("subject") or "someone"
+    if event.action == "sso.signed_in":
+        return Sentence("", target, " signed in with single sign-on")
+    reason = changes.get("reason") or changes.get("check") or "a check failed"
+    return Sentence(f"A single sign-on of {subject} was refused: {reason}", "", "")
+
+
 def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
     """The event as one sentence; `name` is the target's current name, if the page knows it."""
     actor = actor_name(event)
@@ -182,6 +199,10 @@ def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
     action = event.action
     if action in VERBS:
         return Sentence(f"{actor} {VERBS[action]}", target, "")
+    if action in SSO_SENTENCES:
+        return Sentence(f"{actor} {SSO_SENTENCES[action]}", "", "")
+    if action in ("sso.signed_in", "sso.refused"):
+        return _sso_sign_in(event, target, changes)
     if action == "user.updated":
         return _user_update(actor, target, changes)
     if action in ("group.member_added", "group.member_removed"):

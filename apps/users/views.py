@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce, Lower
@@ -75,15 +75,31 @@ def user_list(request):
     )
 
 
+def _single_sign_on(tenant) -> tuple[bool, bool]:
+    """(on, required) for the account's single sign-on. The sso app sits above users, so
+    its settings are reached through the tenant's reverse relation, not imported."""
+    try:
+        sso = tenant.sso_settings
+    except ObjectDoesNotExist:
+        return False, False
+    return sso.is_enabled, sso.requires_sso
+
+
 def sign_in_phrase(user) -> str:
-    """How the user signs in, said plainly: a password, single sign-on only, or not at all."""
+    """How the user signs in, said plainly: password, single sign-on, or not at all."""
+    name = user.user_name
     if not user.is_active:
-        return f"{user.user_name} is deactivated and cannot sign in."
-    if user.has_usable_password():
-        return f"{user.user_name} can sign in with a password."
+        return f"{name} is deactivated and cannot sign in."
+    sso_on, sso_required = _single_sign_on(user.tenant)
+    has_password = user.has_usable_password()
+    if sso_required or (sso_on and not has_password):
+        return f"{name} signs in through single sign-on (Microsoft Entra ID)."
+    if sso_on:
+        return f"{name} can sign in with a password or through single sign-on."
+    if has_password:
+        return f"{name} can sign in with a password."
     return (
-        f"{user.user_name} has no password, so they can sign in only "
-        "through single sign-on, if this account uses it."
+        f"{name} has no password and this account's single sign-on is off, so they cannot sign in."
     )
 
 

@@ -106,3 +106,23 @@ def test_a_cleared_value_reads_none():
     change = event("user.updated", {"title": ["Manager", ""]})
 
     assert change_lines(change) == [{"field": "Job title", "before": "Manager", "after": "none"}]
+
+
+def test_a_refused_single_sign_on_says_who_and_why():
+    change = event(
+        "sso.refused",
+        {"subject": "grace@contoso.com", "check": "audience", "reason": "The audience is wrong."},
+        target_type="ssosettings",
+        actor_type="idp",
+        actor_label="identity provider sts.windows.net",
+    )
+
+    assert str(sentence(change)) == (
+        "A single sign-on of grace@contoso.com was refused: The audience is wrong."
+    )
+
+
+def test_a_single_sign_on_names_the_user_who_signed_in():
+    change = event("sso.signed_in", {"subject": "grace@contoso.com"}, actor_type="user")
+
+    assert str(sentence(change, "Grace Hopper")) == "Grace Hopper signed in with single sign-on"

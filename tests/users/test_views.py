@@ -2,10 +2,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.groups.models import GroupMembership
 from apps.roles.models import BuiltinRole
+from apps.sso.models import SsoSettings
 from apps.users.models import User, UserEmail
 from apps.users.services import update_user
 from tests.factories import (
@@ -442,7 +444,18 @@ def test_a_refused_role_change_leaves_the_dropdown_on_the_current_role(admin_cli
     assert "is a member of Billing" in content
 
 
-def test_a_user_without_a_password_is_said_to_sign_in_only_through_single_sign_on(
+@pytest.fixture
+def single_sign_on(tenant):
+    """The account's single sign-on, switched on with an identity provider."""
+    return SsoSettings.objects.create(
+        tenant=tenant,
+        idp_entity_id="https://sts.windows.net/contoso/",
+        idp_sso_url="https://login.microsoftonline.com/contoso/saml2",
+        enabled_at=timezone.now(),
+    )
+
+
+def test_a_user_without_a_password_and_no_single_sign_on_is_said_not_to_sign_in(
     admin_client, agent
 ):
     agent.set_unusable_password()
@@ -451,8 +464,27 @@ def test_a_user_without_a_password_is_said_to_sign_in_only_through_single_sign_o
     response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
 
     content = response.content.decode()
-    assert "has no password, so they can sign in only through single sign-on" in content
+    assert "has no password and this account&#x27;s single sign-on is off" in content
     assert f"{agent.user_name} can sign in." not in content
+
+
+def test_a_user_without_a_password_signs_in_through_single_sign_on_when_it_is_on(
+    admin_client, agent, single_sign_on
+):
+    agent.set_unusable_password()
+    agent.save()
+
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    assert "signs in through single sign-on (Microsoft Entra ID)." in response.content.decode()
+
+
+def test_a_user_with_a_password_can_use_either_when_single_sign_on_is_on(
+    admin_client, agent, single_sign_on
+):
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    assert "can sign in with a password or through single sign-on." in (response.content.decode())
 
 
 def test_a_user_with_a_password_is_said_to_sign_in_with_it(admin_client, agent):

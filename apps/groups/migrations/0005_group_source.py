@@ -22,7 +22,7 @@ def source_from_the_trail(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0005_scim_request_verbose_name'),
+        ('audit', '0006_scim_request_verbose_name'),
         ('groups', '0004_human_names'),
     ]
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='group',
             name='source',
-            field=models.CharField(choices=[('ui', 'Settings UI'), ('scim', 'SCIM'), ('admin', 'Django admin'), ('command', 'Management command')], default='ui', max_length=20),
+            field=models.CharField(choices=[('ui', 'Settings UI'), ('scim', 'SCIM'), ('admin', 'Django admin'), ('command', 'Management command'), ('sso', 'Single sign-on')], default='ui', max_length=20),
         ),
         migrations.RunPython(source_from_the_trail, migrations.RunPython.noop),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0004_scim_request_detail_and_refusal'),
+        ('audit', '0005_scim_request_detail_and_refusal'),
     ]
 
     operations = [

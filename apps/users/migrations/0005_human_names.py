@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('users', '0003_unique_constraint_messages'),
+        ('users', '0004_user_source_sso'),
     ]
 
     operations = [
