@@ -1,9 +1,12 @@
 """Settings for the Commbox API module; every knob is named after its environment variable."""
 
+import re
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -45,6 +48,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Before the host check and the HTTPS redirect: load balancers probe by address over HTTP.
+    "commbox_site.health.HealthCheckMiddleware",
+    "commbox_site.requestlog.RequestLogMiddleware",
+    "commbox_site.health.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves static files under gunicorn without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -79,6 +86,20 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# A persistent connection that died with the server is noticed before the request uses it,
+# so the first request after the database comes back succeeds.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server fails the request within seconds (then 503), instead of hanging
+    # a worker until gunicorn's timeout kills it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=2)
+    )
+    # PgBouncer in transaction pooling hands each transaction to any server connection:
+    # named server-side cursors would not survive the hand-over.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DATABASE_TRANSACTION_POOLING", default=False
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets gunicorn workers read while another writes; IMMEDIATE avoids lock upgrades.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -105,7 +126,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# redis:// maps to Django's own RedisCache (redis-py). Short socket timeouts: with Redis down
+# or unreachable a request loses milliseconds, not seconds (rate limiting then fails open).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "socket_connect_timeout": env.float("CACHE_CONNECT_TIMEOUT", default=0.25),
+            "socket_timeout": env.float("CACHE_TIMEOUT", default=0.25),
+            "retry": Retry(NoBackoff(), 0),
+        }
+    )
+CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="commbox"))
+# Sessions live in the database: shared by every instance, and sign-in keeps working with
+# Redis down (cached_db would fail a page when the cache cannot be written).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -127,11 +162,32 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# How many proxies in front of the app append to X-Forwarded-For. 0: the header is ignored
+# and the client is the socket's address (a client could otherwise pick its own address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 REST_FRAMEWORK: dict[str, object] = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
+
+
+def _rate(name: str, default: str) -> str:
+    value = env.str(name, default=default)
+    if not re.fullmatch(r"\s*[1-9]\d*\s*/\s*\d*\s*[smhd][a-z]*\s*", value, re.IGNORECASE):
+        raise ImproperlyConfigured(f'{name} must look like "3000/m" or "600/10s", not {value!r}.')
+    return value
+
+
+# SCIM rate limits, shared by every worker and instance through the cache. Per API token:
+# twice Entra's documented 25 requests/second, over a minute so its bursts fit. Failed
+# authentications per client address: a misconfigured client or a scanner, slowed down.
+SCIM_RATE_LIMIT_PER_TOKEN = _rate("SCIM_RATE_LIMIT_PER_TOKEN", "3000/m")
+SCIM_RATE_LIMIT_FAILED_AUTH = _rate("SCIM_RATE_LIMIT_FAILED_AUTH", "30/m")
+# Retry-After on a 503 while the database is unreachable.
+SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", default=5)
 
 # SCIM: the largest page a client may ask for, and how often a token's last use is written.
 SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
@@ -144,10 +200,25 @@ SSO_REQUEST_TTL_SECONDS = env.int("SSO_REQUEST_TTL_SECONDS", default=900)
 SSO_METADATA_TIMEOUT_SECONDS = env.int("SSO_METADATA_TIMEOUT_SECONDS", default=10)
 SSO_METADATA_MAX_BYTES = env.int("SSO_METADATA_MAX_BYTES", default=1024 * 1024)
 
+# One line per request from commbox.requests (RequestLogMiddleware); JSON in production.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f'LOG_FORMAT must be "json" or "text", not {LOG_FORMAT!r}.')
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "commbox_site.requestlog.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    # Django logs request paths on 4xx and 5xx: tokens in them are blanked on the way out.
+    "filters": {"redact_secrets": {"()": "commbox_site.requestlog.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Request lines can carry tokens in malformed headers; django.request logs only paths.
 }

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+handler500 = "commbox_site.health.server_error"
+
 admin.site.site_header = "Commbox support"
 admin.site.site_title = "Commbox support"
 # The changelists need the width at 1280 px; Home and the breadcrumbs lead everywhere.

@@ -1,6 +1,8 @@
 import json
+import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -8,16 +10,37 @@ from rest_framework.test import APIClient
 from apps.tokens.services import create_token
 from tests.factories import AdminFactory, AgentFactory, StaffFactory, TenantFactory, UserFactory
 
+REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+RUN_ID = uuid.uuid4().hex[:8]
+
 
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests run whenever the database is PostgreSQL (as in CI), else deselected."""
-    if connection.vendor == "postgresql":
-        return
-    kept = [item for item in items if item.get_closest_marker("postgres") is None]
-    deselected = [item for item in items if item.get_closest_marker("postgres") is not None]
+    """PostgreSQL-only tests run whenever the database is PostgreSQL (as in CI), Redis-only
+    tests whenever the cache is Redis (CACHE_URL=redis://..., as in CI); else deselected."""
+    unavailable = set()
+    if connection.vendor != "postgresql":
+        unavailable.add("postgres")
+    if django_settings.CACHES["default"]["BACKEND"] != REDIS_CACHE:
+        unavailable.add("redis")
+    kept, deselected = [], []
+    for item in items:
+        needs = {marker.name for marker in item.iter_markers()} & unavailable
+        (deselected if needs else kept).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings, request):
+    """Each test counts rate limits from zero: its own key prefix in the shared cache.
+
+    The prefix also keeps the test run away from anything else in the same Redis database
+    (a shared server: never flushed).
+    """
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{RUN_ID}-{uuid.uuid4().hex}"}
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -79,3 +102,19 @@ def scim_client(api_token):
     client = ScimClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_token[1]}")
     return client
+
+
+@pytest.fixture
+def unreachable_database(transactional_db):
+    """The default connection pointed at a port nothing listens on; call it to restore."""
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="6458")
+
+    def restore():
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+
+    yield restore
+    restore()

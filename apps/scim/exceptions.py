@@ -1,11 +1,18 @@
 """Every error leaves the SCIM API as a SCIM error body (RFC 7644 §3.12)."""
 
+import logging
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from apps.scim.throttling import retry_after
+
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+logger = logging.getLogger(__name__)
 
 
 class ScimError(exceptions.APIException):
@@ -40,6 +47,23 @@ def _error(status_code: int, detail: str, scim_type: str | None = None, **kwargs
     return Response(error_body(status_code, detail, scim_type), status=status_code, **kwargs)
 
 
+def database_unavailable_body() -> dict:
+    return error_body(503, "The directory database is unavailable; retry shortly.")
+
+
+def _unavailable_error(exc) -> Response | None:
+    """A database outage (503) or a rate limit (429): come back later, Retry-After says when."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down or the connection broke: the transaction rolled back, so the
+        # client may safely retry. Logged, since it is an outage and not bad input.
+        logger.error("SCIM request failed: database unavailable: %s", exc)
+        retry = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
+        return Response(database_unavailable_body(), status=503, headers={"Retry-After": retry})
+    if isinstance(exc, exceptions.Throttled):
+        return _error(429, str(exc.detail), headers={"Retry-After": retry_after(exc.wait)})
+    return None
+
+
 def _django_error(exc) -> Response | None:
     """Services raise Django's own exceptions (STYLE §9)."""
     if isinstance(exc, ValidationError):
@@ -70,5 +94,8 @@ def _api_error(exc) -> Response | None:
 
 
 def scim_exception_handler(exc, context):
-    response = _django_error(exc)
-    return response if response is not None else _api_error(exc)
+    for handler in (_unavailable_error, _django_error, _api_error):
+        response = handler(exc)
+        if response is not None:
+            return response
+    return None

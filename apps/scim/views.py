@@ -45,6 +45,7 @@ from apps.scim.serializers import (
     requests_attribute,
     select_attributes,
 )
+from apps.scim.throttling import ScimThrottling
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
@@ -63,7 +64,7 @@ class ScimJSONRenderer(JSONRenderer):
     charset = None
 
 
-class ScimView(APIView):
+class ScimView(ScimThrottling, APIView):
     authentication_classes = [ScimTokenAuthentication]
     permission_classes = [HasApiToken]
     parser_classes = [ScimJSONParser, JSONParser]

@@ -1,0 +1,176 @@
+"""SCIM rate limits, counted in Django's cache (Redis in production) so every worker agrees.
+
+Two limits: requests per API token (never per client address alone: Entra sends every
+tenant's traffic from the same shared addresses), and failed authentications per client
+address. Counts are sliding windows built from two fixed-window counters, updated with
+the cache's atomic `incr`. With the cache unreachable a request is allowed and a warning
+logged: an outage of the rate limiter must not become an outage of provisioning.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from redis.exceptions import RedisError
+from rest_framework import exceptions
+from rest_framework.throttling import BaseThrottle
+
+logger = logging.getLogger(__name__)
+
+RATE_PATTERN = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*\s*$", re.IGNORECASE)
+UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# With the cache down every request would log; one warning per interval per process is enough.
+WARNING_INTERVAL_SECONDS = 10.0
+_last_warning_at = 0.0
+
+
+@dataclass(frozen=True)
+class Rate:
+    requests: int
+    seconds: int
+
+
+def parse_rate(text: str) -> Rate:
+    """ "3000/m", "50/s", "600/10s" -> Rate; a malformed rate is a configuration error."""
+    match = RATE_PATTERN.match(text or "")
+    if not match or int(match[1]) < 1:
+        raise ValueError(f'A rate limit looks like "3000/m" or "600/10s", not {text!r}.')
+    multiplier = int(match[2]) if match[2] else 1
+    return Rate(requests=int(match[1]), seconds=multiplier * UNIT_SECONDS[match[3].lower()])
+
+
+def _warn_cache_unavailable(error: Exception) -> None:
+    global _last_warning_at
+    now = time.monotonic()
+    if now - _last_warning_at >= WARNING_INTERVAL_SECONDS:
+        _last_warning_at = now
+        logger.warning("Rate limiting is off (failing open): the cache is unreachable: %s", error)
+
+
+class SlidingWindowThrottle(BaseThrottle):
+    """Allows `rate.requests` per `rate.seconds` per identity, across every process.
+
+    Subclasses name the setting holding the rate and say who is counted (`get_identity`).
+    """
+
+    setting: str = ""
+    scope: str = ""
+    timer = time.time
+
+    def __init__(self):
+        self.rate = parse_rate(getattr(settings, self.setting))
+        self._wait = 0.0
+
+    def allow_request(self, request, view) -> bool:
+        identity = self.get_identity(request)
+        if identity is None:
+            return True
+        try:
+            return self._count(identity)
+        except RedisError as error:
+            _warn_cache_unavailable(error)
+            return True
+
+    def wait(self) -> float:
+        return self._wait
+
+    def _keys(self, identity: str, now: float) -> tuple[str, str, float]:
+        window = int(now // self.rate.seconds)
+        elapsed = (now - window * self.rate.seconds) / self.rate.seconds
+        base = f"throttle:{self.scope}:{identity}"
+        return f"{base}:{window}", f"{base}:{window - 1}", elapsed
+
+    def _count(self, identity: str) -> bool:
+        now = self.timer()
+        current_key, previous_key, elapsed = self._keys(identity, now)
+        # Two windows' lifetime: the current one is read as "previous" during the next.
+        cache.add(current_key, 0, timeout=2 * self.rate.seconds)
+        try:
+            current = cache.incr(current_key)
+        except ValueError:  # expired between add and incr
+            cache.add(current_key, 1, timeout=2 * self.rate.seconds)
+            current = 1
+        previous = cache.get(previous_key) or 0
+        estimate = previous * (1 - elapsed) + current
+        if estimate <= self.rate.requests:
+            return True
+        # A refused request is not counted, so a client over the limit still gets its
+        # allowance as the window slides instead of being shut out for good.
+        cache.decr(current_key)
+        self._wait = self._seconds_until_allowed(previous, current - 1, elapsed)
+        return False
+
+    def _seconds_until_allowed(self, previous: int, current: int, elapsed: float) -> float:
+        """When previous * (1 - elapsed') + current + 1 <= limit, in seconds from now."""
+        limit, window = self.rate.requests, self.rate.seconds
+        room = limit - 1 - current
+        if room >= 0:
+            # Room in this window: wait for the previous window's share to decay enough.
+            return max(0.0, (1 - room / previous - elapsed) * window) if previous else 0.0
+        # This window is full: it must become the previous window and decay in its turn.
+        return (1 - elapsed) * window + (1 - (limit - 1) / current) * window
+
+
+class TokenRateThrottle(SlidingWindowThrottle):
+    """Requests per API token (so per tenant connection), whatever address they come from."""
+
+    setting = "SCIM_RATE_LIMIT_PER_TOKEN"
+    scope = "token"
+
+    def get_identity(self, request) -> str | None:
+        token = request.auth
+        return str(token.pk) if token is not None else None
+
+
+class FailedAuthenticationThrottle(SlidingWindowThrottle):
+    """Failed authentications per client address (X-Forwarded-For only behind trusted proxies)."""
+
+    setting = "SCIM_RATE_LIMIT_FAILED_AUTH"
+    scope = "failed-auth"
+
+    def get_identity(self, request) -> str | None:
+        # DRF's get_ident honours X-Forwarded-For only as far as NUM_PROXIES (our
+        # TRUSTED_PROXY_COUNT) trusts it; with 0 it is the socket's address.
+        return self.get_ident(request) or None
+
+
+class RateLimited(exceptions.Throttled):
+    default_detail = "Too many requests with this API token."
+    extra_detail_singular = extra_detail_plural = "Retry after {wait} seconds."
+
+
+class ScimThrottling:
+    """APIView mixin: the token limit for callers, the failed-authentication limit for the rest.
+
+    A refused authentication counts against the client's address; past the limit the
+    address gets 429 instead of 401. A valid token is still served from that address:
+    Entra's addresses are shared, so one tenant's revoked token must not stop another's.
+    """
+
+    throttle_classes = [TokenRateThrottle]
+
+    def throttled(self, request, wait):
+        raise RateLimited(wait=wait)
+
+    def initial(self, request, *args, **kwargs):
+        try:
+            super().initial(request, *args, **kwargs)
+        except (exceptions.AuthenticationFailed, exceptions.NotAuthenticated):
+            throttle = FailedAuthenticationThrottle()
+            if not throttle.allow_request(request, self):
+                raise RateLimited(
+                    wait=throttle.wait(),
+                    detail="Too many failed authentications from this address.",
+                ) from None
+            raise
+
+
+def retry_after(wait: float | None) -> str:
+    """Whole seconds for a Retry-After header, never 0 (clients would retry at once)."""
+    return str(max(1, math.ceil(wait or 0)))

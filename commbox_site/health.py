@@ -1,0 +1,104 @@
+"""Health checks for the load balancer, and a fast 503 while the database is unreachable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
+from redis.exceptions import RedisError
+
+from apps.scim.exceptions import database_unavailable_body
+
+logger = logging.getLogger(__name__)
+
+SCIM_PREFIX = "/scim/"
+SCIM_MEDIA_TYPE = "application/scim+json"
+
+
+def _database_ready() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except DatabaseError as error:
+        logger.warning("Not ready: database unreachable: %s", error)
+        return False
+
+
+def _cache_ready() -> bool:
+    try:
+        cache.set("readyz", "1", timeout=10)
+        return cache.get("readyz") == "1"
+    except (RedisError, OSError) as error:
+        logger.warning("Not ready: cache unreachable: %s", error)
+        return False
+
+
+class HealthCheckMiddleware:
+    """/healthz (the process answers) and /readyz (database and cache answer).
+
+    First in MIDDLEWARE: a load balancer probes by IP address over plain HTTP, so these
+    answer before the host check, the HTTPS redirect, sessions and the request log.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz":
+            return JsonResponse({"status": "ok"})
+        if request.path_info == "/readyz":
+            checks = {
+                "database": "ok" if _database_ready() else "unavailable",
+                "cache": "ok" if _cache_ready() else "unavailable",
+            }
+            ready = all(value == "ok" for value in checks.values())
+            return JsonResponse(
+                {"status": "ok" if ready else "unavailable", **checks}, status=200 if ready else 503
+            )
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database outage is a 503 with Retry-After (SCIM body on /scim/), not a 500 page.
+
+    The view's transaction has rolled back, so nothing of the request was written.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("%s %s: database unavailable: %s", request.method, request.path, exception)
+        return service_unavailable(request)
+
+
+def service_unavailable(request) -> HttpResponse:
+    if request.path_info.startswith(SCIM_PREFIX):
+        response = HttpResponse(
+            json.dumps(database_unavailable_body()), status=503, content_type=SCIM_MEDIA_TYPE
+        )
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+def server_error(request):
+    """handler500: a database outage met outside a view (in a middleware) is still a 503."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        return service_unavailable(request)
+    return defaults.server_error(request)

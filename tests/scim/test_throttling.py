@@ -1,0 +1,269 @@
+"""Rate limits: per API token for callers, per client address for failed authentications."""
+
+import logging
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings as django_settings
+from rest_framework.test import APIClient
+
+from apps.scim import throttling
+from apps.scim.throttling import TokenRateThrottle, parse_rate
+from apps.tokens.services import create_token
+
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+BAD_TOKEN = "Bearer cbx_notARealTokenAtAllxxxxxxxxxxxxxxxxx"
+
+
+@pytest.fixture
+def bad_client():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=BAD_TOKEN)
+    return client
+
+
+@pytest.fixture
+def second_scim_client(tenant, tenant_admin):
+    """Another token of the same tenant, as a second Entra connection would hold."""
+    _, secret = create_token(tenant=tenant, actor=tenant_admin, description="Second")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return client
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_800_000_000.0):
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_requests_over_the_token_limit_get_429_with_retry_after_and_a_scim_body(
+    settings, scim_client
+):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "3/m"
+    for _ in range(3):
+        assert scim_client.get("/scim/v2/Users").status_code == 200
+
+    response = scim_client.get("/scim/v2/Users")
+
+    assert response.status_code == 429
+    assert response["Content-Type"] == "application/scim+json"
+    assert response.json()["schemas"] == [ERROR]
+    assert response.json()["status"] == "429"
+    assert 1 <= int(response["Retry-After"]) <= 60
+
+
+def test_token_limit_counts_a_token_from_every_address(settings, scim_client):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "2/m"
+    scim_client.get("/scim/v2/Users", REMOTE_ADDR="10.0.0.1")
+    scim_client.get("/scim/v2/Users", REMOTE_ADDR="10.0.0.2")
+
+    response = scim_client.get("/scim/v2/Users", REMOTE_ADDR="10.0.0.3")
+
+    assert response.status_code == 429
+
+
+def test_another_token_from_the_same_address_is_not_throttled(
+    settings, scim_client, second_scim_client
+):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "2/m"
+    for _ in range(3):
+        scim_client.get("/scim/v2/Users")
+
+    response = second_scim_client.get("/scim/v2/Users")
+
+    assert response.status_code == 200
+
+
+def test_failed_authentications_over_the_limit_get_429_with_retry_after(
+    settings, tenant, bad_client
+):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "3/m"
+    statuses = [bad_client.get("/scim/v2/Users").status_code for _ in range(3)]
+
+    response = bad_client.get("/scim/v2/Users")
+
+    assert statuses == [401, 401, 401]
+    assert response.status_code == 429
+    assert response.json()["schemas"] == [ERROR]
+    assert "failed authentications" in response.json()["detail"]
+    assert int(response["Retry-After"]) >= 1
+
+
+def test_requests_without_credentials_count_as_failed_authentications(settings, client, tenant):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "2/m"
+    client.get("/scim/v2/Users")
+    client.get("/scim/v2/Users")
+
+    response = client.get("/scim/v2/Users")
+
+    assert response.status_code == 429
+
+
+def test_a_valid_token_is_served_from_an_address_over_the_failed_authentication_limit(
+    settings, bad_client, scim_client
+):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "2/m"
+    for _ in range(3):
+        bad_client.get("/scim/v2/Users")
+
+    response = scim_client.get("/scim/v2/Users")
+
+    assert response.status_code == 200
+
+
+def test_failed_authentications_are_counted_per_client_address(settings, tenant, bad_client):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "2/m"
+    for _ in range(3):
+        bad_client.get("/scim/v2/Users", REMOTE_ADDR="10.0.0.1")
+
+    response = bad_client.get("/scim/v2/Users", REMOTE_ADDR="10.0.0.2")
+
+    assert response.status_code == 401
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(settings, tenant, bad_client):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "2/m"
+    for number in range(2):
+        bad_client.get("/scim/v2/Users", HTTP_X_FORWARDED_FOR=f"198.51.100.{number}")
+
+    response = bad_client.get("/scim/v2/Users", HTTP_X_FORWARDED_FOR="198.51.100.99")
+
+    assert response.status_code == 429
+
+
+def test_x_forwarded_for_names_the_client_behind_a_trusted_proxy(settings, tenant, bad_client):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "2/m"
+    settings.REST_FRAMEWORK = {**django_settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for _ in range(3):
+        bad_client.get("/scim/v2/Users", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.1")
+
+    response = bad_client.get("/scim/v2/Users", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.2")
+
+    assert response.status_code == 401
+
+
+def test_a_client_cannot_escape_the_limit_by_prepending_forwarded_addresses(
+    settings, tenant, bad_client
+):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "2/m"
+    settings.REST_FRAMEWORK = {**django_settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for number in range(2):
+        bad_client.get("/scim/v2/Users", HTTP_X_FORWARDED_FOR=f"6.6.6.{number}, 198.51.100.1")
+
+    response = bad_client.get("/scim/v2/Users", HTTP_X_FORWARDED_FOR="6.6.6.9, 198.51.100.1")
+
+    assert response.status_code == 429
+
+
+def test_entra_pace_with_bursts_is_never_throttled_by_the_default_limit(monkeypatch, api_token):
+    """Three minutes at 25 requests/second, with a 100-request burst every 30 seconds."""
+    clock = FakeClock()
+    monkeypatch.setattr(TokenRateThrottle, "timer", clock)
+    request = SimpleNamespace(auth=api_token[0])
+    refused = 0
+    for second in range(180):
+        per_second = 125 if second % 30 == 0 else 25
+        for step in range(per_second):
+            clock.now = 1_800_000_000.0 + second + step / per_second
+            refused += not TokenRateThrottle().allow_request(request, view=None)
+
+    assert refused == 0
+
+
+def test_a_client_over_the_limit_is_served_again_after_retry_after(
+    monkeypatch, settings, api_token
+):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "10/m"
+    clock = FakeClock()
+    monkeypatch.setattr(TokenRateThrottle, "timer", clock)
+    request = SimpleNamespace(auth=api_token[0])
+    for _ in range(10):
+        TokenRateThrottle().allow_request(request, view=None)
+    throttle = TokenRateThrottle()
+    assert not throttle.allow_request(request, view=None)
+
+    clock.now += throttle.wait() + 0.01
+
+    assert TokenRateThrottle().allow_request(request, view=None)
+
+
+def test_sustained_overload_is_cut_to_the_limit_not_shut_out(monkeypatch, settings, api_token):
+    """Refused requests are not counted: a client sending twice the rate gets the rate."""
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "60/m"
+    clock = FakeClock()
+    monkeypatch.setattr(TokenRateThrottle, "timer", clock)
+    request = SimpleNamespace(auth=api_token[0])
+    allowed = 0
+    for half_second in range(2 * 300):
+        clock.now = 1_800_000_000.0 + half_second / 2
+        allowed += TokenRateThrottle().allow_request(request, view=None)
+
+    assert 290 <= allowed <= 310  # five minutes at 1/s, within the sliding estimate's error
+
+
+@pytest.mark.parametrize(
+    ("text", "requests", "seconds"),
+    [("3000/m", 3000, 60), ("50/s", 50, 1), ("600/10s", 600, 10), ("100/hour", 100, 3600)],
+)
+def test_rates_are_read_as_requests_per_period(text, requests, seconds):
+    assert parse_rate(text) == throttling.Rate(requests=requests, seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "fast", "0/m", "10/x", "10 per minute"])
+def test_a_malformed_rate_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_rate(text)
+
+
+@pytest.fixture
+def unreachable_cache(settings, monkeypatch):
+    """The cache on a port nothing listens on, as when Redis is down."""
+    settings.CACHES = {
+        "default": {
+            **django_settings.CACHES["default"],
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6459/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+    monkeypatch.setattr(throttling, "_last_warning_at", 0.0)
+
+
+def test_with_the_cache_down_scim_keeps_serving(settings, unreachable_cache, scim_client):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "1/m"
+
+    statuses = [scim_client.get("/scim/v2/Users").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 200]
+
+
+def test_with_the_cache_down_a_bad_token_is_still_401(settings, unreachable_cache, bad_client):
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "1/m"
+
+    statuses = [bad_client.get("/scim/v2/Users").status_code for _ in range(3)]
+
+    assert statuses == [401, 401, 401]
+
+
+def test_with_the_cache_down_failing_open_is_logged(unreachable_cache, scim_client, caplog):
+    with caplog.at_level(logging.WARNING, logger="apps.scim.throttling"):
+        scim_client.get("/scim/v2/Users")
+
+    assert "failing open" in caplog.text
+
+
+@pytest.mark.redis
+def test_token_limit_is_shared_with_a_process_that_never_saw_the_requests(settings, scim_client):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "3/m"
+    for _ in range(3):
+        scim_client.get("/scim/v2/Users")
+    # Rebuilding the settings builds new cache clients with new connection pools: all this
+    # process knew is gone, as in another worker or instance; only Redis remembers.
+    settings.CACHES = {"default": dict(django_settings.CACHES["default"])}
+
+    response = scim_client.get("/scim/v2/Users")
+
+    assert response.status_code == 429
