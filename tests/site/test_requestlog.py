@@ -95,3 +95,10 @@ def test_the_json_line_has_the_request_fields(scim_client, request_lines):
 
     assert set(line) >= {"time", "request_id", "tenant", "token", "method", "path", "status"}
     assert line["time"].endswith("+00:00")
+
+
+def test_a_very_long_path_is_logged_shortened(scim_client, request_lines):
+    scim_client.get("/scim/v2/Users?filter=" + "x" * 5000)
+
+    assert len(request_lines()[0].path) < 1100
+    assert request_lines()[0].path.endswith("more)")

@@ -1,0 +1,68 @@
+"""gunicorn settings for production; `gunicorn` in the project directory reads this file.
+
+Every value can be overridden on the command line (`-b`, `-w`, ...) or in GUNICORN_CMD_ARGS.
+Graceful restarts: `kill -HUP <master pid>` starts new workers with new code and lets the
+old ones finish their requests (up to graceful_timeout); `kill -TERM` stops the same way.
+"""
+
+import os
+import re
+
+from gunicorn.glogging import Logger
+
+wsgi_app = "commbox_site.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+proc_name = "commbox"
+
+# Sync workers: requests are short database round trips. 2 x cores + 1 is gunicorn's
+# advice; the cores are the ones this process may run on (a container's CPU set).
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * len(os.sched_getaffinity(0)) + 1))
+worker_class = "sync"
+# Recycle workers now and then, staggered, so no slow leak can grow for ever.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
+max_requests_jitter = max_requests // 10
+
+# A worker silent this long is killed and replaced (a request stuck on a dead socket);
+# database outages answer 503 within seconds, well inside it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", 30))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
+keepalive = 5
+
+# Entra's filters can be long: a 400-term `or` of userNames is about 20 KB of request
+# line, over gunicorn's largest finite limit (8190). 0 lifts the per-line limit (gunicorn
+# still caps a request head at about 1 MB); the proxy in front must allow as much.
+limit_request_line = 0
+limit_request_fields = 100
+limit_request_field_size = 16380
+
+# The proxy's address may set X-Forwarded-Proto (the app checks X-Forwarded-Proto itself
+# through SECURE_PROXY_SSL_HEADER; X-Forwarded-For through TRUSTED_PROXY_COUNT).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# The app writes one structured line per request (commbox.requests), so gunicorn's own
+# access log is off unless GUNICORN_ACCESS_LOG names a file or "-". Its format has the
+# path without the query string, tokens blanked, and the request id.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn creates its own files there
+    # Worker heartbeats on tmpfs: a slow disk cannot make healthy workers look dead.
+    worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+TOKEN_PATTERN = re.compile(r"cbx_[A-Za-z0-9]+")
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with API tokens blanked in the logged path."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("U", "r", "q"):
+            if key in atoms:
+                atoms[key] = TOKEN_PATTERN.sub("cbx_[redacted]", atoms[key])
+        return atoms
+
+
+logger_class = RedactingLogger
