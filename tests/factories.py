@@ -55,6 +55,7 @@ class UserEmailFactory(factory.django.DjangoModelFactory):
         model = UserEmail
 
     user = factory.SubFactory(UserFactory)
+    tenant = factory.SelfAttribute("user.tenant")
     value = factory.LazyAttribute(lambda e: e.user.user_name)
     type = "work"
     primary = True
@@ -65,6 +66,7 @@ class UserPhoneNumberFactory(factory.django.DjangoModelFactory):
         model = "users.UserPhoneNumber"
 
     user = factory.SubFactory(UserFactory)
+    tenant = factory.SelfAttribute("user.tenant")
     value = factory.Sequence(lambda n: f"+1 555 {n:04d}")
     type = "mobile"
 
@@ -92,6 +94,7 @@ class MembershipFactory(factory.django.DjangoModelFactory):
         model = "groups.GroupMembership"
 
     group = factory.SubFactory(GroupFactory)
+    tenant = factory.SelfAttribute("group.tenant")
     user = factory.SubFactory(AgentFactory, tenant=factory.SelfAttribute("..group.tenant"))
 
 

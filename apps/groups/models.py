@@ -15,7 +15,7 @@ class Group(models.Model):
     """A tenant's group of agents (not django.contrib.auth's Group)."""
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="groups")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
     display_name = models.CharField("display name", max_length=255)
     external_id = models.CharField("external ID", max_length=255, blank=True)
     # Where the group was created (settings page, SCIM, admin, command), whatever externalId says.
@@ -29,6 +29,9 @@ class Group(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "public_id"], name="group_public_id_unique_per_tenant"
+            ),
             models.UniqueConstraint(
                 "tenant",
                 Lower("display_name"),
@@ -47,6 +50,11 @@ class Group(models.Model):
 class GroupMembership(models.Model):
     """One row per member, so a member is added or removed without loading the group."""
 
+    # The group's tenant, stored so the table can be distributed by tenant (Citus) and its
+    # keys lead with it; the composite indexes below serve tenant lookups.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="memberships")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -54,9 +62,13 @@ class GroupMembership(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["group", "user"], name="membership_unique"),
+            models.UniqueConstraint(
+                fields=["tenant", "group", "user"], name="membership_unique_per_tenant"
+            ),
         ]
-        indexes = [models.Index(fields=["user", "group"], name="membership_user_group")]
+        indexes = [
+            models.Index(fields=["tenant", "user", "group"], name="membership_tenant_user_group")
+        ]
 
     def __str__(self):
         return f"{self.user_id} in {self.group_id}"

@@ -180,7 +180,7 @@ def update_group(
 
 def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
     existing = set(
-        GroupMembership.objects.filter(group=group, user__in=users).values_list(
+        GroupMembership.objects.filter(tenant=tenant, group=group, user__in=users).values_list(
             "user_id", flat=True
         )
     )
@@ -188,7 +188,8 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     if not new:
         return []
     GroupMembership.objects.bulk_create(
-        [GroupMembership(group=group, user=u) for u in new], ignore_conflicts=True
+        [GroupMembership(tenant_id=group.tenant_id, group=group, user=u) for u in new],
+        ignore_conflicts=True,
     )
     _record_member_changes(
         tenant=tenant, actor=actor, group=group, users=new, action=AuditAction.MEMBER_ADDED
@@ -215,7 +216,7 @@ def remove_group_members(
     if group.tenant_id != tenant.pk:
         raise Http404
     users = list(users)
-    memberships = GroupMembership.objects.filter(group=group, user__in=users)
+    memberships = GroupMembership.objects.filter(tenant=tenant, group=group, user__in=users)
     removed_ids = set(memberships.values_list("user_id", flat=True))
     if not removed_ids:
         return []

@@ -634,10 +634,11 @@ class _Compiler:
 
     @staticmethod
     def exists(related: Related, rows: Q) -> Q:
-        # Exists() rather than a join: one row per resource, no DISTINCT.
-        matching = related.model._default_manager.filter(**{related.owner: OuterRef("pk")}).filter(
-            rows
-        )
+        # Exists() rather than a join: one row per resource, no DISTINCT. The tenant leads
+        # every index of the related rows.
+        matching = related.model._default_manager.filter(
+            tenant_id=OuterRef("tenant_id"), **{related.owner: OuterRef("pk")}
+        ).filter(rows)
         return Q(Exists(matching))
 
 

@@ -60,7 +60,7 @@ class UserManager(_UserManagerBase):  # type: ignore[valid-type,misc]
 class User(AbstractBaseUser, PermissionsMixin):
     """A tenant's user (tenant set) or a platform staff account (no tenant)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
     tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
     )
@@ -120,6 +120,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
+                fields=["tenant", "public_id"], name="user_public_id_unique_per_tenant"
+            ),
+            models.UniqueConstraint(
                 "tenant",
                 Lower("user_name"),
                 name="user_name_unique_per_tenant_ci",
@@ -166,6 +169,10 @@ class MultiValuedAttribute(models.Model):
 
     KEYS = ("value", "type", "primary", "display")
 
+    # The user's tenant, so the table can be distributed by tenant with the users.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     value: models.CharField[str, str]
     type = models.CharField(max_length=50, blank=True)
     primary = models.BooleanField(default=False)
@@ -187,7 +194,7 @@ class UserEmail(MultiValuedAttribute):
     value = models.CharField(max_length=320)
 
     class Meta(MultiValuedAttribute.Meta):
-        indexes = [models.Index(Lower("value"), name="user_email_value_ci")]
+        indexes = [models.Index("tenant", Lower("value"), name="user_email_tenant_value_ci")]
 
 
 class UserPhoneNumber(MultiValuedAttribute):

@@ -235,7 +235,8 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
         if replace:
             manager.filter(user=user).delete()
         rows = manager.bulk_create(
-            model(user=user, **item) for item in _normalise_multi(attributes[field])
+            model(tenant_id=user.tenant_id, user=user, **item)
+            for item in _normalise_multi(attributes[field])
         )
         _remember_rows(user, field, rows)
 

@@ -28,7 +28,9 @@ def make_users(tenant, count):
     users = User.objects.bulk_create(
         UserFactory.build_batch(count, tenant=tenant, password="!", role="agent", custom_role=role)
     )
-    UserEmail.objects.bulk_create(UserEmail(user=u, value=u.user_name, primary=True) for u in users)
+    UserEmail.objects.bulk_create(
+        UserEmail(tenant=u.tenant, user=u, value=u.user_name, primary=True) for u in users
+    )
 
 
 def make_roles(tenant, count):
@@ -43,7 +45,9 @@ def make_roles(tenant, count):
 def make_groups(tenant, count):
     agent = AgentFactory(tenant=tenant)
     groups = Group.objects.bulk_create(GroupFactory.build_batch(count, tenant=tenant))
-    GroupMembership.objects.bulk_create(GroupMembership(group=g, user=agent) for g in groups)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(tenant=g.tenant, group=g, user=agent) for g in groups
+    )
 
 
 def make_tokens(tenant, count):
@@ -125,7 +129,9 @@ def busy_user(tenant):
     def make(count):
         user = AgentFactory(tenant=tenant)
         groups = Group.objects.bulk_create(GroupFactory.build_batch(count, tenant=tenant))
-        GroupMembership.objects.bulk_create(GroupMembership(group=g, user=user) for g in groups)
+        GroupMembership.objects.bulk_create(
+            GroupMembership(tenant=g.tenant, group=g, user=user) for g in groups
+        )
         AuditEvent.objects.bulk_create(
             AuditEvent(
                 tenant=tenant,
@@ -164,7 +170,9 @@ def test_group_page_queries_do_not_grow_with_members(
     users = User.objects.bulk_create(
         UserFactory.build_batch(rows, tenant=tenant, password="!", role="agent")
     )
-    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u) for u in users)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(tenant=group.tenant, group=group, user=u) for u in users
+    )
     client.force_login(support_member)
 
     with django_assert_max_num_queries(8):

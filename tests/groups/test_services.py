@@ -189,6 +189,14 @@ def test_agents_admins_and_custom_role_holders_can_be_added(tenant, tenant_admin
     assert members_of(group) == {agent.pk, tenant_admin.pk, holder.pk}
 
 
+def test_added_membership_carries_the_groups_tenant(tenant, tenant_admin, agent):
+    group = GroupFactory(tenant=tenant)
+
+    add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[agent])
+
+    assert GroupMembership.objects.get(group=group).tenant_id == tenant.pk
+
+
 def test_each_added_member_gets_its_own_audit_row(tenant, tenant_admin):
     group = GroupFactory(tenant=tenant)
     ann = AgentFactory(tenant=tenant, user_name="ann@example.com")

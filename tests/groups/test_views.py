@@ -37,7 +37,9 @@ def make_groups(tenant, count, *, start=0):
     groups = Group.objects.bulk_create(
         Group(tenant=tenant, display_name=f"Bulk {start + i:03}") for i in range(count)
     )
-    GroupMembership.objects.bulk_create(GroupMembership(group=g, user=member) for g in groups)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(tenant=g.tenant, group=g, user=member) for g in groups
+    )
     return groups
 
 
@@ -51,7 +53,9 @@ def make_members(group, count, *, start=0):
         )
         for i in range(count)
     )
-    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u) for u in users)
+    GroupMembership.objects.bulk_create(
+        GroupMembership(tenant=group.tenant, group=group, user=u) for u in users
+    )
     return users
 
 

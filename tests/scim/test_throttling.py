@@ -52,7 +52,9 @@ def test_requests_over_the_token_limit_get_429_with_retry_after_and_a_scim_body(
     assert response["Content-Type"] == "application/scim+json"
     assert response.json()["schemas"] == [ERROR]
     assert response.json()["status"] == "429"
-    assert 1 <= int(response["Retry-After"]) <= 60
+    # At most the rest of this minute plus the third of the next that the sliding window
+    # needs before 3 requests in one minute leave room for a fourth.
+    assert 1 <= int(response["Retry-After"]) <= 80
 
 
 def test_token_limit_counts_a_token_from_every_address(settings, scim_client):

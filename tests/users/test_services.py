@@ -273,6 +273,23 @@ def test_user_can_change_the_case_of_their_own_name(tenant, tenant_admin):
     assert reloaded(user).user_name == "Ann@Example.com"
 
 
+def test_emails_and_phone_numbers_carry_the_users_tenant(tenant, tenant_admin):
+    user = UserFactory(tenant=tenant)
+
+    update_user(
+        tenant=tenant,
+        actor=tenant_admin,
+        user=user,
+        attributes={
+            "emails": [{"value": "ann@example.com", "type": "work", "primary": True}],
+            "phone_numbers": [{"value": "+1 555 0100", "type": "work"}],
+        },
+    )
+
+    assert UserEmail.objects.get(user=user).tenant_id == tenant.pk
+    assert UserPhoneNumber.objects.get(user=user).tenant_id == tenant.pk
+
+
 def test_emails_are_replaced_not_merged(tenant, tenant_admin):
     user = UserFactory(tenant=tenant)
     UserEmailFactory(user=user, value="old@example.com")
@@ -310,7 +327,7 @@ def test_empty_email_list_removes_every_email(tenant, tenant_admin):
 def test_phone_numbers_are_replaced_and_emails_left_alone(tenant, tenant_admin):
     user = UserFactory(tenant=tenant)
     UserEmailFactory(user=user, value="ann@example.com")
-    UserPhoneNumber.objects.create(user=user, value="+1 555 0100", type="work")
+    UserPhoneNumber.objects.create(tenant=tenant, user=user, value="+1 555 0100", type="work")
 
     update_user(
         tenant=tenant,

@@ -41,8 +41,12 @@ def make_users(tenant, count, *, start=0):
         )
         for i in range(count)
     )
-    UserEmail.objects.bulk_create(UserEmail(user=u, value=u.user_name, primary=True) for u in users)
-    GroupMembership.objects.bulk_create(GroupMembership(group=group, user=u) for u in users)
+    UserEmail.objects.bulk_create(
+        UserEmail(tenant=u.tenant, user=u, value=u.user_name, primary=True) for u in users
+    )
+    GroupMembership.objects.bulk_create(
+        GroupMembership(tenant=group.tenant, group=group, user=u) for u in users
+    )
     return users
 
 

@@ -59,7 +59,8 @@ class Command(BaseCommand):
                         )
                     )
                 UserEmail.objects.bulk_create(
-                    UserEmail(user=u, value=u.user_name, type="work", primary=True) for u in created
+                    UserEmail(tenant=tenant, user=u, value=u.user_name, type="work", primary=True)
+                    for u in created
                 )
             existing_groups = Group.objects.for_tenant(tenant).count()
             Group.objects.bulk_create(
