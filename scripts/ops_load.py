@@ -1,0 +1,394 @@
+"""Traffic and assertions for scripts/outage-check and scripts/fleet-check (stdlib + psycopg).
+
+    ops_load.py outage --url URL --token T --database-url DSN --stop CMD --start CMD
+    ops_load.py fleet --urls URL1,URL2 --token T --victim-token T2 --victim-id UUID \
+        --account SUB --admin USER --password PW --failed-auth-limit N
+
+Prints what it saw and exits non-zero when a guarantee does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import shlex
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+
+SCIM = "application/scim+json"
+ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
+CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+@dataclass
+class Result:
+    started: float
+    seconds: float
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    kind: str = ""
+    user_name: str = ""
+
+    def json(self):
+        return json.loads(self.body or b"null")
+
+
+def call(base: str, method: str, path: str, *, token=None, body=None, headers=None, timeout=10):
+    parts = urllib.parse.urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    sent = dict(headers or {})
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    payload = None
+    if body is not None:
+        payload = body if isinstance(body, bytes | str) else json.dumps(body)
+        sent.setdefault("Content-Type", SCIM)
+    started = time.monotonic()
+    try:
+        connection.request(method, path, body=payload, headers=sent)
+        response = connection.getresponse()
+        data = response.read()
+        status, answer = response.status, {k.lower(): v for k, v in response.getheaders()}
+        raw_cookies = response.headers.get_all("Set-Cookie") or []
+    except (OSError, http.client.HTTPException) as error:
+        status, answer, data, raw_cookies = 0, {"error": repr(error)}, b"", []
+    finally:
+        connection.close()
+    result = Result(started, time.monotonic() - started, status, answer, data)
+    result.cookies = raw_cookies
+    return result
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def is_scim_error(result: Result, status: int) -> bool:
+    if result.status != status or not result.headers.get("content-type", "").startswith(SCIM):
+        return False
+    try:
+        return result.json().get("schemas") == [ERROR_SCHEMA]
+    except ValueError:
+        return False
+
+
+@dataclass
+class Load:
+    """Threads sending Entra-shaped requests until told to stop; every answer kept."""
+
+    urls: list[str]
+    token: str
+    threads: int = 4
+    results: list[Result] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+
+    def start(self) -> list[threading.Thread]:
+        workers = [threading.Thread(target=self._work, args=(n,)) for n in range(self.threads)]
+        for worker in workers:
+            worker.start()
+        return workers
+
+    def _work(self, number: int) -> None:
+        sequence = 0
+        created: list[str] = []
+        while not self.stop.is_set():
+            base = self.urls[(number + sequence) % len(self.urls)]
+            sequence += 1
+            if sequence % 3 == 1:
+                user_name = f"load-{self.run_id}-{number}-{sequence}@contoso.com"
+                result = call(
+                    base,
+                    "POST",
+                    "/scim/v2/Users",
+                    token=self.token,
+                    body={
+                        "schemas": [CORE_USER],
+                        "userName": user_name,
+                        "active": True,
+                        "emails": [{"primary": True, "type": "work", "value": user_name}],
+                    },
+                )
+                result.kind, result.user_name = "create", user_name
+                if result.status == 201:
+                    created.append(result.json()["id"])
+            elif sequence % 3 == 2 and created:
+                operation = {"op": "replace", "path": "displayName", "value": f"n{sequence}"}
+                result = call(
+                    base,
+                    "PATCH",
+                    f"/scim/v2/Users/{created[-1]}",
+                    token=self.token,
+                    body={"schemas": [PATCH_OP], "Operations": [operation]},
+                )
+                result.kind = "update"
+            else:
+                query = urllib.parse.quote(
+                    f'userName eq "load-{self.run_id}-{number}-1@contoso.com"'
+                )
+                result = call(base, "GET", f"/scim/v2/Users?filter={query}", token=self.token)
+                result.kind = "read"
+            result.base = base
+            with self.lock:
+                self.results.append(result)
+
+    def finish(self, workers) -> None:
+        self.stop.set()
+        for worker in workers:
+            worker.join()
+
+
+class Checks:
+    def __init__(self):
+        self.failures: list[str] = []
+
+    def expect(self, condition: bool, what: str) -> None:
+        print(("  ok    " if condition else "  FAIL  ") + what)
+        if not condition:
+            self.failures.append(what)
+
+    def exit(self) -> None:
+        if self.failures:
+            print(f"{len(self.failures)} check(s) failed.")
+            sys.exit(1)
+        print("All checks passed.")
+
+
+def histogram(results: list[Result]) -> str:
+    counts: dict[int, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return ", ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+
+
+# --- outage ---
+
+
+def outage(args) -> None:
+    checks = Checks()
+    load = Load([args.url], args.token, threads=args.threads)
+    t0 = time.monotonic()
+    workers = load.start()
+    time.sleep(args.before)
+    stop_issued_at = time.monotonic()
+    subprocess.run(shlex.split(args.stop), check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    stopped_at = time.monotonic()
+    print(
+        f"t={stop_issued_at - t0:5.1f}s stopping the database; stopped at t={stopped_at - t0:.1f}s"
+    )
+    time.sleep(args.down)
+    started_cmd_at = time.monotonic()
+    subprocess.run(shlex.split(args.start), check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    started_at = time.monotonic()
+    print(f"t={started_at - t0:5.1f}s database started again")
+    time.sleep(args.after)
+    load.finish(workers)
+    results = sorted(load.results, key=lambda r: r.started)
+
+    before = [r for r in results if r.started + r.seconds < stop_issued_at]
+    during = [r for r in results if r.started > stopped_at + 0.2 and r.started < started_cmd_at]
+    after = [r for r in results if r.started > started_at]
+    print(f"requests: {len(results)} ({histogram(results)})")
+    print(f"before the stop: {len(before)} ({histogram(before)})")
+    print(f"while down: {len(during)} ({histogram(during)})")
+    print(f"after the start: {len(after)} ({histogram(after)})")
+    unexpected = [r for r in results if r.status not in (200, 201, 503)]
+    checks.expect(not unexpected, f"only 200/201/503 answers (unexpected: {histogram(unexpected)})")
+    checks.expect(all(r.status in (200, 201) for r in before), "all served before the stop")
+    down_503 = [r for r in during if r.status == 503]
+    checks.expect(
+        len(during) > 0 and len(down_503) == len(during), "every request while down got 503"
+    )
+    checks.expect(
+        all(is_scim_error(r, 503) for r in down_503), "every 503 has a SCIM error body (no HTML)"
+    )
+    checks.expect(all(r.headers.get("retry-after") for r in down_503), "every 503 has Retry-After")
+    slowest = max((r.seconds for r in during), default=0.0)
+    print(
+        f"503 latency while down: p50 {percentile([r.seconds for r in during], 0.5) * 1000:.0f} ms,"
+        f" max {slowest * 1000:.0f} ms"
+    )
+    checks.expect(slowest < 2.5, "every request while down answered within 2.5 s")
+    first_ok = next((r for r in after if r.status in (200, 201)), None)
+    recovery = (first_ok.started + first_ok.seconds - started_at) if first_ok else None
+    print(f"first success {recovery:.2f} s after the database started" if first_ok else "")
+    checks.expect(first_ok is not None and recovery < 10, "served again within 10 s by itself")
+    tail = [r for r in after if r.started > started_at + args.after / 2]
+    checks.expect(tail and all(r.status in (200, 201) for r in tail), "all served at the end")
+    verify_no_partial_writes(args.database_url, load, checks)
+    checks.exit()
+
+
+def verify_no_partial_writes(database_url: str, load: Load, checks: Checks) -> None:
+    import psycopg
+
+    acknowledged = {r.user_name for r in load.results if r.kind == "create" and r.status == 201}
+    with psycopg.connect(database_url) as connection:
+        rows = connection.execute(
+            """
+            SELECT u.user_name, u.version,
+                   (SELECT count(*) FROM users_useremail e WHERE e.user_id = u.id),
+                   (SELECT count(*) FROM audit_auditevent a WHERE a.target_type = 'user'
+                      AND a.target_id = u.public_id::text AND a.action = 'user.created'),
+                   (SELECT count(*) FROM audit_auditevent a WHERE a.target_type = 'user'
+                      AND a.target_id = u.public_id::text AND a.action = 'user.updated')
+            FROM users_user u WHERE u.user_name LIKE %s
+            """,
+            (f"load-{load.run_id}-%",),
+        ).fetchall()
+        orphans = connection.execute(
+            """
+            SELECT count(*) FROM audit_auditevent a
+            WHERE a.action = 'user.created' AND a.changes::text LIKE %s
+              AND NOT EXISTS (SELECT 1 FROM users_user u WHERE u.public_id::text = a.target_id)
+            """,
+            (f"%load-{load.run_id}-%",),
+        ).fetchone()[0]
+    stored = {row[0] for row in rows}
+    partial = [row for row in rows if row[2] != 1 or row[3] != 1 or row[4] != row[1] - 1]
+    print(f"users created: {len(acknowledged)} acknowledged (201), {len(stored)} stored")
+    checks.expect(acknowledged <= stored, "every acknowledged create is stored")
+    checks.expect(
+        not partial,
+        f"every stored user has its email, its audit rows and its version ({partial[:3]})",
+    )
+    checks.expect(orphans == 0, "no audit row for a user that was not stored")
+
+
+# --- fleet ---
+
+
+class Browser:
+    """Cookies and CSRF for the settings pages, over any instance."""
+
+    def __init__(self):
+        self.cookies: dict[str, str] = {}
+
+    def request(self, base, method, path, form=None):
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Referer"] = base + path
+        result = call(base, method, path, body=body, headers=headers)
+        for raw in result.cookies:
+            cookie = SimpleCookie()
+            cookie.load(raw)
+            for name, morsel in cookie.items():
+                self.cookies[name] = morsel.value
+        return result
+
+
+def fleet(args) -> None:
+    checks = Checks()
+    first, second = args.urls.split(",")
+    print(f"instances: {first} and {second}")
+
+    browser = Browser()
+    browser.request(first, "GET", "/login/")
+    signed_in = browser.request(
+        first,
+        "POST",
+        "/login/",
+        form={"subdomain": args.account, "user_name": args.admin, "password": args.password},
+    )
+    checks.expect(signed_in.status == 302, f"signed in on the first instance ({signed_in.status})")
+    page = browser.request(second, "GET", "/settings/")
+    checks.expect(
+        page.status == 200 and b"Sign in" not in page.body[:2000],
+        f"the session works on the second instance ({page.status})",
+    )
+
+    load = Load([first, second], args.token, threads=args.threads)
+    t0 = time.monotonic()
+    workers = load.start()
+    time.sleep(args.seconds / 2)
+    for base in (first, second):
+        status = call(base, "GET", "/scim/v2/Users?count=1", token=args.victim_token).status
+        checks.expect(status == 200, f"the token to revoke works on {base} ({status})")
+    path = f"/settings/api/tokens/{args.victim_id}/revoke/"
+    browser.request(first, "GET", path)
+    revoked = browser.request(first, "POST", path, form={})
+    checks.expect(
+        revoked.status == 302, f"revoked mid-run through the first instance ({revoked.status})"
+    )
+    after = call(second, "GET", "/scim/v2/Users?count=1", token=args.victim_token)
+    checks.expect(
+        is_scim_error(after, 401),
+        f"the next request on the second instance is refused ({after.status})",
+    )
+    time.sleep(args.seconds / 2)
+    load.finish(workers)
+    elapsed = time.monotonic() - t0
+    results = load.results
+    latencies = [r.seconds for r in results]
+    print(
+        f"load: {len(results)} requests in {elapsed:.1f} s ({len(results) / elapsed:.0f} req/s)"
+        f" through both instances: {histogram(results)};"
+        f" p50 {statistics.median(latencies) * 1000:.0f} ms,"
+        f" p99 {percentile(latencies, 0.99) * 1000:.0f} ms"
+    )
+    for base in (first, second):
+        served = [r for r in results if r.base == base and r.status in (200, 201)]
+        checks.expect(bool(served), f"load served on {base}")
+    checks.expect(all(r.status in (200, 201) for r in results), "every load request served")
+
+    statuses = []
+    for number in range(args.failed_auth_limit + 1):
+        base = (first, second)[number % 2]
+        statuses.append(call(base, "GET", "/scim/v2/Users", token="cbx_wrong").status)
+    print(f"failed authentications alternating instances: {statuses}")
+    checks.expect(
+        statuses[:-1] == [401] * args.failed_auth_limit and statuses[-1] == 429,
+        f"the limit of {args.failed_auth_limit} is counted across both instances "
+        f"({args.failed_auth_limit // 2 + 1} requests on the first already hit it)",
+    )
+    checks.exit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers(dest="command", required=True)
+    out = commands.add_parser("outage")
+    out.add_argument("--url", required=True)
+    out.add_argument("--token", required=True)
+    out.add_argument("--database-url", required=True)
+    out.add_argument("--stop", required=True)
+    out.add_argument("--start", required=True)
+    out.add_argument("--threads", type=int, default=4)
+    out.add_argument("--before", type=float, default=6)
+    out.add_argument("--down", type=float, default=8)
+    out.add_argument("--after", type=float, default=8)
+    fl = commands.add_parser("fleet")
+    fl.add_argument("--urls", required=True)
+    fl.add_argument("--token", required=True)
+    fl.add_argument("--victim-token", required=True)
+    fl.add_argument("--victim-id", required=True)
+    fl.add_argument("--account", required=True)
+    fl.add_argument("--admin", required=True)
+    fl.add_argument("--password", required=True)
+    fl.add_argument("--failed-auth-limit", type=int, required=True)
+    fl.add_argument("--threads", type=int, default=4)
+    fl.add_argument("--seconds", type=float, default=12)
+    args = parser.parse_args()
+    {"outage": outage, "fleet": fleet}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
