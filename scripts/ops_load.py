@@ -354,10 +354,15 @@ def fleet(args) -> None:
         base = (first, second)[number % 2]
         statuses.append(call(base, "GET", "/scim/v2/Users", token="cbx_wrong").status)
     print(f"failed authentications alternating instances: {statuses}")
+    # Earlier refusals in this run (the revoked token) count too, so the 429 may come sooner;
+    # what matters is that neither instance alone saw as many failures as the limit.
+    first_429 = statuses.index(429) if 429 in statuses else None
     checks.expect(
-        statuses[:-1] == [401] * args.failed_auth_limit and statuses[-1] == 429,
-        f"the limit of {args.failed_auth_limit} is counted across both instances "
-        f"({args.failed_auth_limit // 2 + 1} requests on the first already hit it)",
+        first_429 is not None
+        and set(statuses[:first_429]) == {401}
+        and (first_429 + 1) // 2 < args.failed_auth_limit,
+        f"the limit of {args.failed_auth_limit} failures is counted across both instances "
+        f"(429 after {first_429} failures, about half of them on each instance)",
     )
     checks.exit()
 
