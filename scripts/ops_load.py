@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -315,10 +317,23 @@ def fleet(args) -> None:
         f"the session works on the second instance ({page.status})",
     )
 
+    terms = " or ".join(f'userName eq "user{n:04d}@contoso.com"' for n in range(400))
+    path = "/scim/v2/Users?filter=" + urllib.parse.quote(terms)
+    long_filter = call(first, "GET", path, token=args.token)
+    checks.expect(
+        long_filter.status != 414 and long_filter.headers.get("content-type", "").startswith(SCIM),
+        f"a 400-term or filter ({len(path)}-byte path) reaches the app, not gunicorn's 414"
+        f" ({long_filter.status})",
+    )
+
     load = Load([first, second], args.token, threads=args.threads)
     t0 = time.monotonic()
     workers = load.start()
-    time.sleep(args.seconds / 2)
+    time.sleep(args.seconds / 4)
+    # A graceful restart of the second instance under load: new workers, no lost request.
+    os.kill(args.reload_pid, signal.SIGHUP)
+    print(f"t={time.monotonic() - t0:.1f}s graceful restart (HUP) of the second instance")
+    time.sleep(args.seconds / 4)
     for base in (first, second):
         status = call(base, "GET", "/scim/v2/Users?count=1", token=args.victim_token).status
         checks.expect(status == 200, f"the token to revoke works on {base} ({status})")
@@ -347,7 +362,10 @@ def fleet(args) -> None:
     for base in (first, second):
         served = [r for r in results if r.base == base and r.status in (200, 201)]
         checks.expect(bool(served), f"load served on {base}")
-    checks.expect(all(r.status in (200, 201) for r in results), "every load request served")
+    checks.expect(
+        all(r.status in (200, 201) for r in results),
+        "every load request served, through the graceful restart too",
+    )
 
     statuses = []
     for number in range(args.failed_auth_limit + 1):
@@ -389,6 +407,7 @@ def main() -> None:
     fl.add_argument("--admin", required=True)
     fl.add_argument("--password", required=True)
     fl.add_argument("--failed-auth-limit", type=int, required=True)
+    fl.add_argument("--reload-pid", type=int, required=True)
     fl.add_argument("--threads", type=int, default=4)
     fl.add_argument("--seconds", type=float, default=12)
     args = parser.parse_args()
