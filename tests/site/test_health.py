@@ -2,6 +2,8 @@
 
 import pytest
 
+from apps.tenants.models import Tenant
+
 
 def test_healthz_answers_200(client):
     response = client.get("/healthz")
@@ -47,3 +49,26 @@ def test_readyz_answers_503_when_the_database_is_unreachable(client, unreachable
 
     assert response.status_code == 503
     assert response.json()["database"] == "unavailable"
+
+
+class TouchesTheDatabaseMiddleware:
+    """A middleware that reads the database before any view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        Tenant.objects.exists()
+        return self.get_response(request)
+
+
+@pytest.mark.postgres
+def test_a_database_outage_met_in_a_middleware_is_a_503_too(client, settings, unreachable_database):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.TouchesTheDatabaseMiddleware"]
+    client.raise_request_exception = False
+
+    responses = [client.get("/login/"), client.get("/scim/v2/Users")]
+
+    assert [r.status_code for r in responses] == [503, 503]
+    assert responses[1]["Content-Type"] == "application/scim+json"
+    assert all(r["Retry-After"] == "5" for r in responses)
