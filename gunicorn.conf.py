@@ -16,7 +16,8 @@ proc_name = "commbox"
 
 # Sync workers: requests are short database round trips. 2 x cores + 1 is gunicorn's
 # advice; the cores are the ones this process may run on (a container's CPU set).
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * len(os.sched_getaffinity(0)) + 1))
+cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (cores or 1) + 1))
 worker_class = "sync"
 # Recycle workers now and then, staggered, so no slow leak can grow for ever.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 5000))
