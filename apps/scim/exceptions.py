@@ -60,7 +60,8 @@ def _unavailable_error(exc) -> Response | None:
         retry = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
         return Response(database_unavailable_body(), status=503, headers={"Retry-After": retry})
     if isinstance(exc, exceptions.Throttled):
-        return _error(429, str(exc.detail), headers={"Retry-After": retry_after(exc.wait)})
+        wait = getattr(exc, "wait", None)
+        return _error(429, str(exc.detail), headers={"Retry-After": retry_after(wait)})
     return None
 
 

@@ -9,10 +9,12 @@ logged: an outage of the rate limiter must not become an outage of provisioning.
 
 from __future__ import annotations
 
+import abc
 import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -20,6 +22,7 @@ from django.core.cache import cache
 from redis.exceptions import RedisError
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,7 @@ def _warn_cache_unavailable(error: Exception) -> None:
         logger.warning("Rate limiting is off (failing open): the cache is unreachable: %s", error)
 
 
-class SlidingWindowThrottle(BaseThrottle):
+class SlidingWindowThrottle(BaseThrottle, abc.ABC):
     """Allows `rate.requests` per `rate.seconds` per identity, across every process.
 
     Subclasses name the setting holding the rate and say who is counted (`get_identity`).
@@ -61,11 +64,15 @@ class SlidingWindowThrottle(BaseThrottle):
 
     setting: str = ""
     scope: str = ""
-    timer = time.time
+    timer = staticmethod(time.time)
 
     def __init__(self):
         self.rate = parse_rate(getattr(settings, self.setting))
         self._wait = 0.0
+
+    @abc.abstractmethod
+    def get_identity(self, request) -> str | None:
+        """Who is counted; None: nobody, the request is not limited here."""
 
     def allow_request(self, request, view) -> bool:
         identity = self.get_identity(request)
@@ -145,15 +152,15 @@ class RateLimited(exceptions.Throttled):
     extra_detail_singular = extra_detail_plural = "Retry after {wait} seconds."
 
 
-class ScimThrottling:
-    """APIView mixin: the token limit for callers, the failed-authentication limit for the rest.
+class ScimThrottling(APIView):
+    """The SCIM views' base: the token limit for callers, the failed-auth limit for the rest.
 
     A refused authentication counts against the client's address; past the limit the
     address gets 429 instead of 401. A valid token is still served from that address:
     Entra's addresses are shared, so one tenant's revoked token must not stop another's.
     """
 
-    throttle_classes = [TokenRateThrottle]
+    throttle_classes: Sequence[type[BaseThrottle]] = [TokenRateThrottle]
 
     def throttled(self, request, wait):
         raise RateLimited(wait=wait)

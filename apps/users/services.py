@@ -228,6 +228,8 @@ def _clean_scalar(field: str, value: Any) -> Any:
 
 
 def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> None:
+    if user.tenant_id is None:
+        raise ValueError("Only a tenant's users have emails and phone numbers.")
     for field, model in MULTI_VALUED.items():
         if field not in attributes:
             continue

@@ -8,7 +8,7 @@ from django.db import connection
 from apps.audit.models import AuditEvent
 from apps.groups.models import GroupMembership
 from tests.factories import AgentFactory, GroupFactory
-from tests.scim.conftest import patch_body, send
+from tests.scim.entra import CORE_USER, patch_body
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
@@ -73,7 +73,7 @@ def test_a_user_write_that_fails_midway_changes_nothing(scim_client, tenant, aud
     operation = {"op": "replace", "path": "displayName", "value": "After"}
     events_before = AuditEvent.objects.count()
 
-    response = send(scim_client, "patch", f"/scim/v2/Users/{user.public_id}", patch_body(operation))
+    response = scim_client.send("patch", f"/scim/v2/Users/{user.public_id}", patch_body(operation))
 
     assert response.status_code == 503
     user.refresh_from_db()
@@ -86,8 +86,8 @@ def test_a_group_write_that_fails_midway_adds_no_member(scim_client, tenant, aud
     agent = AgentFactory(tenant=tenant)
     operation = {"op": "add", "path": "members", "value": [{"value": str(agent.public_id)}]}
 
-    response = send(
-        scim_client, "patch", f"/scim/v2/Groups/{group.public_id}", patch_body(operation)
+    response = scim_client.send(
+        "patch", f"/scim/v2/Groups/{group.public_id}", patch_body(operation)
     )
 
     assert response.status_code == 503
@@ -96,11 +96,11 @@ def test_a_group_write_that_fails_midway_adds_no_member(scim_client, tenant, aud
 
 def test_a_user_create_that_fails_midway_creates_no_user(scim_client, tenant, audit_writes_fail):
     body = {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "schemas": [CORE_USER],
         "userName": "half@contoso.com",
     }
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     assert response.status_code == 503
     assert not tenant.users.filter(user_name="half@contoso.com").exists()
