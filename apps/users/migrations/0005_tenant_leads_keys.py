@@ -31,7 +31,7 @@ def tenant_field(*, null: bool):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("users", "0003_unique_constraint_messages"),
+        ("users", "0004_user_source_sso"),
         ("tenants", "0001_initial"),
     ]
 
