@@ -665,7 +665,7 @@ def test_end_user_cannot_open_the_workspace(client, end_user):
 def test_workspace_lists_the_users_groups(client, tenant, user_factory):
     user = user_factory(tenant=tenant)
     group = Group.objects.create(tenant=tenant, display_name="Tier 2 support")
-    GroupMembership.objects.create(group=group, user=user)
+    GroupMembership.objects.create(tenant=tenant, group=group, user=user)
     client.force_login(user)
 
     response = client.get("/workspace/")
