@@ -58,7 +58,10 @@ def tenant(db):
 
 @pytest.fixture
 def tenant_admin(tenant):
-    return AdminFactory(tenant=tenant, user_name="admin@my-tenant.example")
+    # Fixed names: a random one ("Adams", "Canada") would match the name-search tests.
+    return AdminFactory(
+        tenant=tenant, user_name="admin@my-tenant.example", given_name="Terry", family_name="Owen"
+    )
 
 
 @pytest.fixture
