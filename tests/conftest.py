@@ -3,6 +3,7 @@ import uuid
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -31,16 +32,24 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+def _refuse_flush(self):
+    raise AssertionError(
+        "cache.clear() is FLUSHDB on Redis (a shared server): each test already has a cache "
+        "of its own (its own key prefix)."
+    )
+
+
 @pytest.fixture(autouse=True)
-def _cache_of_its_own(settings, request):
+def _cache_of_its_own(settings, monkeypatch):
     """Each test counts rate limits from zero: its own key prefix in the shared cache.
 
-    The prefix also keeps the test run away from anything else in the same Redis database
-    (a shared server: never flushed).
+    The prefix also keeps the test run away from anything else in the same Redis database.
+    Never cache.clear(): on Redis it is FLUSHDB, the whole database, whatever the prefix.
     """
     settings.CACHES = {
         "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{RUN_ID}-{uuid.uuid4().hex}"}
     }
+    monkeypatch.setattr(RedisCache, "clear", _refuse_flush)
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from apps.sso import services
@@ -8,14 +7,6 @@ from tests.sso.idp import TestIdp, make_signing_key, read_authn_request
 
 HOST = "my-tenant.commbox.test"
 BASE_URL = f"http://{HOST}"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    # Pending sign-ins and the replay cache live in Django's cache (locmem in tests).
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
