@@ -18,12 +18,14 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
+from pathlib import Path
 
 SCIM = "application/scim+json"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -297,6 +299,64 @@ class Browser:
         return result
 
 
+def check_shared_saml_replay(first: str, second: str, account: str, name_id: str, checks) -> None:
+    """An IdP-initiated SAML response accepted by one instance is a replay on the other."""
+    root = Path(__file__).resolve().parent.parent
+    sys.path.insert(0, str(root))
+    from tests.sso.idp import TestIdp, encode  # the test suite's IdP: real keys, real signatures
+
+    idp = TestIdp()
+    with tempfile.NamedTemporaryFile("w", suffix=".xml") as metadata:
+        metadata.write(idp.metadata_xml())
+        metadata.flush()
+        subprocess.run(  # noqa: S603 - our own management command
+            [
+                sys.executable,
+                "manage.py",
+                "configure_sso",
+                account,
+                "--idp-metadata",
+                metadata.name,
+                "--idp-initiated",
+                "on",
+                "--match",
+                "name-id",
+                "--enable",
+            ],
+            cwd=root,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    path = f"/sso/{account}/saml/acs/"
+    public = urllib.parse.urlsplit(first).netloc  # both instances behind one public host
+    xml = idp.response_xml(
+        acs_url=f"http://{public}{path}",
+        audience=f"http://{public}/sso/{account}/saml/metadata/",
+        name_id=name_id,
+    )
+    form = urllib.parse.urlencode({"SAMLResponse": encode(xml)})
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Host": public}
+    accepted = call(first, "POST", path, body=form, headers=headers)
+    replayed = call(second, "POST", path, body=form, headers=headers)
+    checks.expect(accepted.status == 302, f"SAML sign-in on the first instance ({accepted.status})")
+    checks.expect(
+        replayed.status == 403,
+        f"the same assertion replayed on the second instance is refused ({replayed.status})",
+    )
+    fresh = idp.response_xml(
+        acs_url=f"http://{public}{path}",
+        audience=f"http://{public}/sso/{account}/saml/metadata/",
+        name_id=name_id,
+    )
+    body = urllib.parse.urlencode({"SAMLResponse": encode(fresh)})
+    control = call(second, "POST", path, body=body, headers=headers)
+    checks.expect(
+        control.status == 302,
+        f"a fresh assertion on the second instance is accepted, so that 403 was the replay"
+        f" ({control.status})",
+    )
+
+
 def fleet(args) -> None:
     checks = Checks()
     first, second = args.urls.split(",")
@@ -366,6 +426,8 @@ def fleet(args) -> None:
         all(r.status in (200, 201) for r in results),
         "every load request served, through the graceful restart too",
     )
+
+    check_shared_saml_replay(first, second, args.account, args.admin, checks)
 
     statuses = []
     for number in range(args.failed_auth_limit + 1):
