@@ -31,7 +31,7 @@ def tenant_field(*, null: bool):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("users", "0004_user_source_sso"),
+        ("users", "0005_human_names"),
         ("tenants", "0001_initial"),
     ]
 

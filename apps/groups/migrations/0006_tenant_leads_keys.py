@@ -20,7 +20,7 @@ def copy_group_tenant(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("groups", "0003_unique_constraint_messages"),
+        ("groups", "0005_group_source"),
         ("tenants", "0001_initial"),
     ]
 
