@@ -499,7 +499,9 @@ def test_a_user_with_a_password_is_said_to_sign_in_with_it(admin_client, agent):
 
 def test_the_name_and_email_column_shows_the_primary_email(admin_client, tenant):
     user = AgentFactory(tenant=tenant, user_name="grace@contoso.com", display_name="Grace Hopper")
-    UserEmail.objects.create(tenant=tenant, user=user, value="grace@contoso.com", type="work", primary=True)
+    UserEmail.objects.create(
+        tenant=tenant, user=user, value="grace@contoso.com", type="work", primary=True
+    )
 
     response = admin_client.get(reverse("users:list"))
 
