@@ -130,3 +130,22 @@ def unreachable_database(transactional_db):
 
     yield restore
     restore()
+
+
+@pytest.fixture
+def scim_set_active(scim_client):
+    """Sets a user's active flag over SCIM as Entra does (PATCH Replace "active")."""
+
+    def patch(user, active: bool):
+        response = scim_client.send(
+            "patch",
+            f"/scim/v2/Users/{user.public_id}",
+            {
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "Replace", "path": "active", "value": active}],
+            },
+        )
+        assert response.status_code == 200, response.content
+        return response
+
+    return patch

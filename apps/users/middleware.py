@@ -4,8 +4,11 @@ from django.contrib.auth import SESSION_KEY
 class EndSessionsOfDeactivatedUsersMiddleware:
     """A session whose user was deactivated or deleted is ended at its next request.
 
-    Django already treats such a session as anonymous; flushing it means a later
-    reactivation does not bring that session back.
+    Django treats such a session as anonymous but keeps it. Deactivating through the users
+    service also revokes every session for good (User.sessions_revoked_at, folded into the
+    session hash), even one not used until after a reactivation; this middleware adds the
+    immediate end, for a deleted user (no row to compare a hash with) and for a
+    deactivation that bypassed the service (a bulk update, a data fix in the shell).
     """
 
     def __init__(self, get_response):

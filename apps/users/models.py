@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.crypto import salted_hmac
 
 from apps.audit.models import Channel
 from apps.roles.models import BuiltinRole
@@ -108,6 +111,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # The channel that created the user.
     source = models.CharField(max_length=20, choices=Channel.choices, default=Channel.UI)
     version = models.PositiveIntegerField(default=1)
+    # Every session started before this moment is refused (see _get_session_auth_hash).
+    sessions_revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 
@@ -142,6 +147,35 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.user_name
+
+    def get_session_auth_hash(self) -> str:
+        """Django's HMAC of the password, with the moment this user's sessions were revoked.
+
+        django.contrib.auth.get_user() compares it with the hash stored in the session at
+        sign-in and flushes the session when they differ, so a session started before the
+        last revocation never works again, even once the user is reactivated.
+        """
+        if self.sessions_revoked_at is None:
+            # Unchanged for users never revoked: sessions from before this field survive.
+            return super().get_session_auth_hash()
+        return self._revocable_session_hash(secret=None)
+
+    def get_session_auth_fallback_hash(self) -> Iterator[str]:
+        """The same hash under each of SECRET_KEY_FALLBACKS (a key rotation in progress)."""
+        if self.sessions_revoked_at is None:
+            yield from super().get_session_auth_fallback_hash()
+            return
+        for secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._revocable_session_hash(secret=secret)
+
+    def _revocable_session_hash(self, *, secret: str | bytes | None) -> str:
+        assert self.sessions_revoked_at is not None
+        return salted_hmac(
+            "apps.users.models.User.get_session_auth_hash",
+            f"{self.password}\n{self.sessions_revoked_at.isoformat()}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
     @property
     def is_agent(self) -> bool:

@@ -255,6 +255,17 @@ def _remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> 
     user._prefetched_objects_cache[field] = queryset  # type: ignore[attr-defined]
 
 
+def _revoke_sessions(user: User) -> str:
+    """End every session of the user for good: none started before now is accepted again.
+
+    Deactivation calls it, whichever channel deactivates (page, admin, SCIM): the
+    session hash then differs (User._get_session_auth_hash), so a session left unused
+    while the user was inactive stays dead after a reactivation. Returns the column set.
+    """
+    user.sessions_revoked_at = timezone.now()
+    return "sessions_revoked_at"
+
+
 @transaction.atomic
 def create_user(
     *,
@@ -316,6 +327,8 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     # Only the columns this change sets: an edit of other columns meanwhile is kept.
     columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
     user.modified_at = timezone.now()
+    if before["is_active"] and not user.is_active:
+        columns.append(_revoke_sessions(user))
     values = {f: getattr(user, f) for f in (*columns, "role", "custom_role", "modified_at")}
     try:
         # No savepoint needed: the error leaves this atomic block, which undoes it all.
@@ -411,8 +424,11 @@ def update_staff_account(
     changes = diff(before, after)
     if not changes:
         return user
+    columns = ["is_active", "is_staff", "modified_at"]
+    if user.is_active and not after["is_active"]:
+        columns.append(_revoke_sessions(user))
     user.is_active, user.is_staff = after["is_active"], after["is_staff"]
-    user.save(update_fields=["is_active", "is_staff", "modified_at"])
+    user.save(update_fields=columns)
     user.groups.set(groups)
     record_event(
         tenant=None, actor=actor, action=AuditAction.STAFF_UPDATED, target=user, changes=changes

@@ -94,6 +94,33 @@ def test_deactivated_admin_cannot_sign_in(client, tenant, tenant_admin):
     assert signed_in_user_id(client) is None
 
 
+def test_password_session_left_unused_while_deactivated_over_scim_is_refused_after_reactivation(
+    client, tenant, tenant_admin, scim_set_active
+):
+    AdminFactory(tenant=tenant)  # Keeps the tenant with an active admin.
+    sign_in(client)
+    scim_set_active(tenant_admin, False)
+    scim_set_active(tenant_admin, True)
+
+    response = client.get(reverse("portal:settings"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
+    assert signed_in_user_id(client) is None
+
+
+def test_admin_reactivated_over_scim_signs_in_again_with_the_password(
+    client, tenant, tenant_admin, scim_set_active
+):
+    AdminFactory(tenant=tenant)  # Keeps the tenant with an active admin.
+    scim_set_active(tenant_admin, False)
+    scim_set_active(tenant_admin, True)
+
+    sign_in(client)
+
+    assert client.get(reverse("portal:settings")).status_code == 200
+
+
 def test_staff_account_cannot_sign_in_as_a_tenant_user(client, tenant, staff):
     sign_in(client, user_name=staff.user_name)
 

@@ -637,6 +637,31 @@ def test_deactivated_users_session_stays_ended_after_reactivation(
     assert response.status_code == 302
 
 
+def test_sso_session_left_unused_while_deactivated_over_scim_is_refused_after_reactivation(
+    browser, agent, response_for, post_to_acs, scim_set_active
+):
+    post_to_acs(response_for(agent.user_name))
+    scim_set_active(agent, False)
+    scim_set_active(agent, True)
+
+    response = browser.get("/workspace/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert signed_in_user_id(browser) is None
+
+
+def test_user_reactivated_over_scim_signs_in_again_with_sso(
+    browser, agent, response_for, post_to_acs, scim_set_active
+):
+    scim_set_active(agent, False)
+    scim_set_active(agent, True)
+
+    post_to_acs(response_for(agent.user_name))
+
+    assert browser.get("/workspace/").status_code == 200
+
+
 def test_me_names_the_signed_in_user_name(browser, agent, response_for, post_to_acs):
     post_to_acs(response_for(agent.user_name))
 

@@ -1,7 +1,9 @@
 import pytest
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from apps.users.models import User
 from tests.factories import (
@@ -82,3 +84,25 @@ def test_user_name_lookup_is_case_insensitive_through_the_lower_transform(tenant
     found = User.objects.for_tenant(tenant).filter(user_name__lower=Lower(Value("ANN@example.COM")))
 
     assert list(found) == [user]
+
+
+def test_session_hash_is_djangos_own_while_sessions_were_never_revoked(agent):
+    # Sessions started before the revocation time existed keep working after the upgrade.
+    assert agent.get_session_auth_hash() == AbstractBaseUser.get_session_auth_hash(agent)
+
+
+def test_revoking_sessions_changes_the_session_hash(agent):
+    before = agent.get_session_auth_hash()
+
+    agent.sessions_revoked_at = timezone.now()
+
+    assert agent.get_session_auth_hash() != before
+
+
+def test_session_hash_under_an_old_secret_key_follows_the_revocation_too(agent, settings):
+    settings.SECRET_KEY_FALLBACKS = ["the-previous-secret-key"]
+    before = list(agent.get_session_auth_fallback_hash())
+
+    agent.sessions_revoked_at = timezone.now()
+
+    assert list(agent.get_session_auth_fallback_hash()) != before

@@ -11,7 +11,13 @@ from apps.groups.models import GroupMembership
 from apps.groups.services import add_group_members
 from apps.roles.models import BuiltinRole
 from apps.users.models import User, UserEmail, UserPhoneNumber
-from apps.users.services import create_user, delete_user, set_password, update_user
+from apps.users.services import (
+    create_user,
+    delete_user,
+    set_password,
+    update_staff_account,
+    update_user,
+)
 from tests.factories import (
     AdminFactory,
     AgentFactory,
@@ -562,6 +568,36 @@ def test_one_of_two_admins_can_be_deleted(tenant, tenant_admin):
 
 
 # Deactivation and deletion
+
+
+def test_deactivating_a_user_revokes_their_sessions(tenant, agent):
+    update_user(tenant=tenant, actor=None, user=agent, attributes={"is_active": False})
+
+    assert reloaded(agent).sessions_revoked_at is not None
+
+
+def test_an_edit_of_an_active_user_keeps_their_sessions(tenant, agent):
+    update_user(
+        tenant=tenant, actor=None, user=agent, attributes={"is_active": True, "title": "Lead"}
+    )
+
+    assert reloaded(agent).sessions_revoked_at is None
+
+
+def test_reactivating_a_user_does_not_bring_their_old_sessions_back(tenant, agent):
+    update_user(tenant=tenant, actor=None, user=agent, attributes={"is_active": False})
+    revoked_hash = reloaded(agent).get_session_auth_hash()
+
+    update_user(tenant=tenant, actor=None, user=agent, attributes={"is_active": True})
+
+    assert reloaded(agent).get_session_auth_hash() == revoked_hash
+    assert reloaded(agent).sessions_revoked_at is not None
+
+
+def test_deactivating_a_staff_account_revokes_its_sessions(staff):
+    update_staff_account(actor=None, user=staff, is_active=False, is_staff=True, groups=[])
+
+    assert reloaded(staff).sessions_revoked_at is not None
 
 
 def test_deactivated_user_keeps_their_memberships(tenant, tenant_admin):

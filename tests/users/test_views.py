@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -391,6 +392,18 @@ def test_activating_lets_the_user_back_in(admin_client, tenant):
 
     user.refresh_from_db()
     assert user.is_active is True
+
+
+def test_session_of_a_user_deactivated_and_reactivated_on_the_page_is_refused(admin_client, agent):
+    agent_browser = Client()
+    agent_browser.force_login(agent)
+    admin_client.post(reverse("users:deactivate", args=[agent.public_id]))
+    admin_client.post(reverse("users:activate", args=[agent.public_id]))
+
+    response = agent_browser.get(reverse("sso:workspace"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
 
 
 def test_last_admin_cannot_be_deactivated(admin_client, tenant_admin):
