@@ -199,6 +199,12 @@ SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=120)
 SSO_REQUEST_TTL_SECONDS = env.int("SSO_REQUEST_TTL_SECONDS", default=900)
 SSO_METADATA_TIMEOUT_SECONDS = env.int("SSO_METADATA_TIMEOUT_SECONDS", default=10)
 SSO_METADATA_MAX_BYTES = env.int("SSO_METADATA_MAX_BYTES", default=1024 * 1024)
+# An App Federation Metadata URL on a loopback, private, link-local or other non-public
+# address is refused (an admin's URL must not reach the server's own network); on for a
+# development server, whose test IdP listens on 127.0.0.1.
+SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = env.bool(
+    "SSO_METADATA_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+)
 
 # One line per request from commbox.requests (RequestLogMiddleware); JSON in production.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +20,7 @@ from django.utils import timezone
 
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.services import build_event, diff, record_event
-from apps.sso import saml
+from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
@@ -89,26 +87,15 @@ def recent_sign_in_attempts(tenant: Tenant, limit: int = 20) -> QuerySet[AuditEv
 
 
 def fetch_metadata(url: str) -> bytes:
-    """GET the App Federation Metadata URL with a timeout and a size limit."""
-    if not url.lower().startswith(("https://", "http://")):
-        raise ValidationError("The metadata URL must start with https://.", code="invalid")
-    limit = settings.SSO_METADATA_MAX_BYTES
-    request = urllib.request.Request(url, headers={"Accept": "application/xml, text/xml"})  # noqa: S310
-    try:
-        with urllib.request.urlopen(  # noqa: S310 - scheme checked above
-            request, timeout=settings.SSO_METADATA_TIMEOUT_SECONDS
-        ) as response:
-            body = response.read(limit + 1)
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", None) or error
-        raise ValidationError(
-            f"The metadata URL could not be read: {reason}.", code="invalid"
-        ) from error
-    if len(body) > limit:
-        raise ValidationError(
-            f"The metadata document is larger than {limit // 1024} KB.", code="invalid"
-        )
-    return body
+    """GET the App Federation Metadata URL: public addresses only, a timeout, a size limit."""
+    return metadata_fetch.fetch(
+        url,
+        limits=metadata_fetch.Limits(
+            timeout=settings.SSO_METADATA_TIMEOUT_SECONDS,
+            max_bytes=settings.SSO_METADATA_MAX_BYTES,
+            allow_private=settings.SSO_METADATA_ALLOW_PRIVATE_ADDRESSES,
+        ),
+    )
 
 
 @transaction.atomic

@@ -108,30 +108,93 @@ def post_to_acs(browser, sp, authn_request):
 
 
 @pytest.fixture
-def metadata_server():
-    """A loopback HTTP server; set .body (bytes) and .delay (seconds) before requesting .url."""
+def metadata_server(settings):
+    """A loopback HTTP server; set .body (bytes) and .delay (seconds) before requesting .url.
+
+    .redirects maps a path to the Location it answers 302 with; .trickle (seconds) sends
+    the body a byte at a time with that pause between bytes. Loopback is a private
+    address, refused by default: the fixture allows such addresses. .requests counts GETs.
+    """
     import http.server
     import threading
     import time
 
+    settings.SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = True
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            server.requests += 1
             time.sleep(server.delay)
+            if self.path in server.redirects:
+                self.send_response(302)
+                self.send_header("Location", server.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/xml")
             self.send_header("Content-Length", str(len(server.body)))
             self.end_headers()
-            self.wfile.write(server.body)
+            if not server.trickle:
+                self.wfile.write(server.body)
+                return
+            try:
+                for byte in server.body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(server.trickle)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
 
         def log_message(self, *args):
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.body, server.delay = b"", 0
+    server.body, server.delay, server.redirects, server.trickle = b"", 0, {}, 0
+    server.requests = 0
     server.daemon_threads = True
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/federationmetadata.xml"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.origin = f"http://127.0.0.1:{server.server_address[1]}"
+    server.url = f"{server.origin}/federationmetadata.xml"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def fake_network(monkeypatch, settings, metadata_server):
+    """DNS and connections as the metadata fetch sees them, with private addresses refused.
+
+    .answers[host] lists the address lists successive lookups answer (the last repeats);
+    .lookups and .connections record what was asked and which address was connected to.
+    Every connection reaches metadata_server, whatever address it was meant for.
+    """
+    import socket
+    from types import SimpleNamespace
+
+    settings.SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = False
+    real_getaddrinfo, real_create_connection = socket.getaddrinfo, socket.create_connection
+    network = SimpleNamespace(answers={}, lookups=[], connections=[])
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in network.answers:
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        network.lookups.append(host)
+        answers = network.answers[host]
+        addresses = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [
+            (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))
+            for address in addresses
+        ]
+
+    def create_connection(address, *args, **kwargs):
+        network.connections.append(address[0])
+        server_address = ("127.0.0.1", metadata_server.server_address[1])
+        return real_create_connection(server_address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+    return network

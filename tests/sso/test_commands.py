@@ -121,9 +121,18 @@ def test_configure_sso_with_a_bad_switch_value_changes_nothing(tenant, metadata_
     assert not SsoSettings.objects.filter(tenant=tenant, idp_entity_id__gt="").exists()
 
 
-def test_configure_sso_with_an_unreachable_url_fails_with_one_line(tenant):
+def test_configure_sso_with_an_unreachable_url_fails_with_one_line(tenant, settings):
+    settings.SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = True  # reach 127.0.0.1:9, where none listens
+
     with pytest.raises(CommandError, match="could not be read"):
         run("configure_sso", "my-tenant", "--idp-metadata", "http://127.0.0.1:9/metadata.xml")
+
+
+def test_configure_sso_refuses_a_metadata_url_on_a_private_address(tenant, settings):
+    settings.SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = False
+
+    with pytest.raises(CommandError, match='host "10.0.0.5" is a loopback, private'):
+        run("configure_sso", "my-tenant", "--idp-metadata", "http://10.0.0.5/metadata.xml")
 
 
 def test_sso_info_prints_one_json_object(tenant):

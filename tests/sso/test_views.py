@@ -131,6 +131,22 @@ def test_metadata_url_that_does_not_answer_in_time_is_refused(
     assert not IdpCertificate.objects.exists()
 
 
+def test_metadata_url_on_a_private_address_is_refused_with_a_clear_error(
+    client, tenant, tenant_admin, settings
+):
+    settings.SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = False
+    client.force_login(tenant_admin)
+
+    response = client.post(
+        "/settings/sso/metadata/url/",
+        {"metadata_url": "http://169.254.169.254/metadata/identity/oauth2/token"},
+    )
+
+    assert response.status_code == 400
+    assert "non-public address, which this server does not fetch" in response.content.decode()
+    assert not SsoSettings.objects.filter(tenant=tenant).exclude(metadata_url="").exists()
+
+
 def test_refresh_trusts_the_new_certificate_and_drops_the_one_entra_removed(
     client, tenant, tenant_admin, metadata_server
 ):
