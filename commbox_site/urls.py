@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 handler500 = "commbox_site.health.server_error"
 
@@ -12,7 +11,6 @@ admin.site.enable_nav_sidebar = False
 handler403 = "apps.portal.errors.permission_denied"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="portal:settings", permanent=False)),
     path("", include("apps.portal.urls")),
     path("settings/api/", include("apps.tokens.urls")),
     path("settings/users/", include("apps.users.urls")),

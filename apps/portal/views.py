@@ -2,12 +2,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from apps.audit import selectors
 from apps.groups.models import Group
@@ -35,7 +36,7 @@ def login_view(request):
         next_url = ""
 
     if request.user.is_authenticated and request.user.is_tenant_admin and request.method == "GET":
-        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        return redirect(next_url or home_url(request.user))
 
     if request.method == "POST":
         form = SignInForm(request.POST)
@@ -48,7 +49,7 @@ def login_view(request):
             else:
                 login(request, user)
                 messages.success(request, f"Signed in to {user.tenant.name}.")
-                return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+                return redirect(next_url or home_url(user))
     else:
         form = SignInForm(initial={"subdomain": host_subdomain or ""})
 
@@ -71,6 +72,25 @@ def _authenticate(request, *, subdomain, user_name, password):
         User().set_password(password)
         return None
     return authenticate(request, tenant=tenant, username=user_name, password=password)
+
+
+def home_url(user) -> str:
+    """Each person's own start page: where "/" and a sign-in with no `next` lead."""
+    if not user.is_authenticated:
+        return reverse("portal:login")
+    if user.is_tenant_admin:
+        return reverse("portal:settings")
+    if user.tenant_id is None:
+        # Platform staff work in the Django admin; the account pages are not theirs.
+        return reverse("admin:index") if user.is_staff else reverse("sso:me")
+    return reverse("sso:workspace") if user.is_agent else reverse("sso:me")
+
+
+@never_cache
+@require_safe
+def home(request):
+    """The site's root (the "Commbox" brand link): admins, agents and end-users each go home."""
+    return redirect(home_url(request.user))
 
 
 @require_POST

@@ -177,6 +177,64 @@ def test_root_leads_to_settings(client, tenant_admin):
     assert response.redirect_chain[-1][0] == reverse("portal:settings")
 
 
+def test_root_sends_an_agent_to_the_workspace(client, agent):
+    client.force_login(agent)
+
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("sso:workspace")
+
+
+def test_root_sends_an_end_user_to_their_profile(client, end_user):
+    client.force_login(end_user)
+
+    response = client.get("/")
+
+    assert response["Location"] == reverse("sso:me")
+
+
+def test_root_sends_a_signed_out_visitor_to_sign_in(client, db):
+    response = client.get("/")
+
+    assert response["Location"] == reverse("portal:login")
+
+
+def test_root_sends_platform_staff_to_the_admin(client, staff):
+    client.force_login(staff)
+
+    response = client.get("/")
+
+    assert response["Location"] == reverse("admin:index")
+
+
+def test_root_is_never_cached(client, agent):
+    client.force_login(agent)
+
+    response = client.get("/")
+
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_brand_link_takes_an_agent_to_a_page_they_can_open(client, agent):
+    client.force_login(agent)
+    page = client.get(reverse("sso:workspace"))
+    assert b'<a class="brand" href="/">' in page.content
+
+    response = client.get("/", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("sso:workspace")
+
+
+def test_signed_in_admin_opening_sign_in_goes_to_settings(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("portal:login"))
+
+    assert response["Location"] == reverse("portal:settings")
+
+
 @pytest.mark.parametrize("fixture", ["end_user", "agent", "staff"])
 def test_non_admin_gets_403_on_settings(client, request, fixture):
     client.force_login(request.getfixturevalue(fixture))
