@@ -36,6 +36,8 @@ class SsoSettingsAdmin(ReadOnlyAdmin):
         "enabled_at",
         "idp_initiated_allowed_at",
         "sso_required_at",
+        "requests_signed_at",
+        "sp_certificate",
         "created_at",
         "updated_at",
     )

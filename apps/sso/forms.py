@@ -71,6 +71,12 @@ class SsoOptionsForm(forms.Form):
         help_text="Password sign-in is refused for everyone except admins, who keep a "
         "break-glass password.",
     )
+    sign_requests = forms.BooleanField(
+        label="Sign sign-in requests",
+        required=False,
+        help_text="Signs each AuthnRequest with this account's own certificate (in the "
+        "service provider metadata). Entra: SAML Certificates → Verification certificates.",
+    )
     match_by = forms.ChoiceField(
         label="Match people on", choices=MatchBy.choices, widget=forms.RadioSelect
     )

@@ -35,6 +35,11 @@ class SsoSettings(models.Model):
     enabled_at = models.DateTimeField(null=True, blank=True)
     idp_initiated_allowed_at = models.DateTimeField(null=True, blank=True)
     sso_required_at = models.DateTimeField(null=True, blank=True)
+    # Signed AuthnRequests: the account's own key pair, made when signing is first switched
+    # on and kept when it is switched off (Entra keeps the uploaded certificate).
+    requests_signed_at = models.DateTimeField(null=True, blank=True)
+    sp_certificate = models.TextField("service provider certificate (PEM)", blank=True)
+    sp_private_key = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,6 +63,10 @@ class SsoSettings(models.Model):
     @property
     def requires_sso(self) -> bool:
         return self.sso_required_at is not None and self.is_enabled
+
+    @property
+    def signs_requests(self) -> bool:
+        return self.requests_signed_at is not None and bool(self.sp_private_key)
 
     @property
     def has_idp(self) -> bool:

@@ -15,7 +15,9 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 NS_ASSERTION = "urn:oasis:names:tc:SAML:2.0:assertion"
 NAME_ID_UNSPECIFIED = "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified"
@@ -29,6 +31,9 @@ class ServiceProvider:
     acs_url: str
     sign_on_url: str
     metadata_url: str
+    # Set when the account signs its AuthnRequests: PEM certificate and private key.
+    certificate: str = ""
+    private_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -198,8 +203,8 @@ def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):
                 "entityId": sp.entity_id,
                 "assertionConsumerService": {"url": sp.acs_url, "binding": C.BINDING_HTTP_POST},
                 "NameIDFormat": NAME_ID_UNSPECIFIED,
-                "x509cert": "",
-                "privateKey": "",
+                "x509cert": sp.certificate,
+                "privateKey": sp.private_key,
             },
             "idp": {
                 "entityId": idp.entity_id,
@@ -207,7 +212,7 @@ def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):
                 "x509certMulti": {"signing": list(idp.certificates)},
             },
             "security": {
-                "authnRequestsSigned": False,
+                "authnRequestsSigned": bool(sp.private_key),
                 # Entra signs the assertion by default, or the response, or both: either is
                 # enough, and the toolkit refuses a response with neither.
                 "wantAssertionsSigned": False,
@@ -227,33 +232,80 @@ def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):
 
 
 def service_provider_metadata(sp: ServiceProvider) -> str:
-    """Our metadata XML, for Entra's "Upload metadata file"."""
+    """Our metadata XML, for Entra's "Upload metadata file"; with our certificate if we sign."""
     from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
     from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 
-    return OneLogin_Saml2_Metadata.builder(
+    metadata = OneLogin_Saml2_Metadata.builder(
         {
             "entityId": sp.entity_id,
             "assertionConsumerService": {"url": sp.acs_url, "binding": C.BINDING_HTTP_POST},
             "NameIDFormat": NAME_ID_UNSPECIFIED,
         },
-        authnsign=False,
+        authnsign=bool(sp.certificate),
         wsign=True,
     )
+    if sp.certificate:
+        metadata = OneLogin_Saml2_Metadata.add_x509_key_descriptors(
+            metadata, normalize_certificate(sp.certificate), add_encryption=False
+        )
+    return metadata.decode() if isinstance(metadata, bytes) else metadata
 
 
 def authn_request(
     sp: ServiceProvider, idp: IdentityProvider, *, relay_state: str
 ) -> tuple[str, str]:
-    """(URL to redirect the browser to, the AuthnRequest's ID), HTTP-Redirect binding, unsigned."""
+    """(URL to redirect the browser to, the AuthnRequest's ID), HTTP-Redirect binding.
+
+    Signed (SigAlg rsa-sha256 and Signature query parameters) when the SP has a key.
+    """
     from onelogin.saml2.authn_request import OneLogin_Saml2_Authn_Request
     from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
     request = OneLogin_Saml2_Authn_Request(_toolkit_settings(sp, idp))
-    url = OneLogin_Saml2_Utils.redirect(
-        idp.sso_url, {"SAMLRequest": request.get_request(), "RelayState": relay_state}
+    parameters = {"SAMLRequest": request.get_request(), "RelayState": relay_state}
+    if sp.private_key:
+        parameters.update(_redirect_signature(sp, parameters))
+    return OneLogin_Saml2_Utils.redirect(idp.sso_url, parameters), request.get_id()
+
+
+def _redirect_signature(sp: ServiceProvider, parameters: dict[str, str]) -> dict[str, str]:
+    """SigAlg and Signature of the HTTP-Redirect binding (SAML bindings 3.4.4.1)."""
+    import xmlsec
+    from onelogin.saml2.auth import OneLogin_Saml2_Auth
+    from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+    signed_query = OneLogin_Saml2_Auth._build_sign_query(
+        parameters["SAMLRequest"], parameters["RelayState"], C.RSA_SHA256, "SAMLRequest"
     )
-    return url, request.get_id()
+    signature = OneLogin_Saml2_Utils.sign_binary(
+        signed_query, sp.private_key, xmlsec.constants.TransformRsaSha256
+    )
+    return {"SigAlg": C.RSA_SHA256, "Signature": OneLogin_Saml2_Utils.b64encode(signature)}
+
+
+def new_key_pair(common_name: str) -> tuple[str, str]:
+    """(private key, self-signed certificate), PEM: RSA 2048, SHA-256, valid 10 years."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def read_unverified(saml_response: str) -> Received:

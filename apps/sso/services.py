@@ -65,8 +65,15 @@ def service_provider(tenant: Tenant, base_url: str) -> saml.ServiceProvider:
         names = ("sso:account_metadata", "sso:account_acs", "sso:account_login")
         kwargs = {"subdomain": tenant.subdomain}
     metadata, acs, login = (base_url + reverse(name, kwargs=kwargs) for name in names)
+    sso_settings = get_sso_settings(tenant)
+    signs = sso_settings.signs_requests
     return saml.ServiceProvider(
-        entity_id=metadata, acs_url=acs, sign_on_url=login, metadata_url=metadata
+        entity_id=metadata,
+        acs_url=acs,
+        sign_on_url=login,
+        metadata_url=metadata,
+        certificate=sso_settings.sp_certificate if signs else "",
+        private_key=sso_settings.sp_private_key if signs else "",
     )
 
 
@@ -223,8 +230,13 @@ def set_sso_options(
     idp_initiated: bool,
     require_sso: bool,
     match_by: str,
+    sign_requests: bool | None = None,
 ) -> SsoSettings:
-    """The switches and the matching rule; SSO cannot be on before an IdP is configured."""
+    """The switches and the matching rule; SSO cannot be on before an IdP is configured.
+
+    `sign_requests` (None: unchanged) signs AuthnRequests with the account's key pair,
+    made the first time signing is switched on and kept afterwards.
+    """
     sso_settings = SsoSettings.objects.select_for_update().get(pk=get_sso_settings(tenant).pk)
     if enabled and not (sso_settings.has_idp and sso_settings.certificates.exists()):
         raise ValidationError(
@@ -244,6 +256,12 @@ def set_sso_options(
         sso_settings.idp_initiated_allowed_at, idp_initiated
     )
     sso_settings.sso_required_at = stamp(sso_settings.sso_required_at, require_sso)
+    if sign_requests is not None:
+        sso_settings.requests_signed_at = stamp(sso_settings.requests_signed_at, sign_requests)
+    if sso_settings.requests_signed_at and not sso_settings.sp_private_key:
+        sso_settings.sp_private_key, sso_settings.sp_certificate = saml.new_key_pair(
+            f"Commbox {tenant.subdomain} SAML signing"
+        )
     sso_settings.match_by = match_by
     sso_settings.save()
     changes = diff(before, _options(sso_settings))
@@ -263,6 +281,7 @@ def _options(sso_settings: SsoSettings) -> dict[str, Any]:
         "enabled": sso_settings.enabled_at is not None,
         "idp_initiated": sso_settings.idp_initiated_allowed_at is not None,
         "require_sso": sso_settings.sso_required_at is not None,
+        "sign_requests": sso_settings.requests_signed_at is not None,
         "match_by": sso_settings.match_by,
     }
 

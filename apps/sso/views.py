@@ -189,6 +189,7 @@ def _settings_page(request, **forms):
                 "enabled": sso_settings.enabled_at is not None,
                 "idp_initiated": sso_settings.allows_idp_initiated,
                 "require_sso": sso_settings.sso_required_at is not None,
+                "sign_requests": sso_settings.requests_signed_at is not None,
                 "match_by": sso_settings.match_by,
             }
         ),
@@ -284,6 +285,19 @@ def set_options(request):
             messages.success(request, "The single sign-on settings were saved.")
             return redirect("sso:settings")
     return _settings_page(request, options_form=form)
+
+
+@tenant_admin_required
+@require_GET
+def sp_certificate(request):
+    """Our signing certificate, for Entra's SAML Certificates → Verification certificates."""
+    sso_settings = services.get_sso_settings(request.tenant)
+    if not sso_settings.signs_requests:
+        raise Http404("This account does not sign its sign-in requests.")
+    response = HttpResponse(sso_settings.sp_certificate, content_type="application/pkix-cert")
+    filename = f"commbox-{request.tenant.subdomain}-saml-signing.cer"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 @tenant_admin_required

@@ -17,8 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
@@ -228,6 +229,29 @@ def read_authn_request(redirect_url: str) -> dict:
         "issuer": issuer.text if issuer is not None else "",
         "relay_state": query.get("RelayState", [""])[0],
     }
+
+
+def redirect_signature_is_valid(redirect_url: str, certificate_pem: str) -> bool:
+    """The IdP's check of a signed HTTP-Redirect AuthnRequest (SAML bindings 3.4.4.1).
+
+    The signed octets are SAMLRequest, RelayState and SigAlg exactly as they are in the URL.
+    """
+    raw = dict(part.split("=", 1) for part in urlsplit(redirect_url).query.split("&"))
+    query = parse_qs(urlsplit(redirect_url).query)
+    if query.get("SigAlg", [""])[0] != C.RSA_SHA256:
+        return False
+    signed = "&".join(f"{name}={raw[name]}" for name in ("SAMLRequest", "RelayState", "SigAlg"))
+    public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    try:
+        public_key.verify(  # type: ignore[union-attr, call-arg]
+            base64.b64decode(query["Signature"][0]),
+            signed.encode(),
+            padding.PKCS1v15(),
+            hashes.SHA256(),
+        )
+    except InvalidSignature:
+        return False
+    return True
 
 
 class IdpServer:

@@ -40,6 +40,34 @@ def test_valid_sp_initiated_response_for_an_active_agent_signs_in(
     assert signed_in_user_id(browser) == str(agent.pk)
 
 
+def test_sign_in_started_with_a_signed_request_signs_in(
+    tenant, sso_on, agent, test_idp, sp, browser
+):
+    services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=True,
+        idp_initiated=False,
+        require_sso=False,
+        match_by=MatchBy.NAME_ID,
+        sign_requests=True,
+    )
+    request = read_authn_request(browser.get(sp.sign_on_url)["Location"])
+    xml = test_idp.response_xml(
+        acs_url=sp.acs_url,
+        audience=sp.entity_id,
+        name_id=agent.user_name,
+        in_response_to=request["id"],
+    )
+
+    response = browser.post(
+        sp.acs_url, {"SAMLResponse": encode(xml), "RelayState": request["relay_state"]}
+    )
+
+    assert response.status_code == 302
+    assert signed_in_user_id(browser) == str(agent.pk)
+
+
 def test_sign_in_is_in_the_audit_trail_with_channel_sso(tenant, agent, response_for, post_to_acs):
     post_to_acs(response_for(agent.user_name))
 

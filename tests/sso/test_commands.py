@@ -135,6 +135,20 @@ def test_configure_sso_refuses_a_metadata_url_on_a_private_address(tenant, setti
         run("configure_sso", "my-tenant", "--idp-metadata", "http://10.0.0.5/metadata.xml")
 
 
+def test_configure_sso_sign_requests_on_makes_the_key_pair(tenant, metadata_file):
+    run("configure_sso", "my-tenant", "--idp-metadata", str(metadata_file), "--sign-requests", "on")
+
+    assert SsoSettings.objects.get(tenant=tenant).signs_requests
+
+
+def test_configure_sso_without_sign_requests_keeps_signing_as_it_was(tenant, metadata_file):
+    run("configure_sso", "my-tenant", "--idp-metadata", str(metadata_file), "--sign-requests", "on")
+
+    run("configure_sso", "my-tenant", "--idp-metadata", str(metadata_file), "--enable")
+
+    assert SsoSettings.objects.get(tenant=tenant).signs_requests
+
+
 def test_sso_info_prints_one_json_object(tenant):
     output = run("sso_info", "my-tenant", "--base-url", "https://my-tenant.commbox.test")
 

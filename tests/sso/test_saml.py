@@ -1,5 +1,6 @@
 """apps/sso/saml.py, the seam in front of the SAML toolkit, called directly."""
 
+import dataclasses
 import hashlib
 import re
 from datetime import timedelta
@@ -7,9 +8,19 @@ from datetime import timedelta
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from lxml import etree
 
 from apps.sso import saml
-from tests.sso.idp import TestIdp, encode, make_signing_key, read_authn_request
+from tests.sso.idp import (
+    TestIdp,
+    encode,
+    make_signing_key,
+    read_authn_request,
+    redirect_signature_is_valid,
+)
+
+MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+DS = "http://www.w3.org/2000/09/xmldsig#"
 
 SP = saml.ServiceProvider(
     entity_id="https://my-tenant.commbox.test/sso/saml/metadata/",
@@ -63,6 +74,64 @@ def test_authn_request_names_our_acs_and_entity_id(test_idp):
         "issuer": SP.entity_id,
         "relay_state": "r-1",
     }
+
+
+def test_authn_request_is_unsigned_when_the_sp_has_no_key(test_idp):
+    url, _ = saml.authn_request(SP, identity_provider(test_idp), relay_state="r-1")
+
+    assert "Signature=" not in url
+    assert "SigAlg=" not in url
+
+
+def test_signed_authn_request_verifies_with_the_sp_certificate(test_idp):
+    private_key, certificate = saml.new_key_pair("Commbox my-tenant SAML signing")
+    sp = dataclasses.replace(SP, certificate=certificate, private_key=private_key)
+
+    url, _ = saml.authn_request(sp, identity_provider(test_idp), relay_state="r-1")
+
+    assert redirect_signature_is_valid(url, certificate)
+
+
+def test_signed_authn_request_does_not_verify_with_another_certificate(test_idp):
+    private_key, _ = saml.new_key_pair("Commbox my-tenant SAML signing")
+    _, other_certificate = saml.new_key_pair("someone else")
+    sp = dataclasses.replace(SP, certificate=other_certificate, private_key=private_key)
+
+    url, _ = saml.authn_request(sp, identity_provider(test_idp), relay_state="r-1")
+
+    assert not redirect_signature_is_valid(url, other_certificate)
+
+
+def test_sp_metadata_publishes_the_signing_certificate_when_requests_are_signed():
+    private_key, certificate = saml.new_key_pair("Commbox my-tenant SAML signing")
+    sp = dataclasses.replace(SP, certificate=certificate, private_key=private_key)
+
+    root = etree.fromstring(saml.service_provider_metadata(sp).encode())
+
+    descriptor = root.find(f"{{{MD}}}SPSSODescriptor")
+    published = descriptor.findtext(
+        f"{{{MD}}}KeyDescriptor[@use='signing']//{{{DS}}}X509Certificate"
+    )
+    assert descriptor.get("AuthnRequestsSigned") == "true"
+    assert "".join(published.split()) == "".join(certificate.splitlines()[1:-1])
+
+
+def test_sp_metadata_has_no_certificate_when_requests_are_not_signed():
+    root = etree.fromstring(saml.service_provider_metadata(SP).encode())
+
+    descriptor = root.find(f"{{{MD}}}SPSSODescriptor")
+    assert descriptor.get("AuthnRequestsSigned") == "false"
+    assert descriptor.find(f"{{{MD}}}KeyDescriptor") is None
+
+
+def test_new_key_pair_is_rsa_2048_with_a_sha256_certificate_for_ten_years():
+    private_key, certificate = saml.new_key_pair("Commbox my-tenant SAML signing")
+
+    key = serialization.load_pem_private_key(private_key.encode(), password=None)
+    cert = x509.load_pem_x509_certificate(certificate.encode())
+    assert key.key_size == 2048
+    assert cert.signature_hash_algorithm.name == "sha256"
+    assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days >= 3650
 
 
 def test_verified_response_gives_the_name_id_claims_and_assertion_id(test_idp):

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.audit.models import AuditEvent, Channel
 from apps.sso import services
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
-from tests.sso.idp import TestIdp, make_signing_key
+from tests.sso.idp import TestIdp, make_signing_key, redirect_signature_is_valid
 
 SSO_PAGE = "/settings/sso/"
 
@@ -387,3 +387,123 @@ def test_activity_page_filters_sign_ins_by_channel_sso(
     response = client.get("/settings/activity/", {"channel": "sso"})
 
     assert [event.action for event in response.context["events"]] == ["sso.refused"]
+
+
+# Signed AuthnRequests --------------------------------------------------------------------
+
+
+def sign_requests(tenant, on: bool):
+    return services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=True,
+        idp_initiated=False,
+        require_sso=False,
+        match_by=MatchBy.NAME_ID,
+        sign_requests=on,
+    )
+
+
+def test_requests_are_not_signed_by_default(tenant, sso_on):
+    sso = SsoSettings.objects.get(tenant=tenant)
+
+    assert not sso.signs_requests
+    assert sso.sp_private_key == ""
+
+
+def test_switching_request_signing_on_makes_the_accounts_key_pair(tenant, sso_on):
+    sso = sign_requests(tenant, True)
+
+    assert sso.signs_requests
+    assert "BEGIN PRIVATE KEY" in SsoSettings.objects.get(tenant=tenant).sp_private_key
+    assert "BEGIN CERTIFICATE" in SsoSettings.objects.get(tenant=tenant).sp_certificate
+
+
+def test_signing_switched_off_and_on_again_keeps_the_certificate_entra_has(tenant, sso_on):
+    certificate = sign_requests(tenant, True).sp_certificate
+    sign_requests(tenant, False)
+
+    assert sign_requests(tenant, True).sp_certificate == certificate
+
+
+def test_options_saved_without_the_signing_switch_keep_it_as_it_was(tenant, sso_on):
+    sign_requests(tenant, True)
+
+    services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=True,
+        idp_initiated=True,
+        require_sso=False,
+        match_by=MatchBy.NAME_ID,
+    )
+
+    assert SsoSettings.objects.get(tenant=tenant).signs_requests
+
+
+def test_signing_switched_on_on_the_sso_page_is_audited(client, tenant, tenant_admin, sso_on):
+    client.force_login(tenant_admin)
+
+    client.post(
+        "/settings/sso/options/",
+        {"enabled": "on", "sign_requests": "on", "match_by": MatchBy.NAME_ID},
+    )
+
+    assert SsoSettings.objects.get(tenant=tenant).signs_requests
+    event = AuditEvent.objects.filter(action="sso.options").latest("pk")
+    assert event.changes == {"sign_requests": [False, True]}
+    assert "PRIVATE KEY" not in str(event.changes)
+
+
+def test_sign_on_url_sends_a_request_signed_with_the_published_certificate(
+    tenant, sso_on, browser, sp
+):
+    sso = sign_requests(tenant, True)
+
+    response = browser.get(sp.sign_on_url)
+
+    assert response.status_code == 302
+    assert redirect_signature_is_valid(response["Location"], sso.sp_certificate)
+
+
+def test_sp_metadata_url_publishes_the_certificate_once_signing_is_on(tenant, sso_on, browser, sp):
+    sso = sign_requests(tenant, True)
+
+    response = browser.get(sp.metadata_url)
+
+    body = "".join(sso.sp_certificate.splitlines()[1:-1])
+    assert body in "".join(response.content.decode().split())
+    assert 'AuthnRequestsSigned="true"' in response.content.decode()
+
+
+def test_sso_page_offers_the_certificate_for_entra_once_signing_is_on(
+    client, tenant, tenant_admin, sso_on
+):
+    sso = sign_requests(tenant, True)
+    client.force_login(tenant_admin)
+
+    page = client.get("/settings/sso/")
+    download = client.get("/settings/sso/certificate.cer")
+
+    assert 'href="/settings/sso/certificate.cer"' in page.content.decode()
+    assert download.content.decode() == sso.sp_certificate
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_certificate_download_is_404_while_requests_are_not_signed(
+    client, tenant, tenant_admin, sso_on
+):
+    client.force_login(tenant_admin)
+
+    response = client.get("/settings/sso/certificate.cer")
+
+    assert response.status_code == 404
+
+
+def test_certificate_download_is_for_admins_only(client, tenant, agent, sso_on):
+    sign_requests(tenant, True)
+    client.force_login(agent)
+
+    response = client.get("/settings/sso/certificate.cer")
+
+    assert response.status_code == 403

@@ -32,6 +32,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--idp-initiated", metavar="on|off")
         parser.add_argument("--require-sso", metavar="on|off")
+        parser.add_argument(
+            "--sign-requests", metavar="on|off", help="sign AuthnRequests with the account's key"
+        )
         switch = parser.add_mutually_exclusive_group()
         switch.add_argument("--enable", action="store_true", help="switch single sign-on on")
         switch.add_argument("--disable", action="store_true", help="switch single sign-on off")
@@ -47,7 +50,7 @@ class Command(BaseCommand):
         # Parse the switches before changing anything, so bad input changes nothing.
         switches = {
             name: on_off(options[name]) if options[name] is not None else None
-            for name in ("idp_initiated", "require_sso")
+            for name in ("idp_initiated", "require_sso", "sign_requests")
         }
         try:
             with transaction.atomic():
@@ -69,7 +72,7 @@ def load_metadata(tenant, source: str) -> None:
     services.configure_from_metadata(tenant=tenant, actor=None, metadata=path.read_bytes())
 
 
-def apply_options(tenant, options, *, idp_initiated, require_sso):
+def apply_options(tenant, options, *, idp_initiated, require_sso, sign_requests):
     """The switches given on the command line; the others keep their current values."""
     current = services.get_sso_settings(tenant)
     enabled = current.enabled_at is not None
@@ -82,6 +85,7 @@ def apply_options(tenant, options, *, idp_initiated, require_sso):
         idp_initiated=current.allows_idp_initiated if idp_initiated is None else idp_initiated,
         require_sso=(current.sso_required_at is not None) if require_sso is None else require_sso,
         match_by=options["match"] or current.match_by,
+        sign_requests=sign_requests,  # None keeps it as it is
     )
 
 
