@@ -65,15 +65,16 @@ def service_provider(tenant: Tenant, base_url: str) -> saml.ServiceProvider:
         names = ("sso:account_metadata", "sso:account_acs", "sso:account_login")
         kwargs = {"subdomain": tenant.subdomain}
     metadata, acs, login = (base_url + reverse(name, kwargs=kwargs) for name in names)
-    sso_settings = get_sso_settings(tenant)
-    signs = sso_settings.signs_requests
+    # Read, not get_or_create: the public metadata URL must not write for unconfigured accounts.
+    sso_settings = SsoSettings.objects.for_tenant(tenant).first()
+    signs = sso_settings is not None and sso_settings.signs_requests
     return saml.ServiceProvider(
         entity_id=metadata,
         acs_url=acs,
         sign_on_url=login,
         metadata_url=metadata,
-        certificate=sso_settings.sp_certificate if signs else "",
-        private_key=sso_settings.sp_private_key if signs else "",
+        certificate=sso_settings.sp_certificate if sso_settings and signs else "",
+        private_key=sso_settings.sp_private_key if sso_settings and signs else "",
     )
 
 
