@@ -51,6 +51,11 @@ class Sentence:
     def __str__(self) -> str:
         return f"{self.before}{self.target}{self.after}"
 
+    @property
+    def has_full_stop(self) -> bool:
+        # A reason quoted at the end (an SSO refusal) may bring its own full stop.
+        return str(self).endswith((".", "!", "?"))
+
 
 def field_label(field: str) -> str:
     return FIELD_LABELS.get(field, field.replace("_", " "))

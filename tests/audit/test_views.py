@@ -284,3 +284,22 @@ def test_activity_keeps_the_raw_codes_one_click_away(admin_client, tenant):
     assert "<summary>Codes</summary>" in body
     assert "<code>user.updated</code>" in body
     assert "API token cbx_…wxyz (Entra ID)" in body
+
+
+def test_a_refusal_reason_with_its_own_full_stop_gets_no_second_one(client, tenant, tenant_admin):
+    AuditEvent.objects.create(
+        tenant=tenant,
+        channel="sso",
+        action="sso.refused",
+        target_type="ssosettings",
+        target_id="00000000-0000-0000-0000-000000000000",
+        target_label="SSO",
+        actor_type="idp",
+        actor_label="identity provider sts.windows.net",
+        changes={"subject": "grace@contoso.com", "check": "user", "reason": "Deactivated."},
+    )
+    client.force_login(tenant_admin)
+
+    page = client.get(reverse("audit:list")).content.decode()
+
+    assert "was refused: Deactivated.</p>" in page

@@ -19,7 +19,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--subdomain", default="my-tenant")
         parser.add_argument("--name", default="My Tenant", help="Display name of a new tenant.")
-        parser.add_argument("--admin", default="admin", help="The admin's userName.")
+        parser.add_argument("--admin", default="admin", help="The admin's username.")
         parser.add_argument("--password", default=DEMO_PASSWORD, help="The admin's password.")
         parser.add_argument(
             "--url", default="http://127.0.0.1:8000/", help="Where the server will listen."
@@ -61,7 +61,7 @@ class Command(BaseCommand):
                     f" ({'created' if created else 'reused'}).",
                     "",
                     f"  Open        {base}",
-                    f"  Sign in     account {tenant.subdomain} · userName {admin_user.user_name}"
+                    f"  Sign in     account {tenant.subdomain} · username {admin_user.user_name}"
                     f" · password {password}",
                     f"  Tenant URL  {base}scim/v2   (SCIM base URL for Microsoft Entra ID)",
                     f"  API token   {secret}",
