@@ -126,4 +126,3 @@ def test_a_single_sign_on_names_the_user_who_signed_in():
     change = event("sso.signed_in", {"subject": "grace@contoso.com"}, actor_type="user")
 
     assert str(sentence(change, "Grace Hopper")) == "Grace Hopper signed in with single sign-on"
-
