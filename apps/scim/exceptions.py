@@ -1,9 +1,10 @@
 """Every error leaves the SCIM API as a SCIM error body (RFC 7644 §3.12)."""
 
 import logging
+import reprlib
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -13,6 +14,17 @@ from apps.scim.throttling import retry_after
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 logger = logging.getLogger(__name__)
+# A detail quotes what was sent, cut short: an error never echoes a whole body back.
+MAX_DETAIL_LENGTH = 500
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 80
+_SHOWN.maxlist = _SHOWN.maxdict = 4
+_SHOWN.maxlevel = 2
+
+
+def shown(value) -> str:
+    """A sent value as an error detail quotes it: repr() cut to about 80 characters."""
+    return _SHOWN.repr(value)
 
 
 class ScimError(exceptions.APIException):
@@ -24,7 +36,14 @@ class ScimError(exceptions.APIException):
         self.scim_type = scim_type
 
 
+def body_too_large() -> ScimError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return ScimError(f"The request body is larger than {limit} bytes.", status_code=413)
+
+
 def error_body(status_code: int, detail: str, scim_type: str | None = None) -> dict:
+    if len(detail) > MAX_DETAIL_LENGTH:
+        detail = detail[: MAX_DETAIL_LENGTH - 1] + "…"
     body = {"schemas": [ERROR_SCHEMA], "status": str(status_code), "detail": detail}
     if scim_type:
         body["scimType"] = scim_type
@@ -95,6 +114,9 @@ def _api_error(exc) -> Response | None:
 
 
 def scim_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses the body before any parser sees it; its own answer is a 400 page.
+        exc = body_too_large()
     for handler in (_unavailable_error, _django_error, _api_error):
         response = handler(exc)
         if response is not None:

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Prefetch
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,6 +31,7 @@ from apps.scim.authentication import (
 from apps.scim.exceptions import ScimError, scim_exception_handler
 from apps.scim.filters import filter_queryset
 from apps.scim.mapping import USER
+from apps.scim.parsers import SCIM_MEDIA_TYPE, BoundedJSONParser, ScimJSONParser
 from apps.scim.patch import GroupDraft, UserDraft, members_for
 from apps.scim.schemas import CORE_USER, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
 from apps.scim.serializers import (
@@ -52,12 +52,6 @@ from apps.tokens.models import ApiToken
 from apps.users import services as user_services
 from apps.users.models import User
 
-SCIM_MEDIA_TYPE = "application/scim+json"
-
-
-class ScimJSONParser(JSONParser):
-    media_type = SCIM_MEDIA_TYPE
-
 
 class ScimJSONRenderer(JSONRenderer):
     media_type = SCIM_MEDIA_TYPE
@@ -67,7 +61,7 @@ class ScimJSONRenderer(JSONRenderer):
 class ScimView(ScimThrottling, APIView):
     authentication_classes = [ScimTokenAuthentication]
     permission_classes = [HasApiToken]
-    parser_classes = [ScimJSONParser, JSONParser]
+    parser_classes = [ScimJSONParser, BoundedJSONParser]
     renderer_classes = [ScimJSONRenderer]
 
     def get_exception_handler(self):
@@ -122,6 +116,9 @@ class ScimView(ScimThrottling, APIView):
         return {key.lower(): str(value) for key, value in self.request.query_params.items()}
 
     def body(self, serializer_class):
+        if not isinstance(self.request.data, dict):
+            # Checked here, as DRF answers a JSON null body with its own "No data provided".
+            raise ScimError("The body must be a JSON object.", scim_type="invalidSyntax")
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data

@@ -1,0 +1,178 @@
+"""A hostile client gets a SCIM error for every bad request, and nothing is written.
+
+Every test goes through the real HTTP path (URLconf, middleware, DRF, the SCIM exception
+handler) and checks the RFC 7644 §3.12 error body: schemas, status as a string, detail, and
+the scimType where one fits.
+"""
+
+import json
+
+import pytest
+
+from apps.audit.models import AuditEvent
+from apps.users.models import User
+from tests.scim.conftest import SCIM, entra_user, send
+
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
+def error_of(response, status: int, scim_type: str | None = None) -> dict:
+    """The SCIM error body of `response`, after checking its status, type and shape."""
+    assert response.status_code == status
+    assert response["Content-Type"] == SCIM
+    body = response.json()
+    assert body["schemas"] == [ERROR]
+    assert body["status"] == str(status)
+    assert body["detail"]
+    assert body.get("scimType") == scim_type
+    return body
+
+
+def post_raw(client, url: str, raw: bytes, content_type: str = SCIM):
+    return client.generic("POST", url, raw, content_type=content_type)
+
+
+# --- the JSON body ---
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 1000 + b"]" * 1000,
+        b'{"a":' * 1000 + b"1" + b"}" * 1000,
+        b'{"userName": "deep@contoso.com", "addresses": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+    ],
+    ids=["arrays", "objects", "inside-a-resource"],
+)
+def test_body_nested_1000_deep_is_400_invalid_syntax(scim_client, tenant, raw):
+    response = post_raw(scim_client, "/scim/v2/Users", raw)
+
+    body = error_of(response, 400, "invalidSyntax")
+    assert "levels deep" in body["detail"]
+    assert not User.objects.filter(tenant=tenant, user_name="deep@contoso.com").exists()
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(scim_client, tenant):
+    body = entra_user(displayName="[" * 100 + "{" * 100)
+
+    response = send(scim_client, "post", "/scim/v2/Users", body)
+
+    assert response.status_code == 201
+    assert User.objects.get(user_name="Test_User_1@contoso.com").display_name.startswith("[[[")
+
+
+def test_body_over_the_upload_limit_is_413(scim_client, tenant, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    body = entra_user(displayName="x" * 3_000)
+
+    response = send(scim_client, "post", "/scim/v2/Users", body)
+
+    detail = error_of(response, 413)["detail"]
+    assert "2000 bytes" in detail
+    assert not User.objects.filter(tenant=tenant, user_name="Test_User_1@contoso.com").exists()
+
+
+def test_patch_over_the_upload_limit_is_413_and_changes_nothing(scim_client, agent, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
+    operation = {"op": "replace", "path": "title", "value": "x" * 3_000}
+    body = {"Operations": [operation]}
+
+    response = send(scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body)
+
+    error_of(response, 413)
+    agent.refresh_from_db()
+    assert agent.title == ""
+
+
+def test_invalid_utf8_is_400_invalid_syntax(scim_client, tenant):
+    response = post_raw(scim_client, "/scim/v2/Users", b'{"userName": "ann\xff\xfe@contoso.com"}')
+
+    body = error_of(response, 400, "invalidSyntax")
+    assert "UTF-8" in body["detail"]
+    assert not User.objects.filter(tenant=tenant).exclude(user_name__startswith="admin").exists()
+
+
+def test_utf16_body_is_400_invalid_syntax(scim_client, tenant):
+    raw = json.dumps(entra_user()).encode("utf-16")
+
+    response = post_raw(scim_client, "/scim/v2/Users", raw)
+
+    error_of(response, 400, "invalidSyntax")
+    assert not User.objects.filter(user_name="Test_User_1@contoso.com").exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[1, 2]", b"42", b'"userName"', b"true", b"null"],
+    ids=["array", "number", "string", "boolean", "null"],
+)
+def test_body_that_is_not_an_object_is_400_invalid_syntax(scim_client, tenant, raw):
+    response = post_raw(scim_client, "/scim/v2/Users", raw)
+
+    body = error_of(response, 400, "invalidSyntax")
+    assert "JSON object" in body["detail"]
+    assert not AuditEvent.objects.filter(action="user.created").exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"userName": "a@contoso.com", "title": NaN}',
+        b'{"userName": "a@contoso.com", "title": Infinity}',
+    ],
+    ids=["NaN", "Infinity"],
+)
+def test_javascript_constants_are_400_invalid_syntax(scim_client, tenant, raw):
+    response = post_raw(scim_client, "/scim/v2/Users", raw)
+
+    error_of(response, 400, "invalidSyntax")
+    assert not User.objects.filter(user_name="a@contoso.com").exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"userName": "first@contoso.com", "userName": "second@contoso.com"}',
+        b'{"userName": "first@contoso.com", "UserName": "second@contoso.com"}',
+        b'{"userName": "first@contoso.com", "name": {"givenName": "A", "GIVENNAME": "B"}}',
+    ],
+    ids=["same-spelling", "other-case", "nested"],
+)
+def test_a_name_given_twice_is_400_invalid_syntax(scim_client, tenant, raw):
+    response = post_raw(scim_client, "/scim/v2/Users", raw)
+
+    body = error_of(response, 400, "invalidSyntax")
+    assert "appears twice" in body["detail"]
+    assert not User.objects.filter(user_name__endswith="@contoso.com").exists()
+
+
+def test_patch_body_naming_operations_twice_is_400(scim_client, agent):
+    raw = (
+        b'{"Operations": [{"op": "replace", "path": "title", "value": "A"}],'
+        b' "operations": [{"op": "replace", "path": "title", "value": "B"}]}'
+    )
+
+    response = scim_client.generic(
+        "PATCH", f"/scim/v2/Users/{agent.public_id}", raw, content_type=SCIM
+    )
+
+    error_of(response, 400, "invalidSyntax")
+    agent.refresh_from_db()
+    assert agent.title == ""
+
+
+def test_plain_application_json_gets_the_same_depth_guard(scim_client, tenant):
+    response = post_raw(
+        scim_client, "/scim/v2/Users", b"[" * 1000 + b"]" * 1000, "application/json"
+    )
+
+    error_of(response, 400, "invalidSyntax")
+
+
+def test_a_number_with_thousands_of_digits_is_400_invalid_syntax(scim_client, tenant):
+    raw = b'{"userName": "n@contoso.com", "title": 1' + b"0" * 5000 + b"}"
+
+    response = post_raw(scim_client, "/scim/v2/Users", raw)
+
+    error_of(response, 400, "invalidSyntax")
+    assert not User.objects.filter(user_name="n@contoso.com").exists()
