@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from apps.scim.authentication import (
     ScimTokenAuthentication,
     TokenAuthenticationFailed,
 )
-from apps.scim.exceptions import ScimError, scim_exception_handler
+from apps.scim.exceptions import ScimError, scim_exception_handler, shown
 from apps.scim.filters import filter_queryset
 from apps.scim.mapping import USER
 from apps.scim.parsers import SCIM_MEDIA_TYPE, BoundedJSONParser, ScimJSONParser
@@ -195,20 +196,40 @@ def check_if_match(request, version: int) -> None:
     )
 
 
+# startIndex beyond a 32-bit integer cannot be a position in any list this server holds; the
+# database would refuse it past 2**63 ("bigint out of range").
+MAX_START_INDEX = 2**31 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def _integer(name: str, raw: str) -> int:
+    text = raw.strip()
+    if not _INTEGER.fullmatch(text):
+        raise ScimError(f'"{name}" must be an integer, not {shown(raw)}.', scim_type="invalidValue")
+    if len(text.lstrip("+-").lstrip("0")) > 18:
+        # Larger than any bound below; int() would take time on thousands of digits.
+        return 10**19 if not text.startswith("-") else -(10**19)
+    return int(text)
+
+
 def paging(params: dict[str, str]) -> tuple[int, int]:
-    """(startIndex, count): 1-based, startIndex < 1 is 1, count capped at SCIM_MAX_PAGE_SIZE."""
+    """(startIndex, count) as RFC 7644 §3.4.2.4 reads them.
+
+    startIndex is 1-based and below 1 counts as 1; count below 0 counts as 0 and above
+    SCIM_MAX_PAGE_SIZE as SCIM_MAX_PAGE_SIZE (the maxResults of ServiceProviderConfig).
+    A startIndex above MAX_START_INDEX, or either one not a decimal integer, is invalidValue.
+    """
     values = {}
-    for name, default in (("startindex", 1), ("count", settings.SCIM_MAX_PAGE_SIZE)):
+    for name, label, default in (
+        ("startindex", "startIndex", 1),
+        ("count", "count", settings.SCIM_MAX_PAGE_SIZE),
+    ):
         raw = params.get(name)
-        if raw is None or raw == "":
-            values[name] = default
-            continue
-        try:
-            values[name] = int(raw)
-        except ValueError:
-            raise ScimError(
-                f'"{name}" must be an integer, not {raw!r}.', scim_type="invalidValue"
-            ) from None
+        values[name] = default if raw is None or raw == "" else _integer(label, raw)
+    if values["startindex"] > MAX_START_INDEX:
+        raise ScimError(
+            f'"startIndex" must be at most {MAX_START_INDEX}.', scim_type="invalidValue"
+        )
     start = max(1, values["startindex"])
     count = min(max(0, values["count"]), settings.SCIM_MAX_PAGE_SIZE)
     return start, count

@@ -176,3 +176,85 @@ def test_a_number_with_thousands_of_digits_is_400_invalid_syntax(scim_client, te
 
     error_of(response, 400, "invalidSyntax")
     assert not User.objects.filter(user_name="n@contoso.com").exists()
+
+
+# --- paging (RFC 7644 §3.4.2.4) ---
+
+
+@pytest.mark.parametrize("resource", ["Users", "Groups", "Roles"])
+@pytest.mark.parametrize(
+    "start_index", ["99999999999999999999", "9223372036854775808", "2147483648", "9" * 3000]
+)
+def test_start_index_beyond_any_list_is_400_invalid_value(
+    scim_client, tenant, resource, start_index
+):
+    response = scim_client.get(f"/scim/v2/{resource}?startIndex={start_index}")
+
+    body = error_of(response, 400, "invalidValue")
+    assert "startIndex" in body["detail"]
+    assert "bigint" not in body["detail"]
+
+
+def test_start_index_in_a_search_body_is_bounded_too(scim_client, tenant):
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        "startIndex": 10**20,
+    }
+
+    response = send(scim_client, "post", "/scim/v2/Users/.search", body)
+
+    error_of(response, 400, "invalidValue")
+
+
+def test_the_largest_start_index_is_an_empty_page(scim_client, tenant):
+    response = scim_client.get("/scim/v2/Groups?startIndex=2147483647")
+
+    assert response.status_code == 200
+    assert response.json()["Resources"] == []
+    assert response.json()["startIndex"] == 2147483647
+
+
+@pytest.mark.parametrize("start_index", ["0", "-5", "-99999999999999999999"])
+def test_start_index_below_1_is_read_as_1(scim_client, agent, start_index):
+    response = scim_client.get(f"/scim/v2/Users?startIndex={start_index}")
+
+    assert response.status_code == 200
+    assert response.json()["startIndex"] == 1
+    assert response.json()["itemsPerPage"] == 2
+
+
+@pytest.mark.parametrize("count", ["-1", "-99999999999999999999"])
+def test_negative_count_is_read_as_0(scim_client, agent, count):
+    response = scim_client.get(f"/scim/v2/Users?count={count}")
+
+    assert response.status_code == 200
+    assert response.json()["Resources"] == []
+    assert response.json()["totalResults"] == 2
+
+
+@pytest.mark.parametrize("count", ["2", "99999999999999999999", "9" * 3000])
+def test_huge_count_is_capped_at_the_page_size(scim_client, agent, settings, count):
+    settings.SCIM_MAX_PAGE_SIZE = 1
+
+    response = scim_client.get(f"/scim/v2/Users?count={count}")
+
+    assert response.status_code == 200
+    assert response.json()["itemsPerPage"] == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["count=1e3", "count=0x10", "count=1_000", "startIndex=%D9%A3", "startIndex=1.0"],
+    ids=["exponent", "hex", "underscore", "arabic-digit", "decimal"],
+)
+def test_paging_parameters_are_plain_decimal_integers(scim_client, agent, query):
+    response = scim_client.get(f"/scim/v2/Users?{query}")
+
+    error_of(response, 400, "invalidValue")
+
+
+def test_an_empty_paging_parameter_is_an_absent_one(scim_client, agent):
+    response = scim_client.get("/scim/v2/Users?count=&startIndex=")
+
+    assert response.status_code == 200
+    assert response.json()["itemsPerPage"] == 2
