@@ -218,7 +218,7 @@ LOGGING = {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
     # Django logs request paths on 4xx and 5xx: tokens in them are blanked on the way out.
-    "filters": {"redact_secrets": {"()": "commbox_site.requestlog.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "apps.audit.redaction.RedactSecretsFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

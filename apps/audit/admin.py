@@ -89,7 +89,7 @@ class ScimRequestAdmin(ReadOnlyAdmin):
         "token",
         "method",
         "decoded_path",
-        "path",
+        "shown_path",
         "status",
         "refusal",
         "detail",
@@ -111,3 +111,7 @@ class ScimRequestAdmin(ReadOnlyAdmin):
     def result(self, row):
         parts = [row.get_refusal_display() if row.refusal else "", row.detail]
         return " — ".join(part for part in parts if part) or "—"
+
+    @admin.display(description="path, as sent")
+    def shown_path(self, row):
+        return row.shown_path

@@ -2,6 +2,7 @@ from urllib.parse import unquote
 
 from django.db import models
 
+from apps.audit.redaction import redact_secrets
 from apps.tenants.scoping import TenantOwnedQuerySet
 
 
@@ -152,12 +153,18 @@ class ScimRequest(models.Model):
         verbose_name = "SCIM request"
 
     def __str__(self):
-        return f"{self.method} {self.path} {self.status}"
+        return f"{self.method} {self.shown_path} {self.status}"
+
+    @property
+    def shown_path(self) -> str:
+        """The path as sent, as screens show it: rows stored before redaction may hold a token."""
+        return redact_secrets(self.path)
 
     @property
     def decoded_path(self) -> str:
-        """The path as a person reads it: %20 and %22 decoded (display only)."""
-        return unquote(self.path)
+        """The path as a person reads it: %20 and %22 decoded (display only), secrets redacted
+        after decoding, so that no percent-encoding hides a token."""
+        return redact_secrets(unquote(self.path))
 
     @property
     def outcome(self) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 from django.db import models
 
 from apps.audit.models import AuditAction, AuditEvent, Channel, ScimRequest
+from apps.audit.redaction import redact_secrets
 
 if TYPE_CHECKING:
     from typing import NotRequired
@@ -144,10 +145,10 @@ def record_scim_request(
         tenant_id=tenant_id,
         token=token,
         method=method[:10],
-        path=path[:500],
+        path=redact_secrets(path)[:500],
         status=status,
         duration_ms=max(0, duration_ms),
-        detail=detail[:500],
+        detail=redact_secrets(detail)[:500],
         refusal=refusal,
     )
     if row.pk % REQUEST_LOG_TRIM_EVERY == 0:
