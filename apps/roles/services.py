@@ -66,6 +66,22 @@ def assignment_for(*, tenant: Tenant, roles: Iterable[Role]) -> tuple[str, Role 
     return builtin, (customs[0] if customs else None)
 
 
+def assignment_after_removal(
+    *, tenant: Tenant, held: tuple[str, Role | None], remaining: Iterable[Role]
+) -> tuple[str, Role | None]:
+    """(built-in role, custom role) once roles are taken away: never above what was held.
+
+    No role left means the tenant's provisioning role, which may be higher than the role
+    the user held (an end-user in a tenant that provisions agents); a removal never
+    widens access, so the lower of the two wins.
+    """
+    builtin, custom = assignment_for(tenant=tenant, roles=remaining)
+    held_builtin = held[0]
+    if BUILTIN_RANK[builtin] > BUILTIN_RANK[held_builtin]:
+        builtin = held_builtin
+    return builtin, custom
+
+
 def get_role_for(tenant: Tenant, role_id: UUID | str) -> Role:
     """The tenant's role with this public id, else 404."""
     return Role.objects.get_for(tenant, role_id)

@@ -45,13 +45,14 @@ def invalid_path(detail: str) -> ScimError:
 
 def write_simple(draft: Draft, attribute: Attribute, change: Change) -> None:
     """Set or clear the column behind a single-valued attribute (or a sub-attribute of name)."""
+    draft.given.add(attribute.field)
     if change.op == "remove":
         draft.values[attribute.field] = draft.cleared(attribute)
         return
     value = draft.unwrap(change.value)
     if attribute.type == "boolean":
         draft.values[attribute.field] = (
-            True if value is None else coerce.as_bool(value, change.text)
+            draft.cleared(attribute) if value is None else coerce.as_bool(value, change.text)
         )
     else:
         limit = draft.max_length(attribute.field)
@@ -242,7 +243,7 @@ def _set_single_role(draft: UserDraft, change: Change) -> None:
     if change.path.sub_attribute in ("display", "type", "primary"):
         return  # describes the role; the value decides it
     if change.op == "remove" or change.value in (None, ""):
-        draft.assign_roles([])
+        draft.assign_remaining_roles([])
         return
     roles = _roles_in(draft, [change.value], change.text)
     builtin_given = any(role.is_builtin for role in roles)
@@ -251,11 +252,12 @@ def _set_single_role(draft: UserDraft, change: Change) -> None:
 
 
 def _remove_roles(draft: UserDraft, change: Change) -> None:
+    """A removal never raises the user's role (patch.UserDraft.assign_remaining_roles)."""
     if not (change.has_value and change.value):
-        draft.assign_roles([])
+        draft.assign_remaining_roles([])
         return
     gone = {role.pk for role in _roles_in(draft, change.value, change.text)}
-    draft.assign_roles([role for role in draft.current_roles() if role.pk not in gone])
+    draft.assign_remaining_roles([role for role in draft.current_roles() if role.pk not in gone])
 
 
 def _add_roles(draft: UserDraft, roles: list) -> None:
@@ -273,7 +275,12 @@ def apply_roles(draft: UserDraft, attribute: Attribute, change: Change) -> None:
     elif change.op == "remove":
         _remove_roles(draft, change)
     elif change.op == "replace":
-        draft.assign_roles(_roles_in(draft, change.value, change.text))
+        roles = _roles_in(draft, change.value, change.text)
+        if roles:
+            draft.assign_roles(roles)
+        else:
+            # An empty list is the unassigned state too (RFC 7644 §3.5.2): a removal.
+            draft.assign_remaining_roles([])
     else:
         _add_roles(draft, _roles_in(draft, change.value, change.text))
 

@@ -19,7 +19,7 @@ from django.db.models import Field, Model
 
 from apps.groups import services as group_services
 from apps.groups.models import Group, GroupMembership
-from apps.roles.services import assignment_for, find_roles
+from apps.roles.services import assignment_after_removal, assignment_for, find_roles
 from apps.scim import coerce
 from apps.scim.exceptions import ScimError
 from apps.scim.filters import Comparison, Node
@@ -64,6 +64,7 @@ class Draft:
     handlers: dict[Kind, Handler] = HANDLERS
     read_only_detail = "is read-only"
     values: dict[str, Any]
+    given: set[str]  # the fields some operation wrote
 
     def apply_resource(self, body: dict) -> None:
         self._apply_body("replace", body)
@@ -115,8 +116,12 @@ class Draft:
         return value
 
     def cleared(self, attribute: Attribute) -> Any:
-        """The value a removed single-valued attribute takes."""
-        return True if attribute.type == "boolean" else ""
+        """The value a removed (or null) single-valued attribute takes.
+
+        Removed or null is unassigned (RFC 7644 §3.5.2), and an unassigned `active` is not
+        an active user: only an explicit true enables one.
+        """
+        return False if attribute.type == "boolean" else ""
 
     def max_length(self, field_name: str) -> int | None:
         return _max_length(self.resource.model, field_name)
@@ -149,9 +154,16 @@ class UserDraft(Draft):
     resource = USER
     read_only_detail = "is read-only or not stored"
 
-    def __init__(self, tenant, user: User | None = None):
+    def __init__(self, tenant, user: User | None = None, *, replacing: User | None = None):
+        """`user` for a PATCH (edits start from it), `replacing` for a PUT (they start empty)."""
         self.tenant = tenant
         self.roles_given = False
+        self.given = set()
+        held = user or replacing
+        # A removal of roles never leaves the user above what they hold before the request.
+        self.held_roles = (
+            (held.role, held.custom_role if held.custom_role_id else None) if held else None
+        )
         self.values = {name: _default(name) for name in USER.columns()}
         self.values.update(
             emails=[],
@@ -193,6 +205,16 @@ class UserDraft(Draft):
         )
         self.roles_given = True
 
+    def assign_remaining_roles(self, roles) -> None:
+        """The roles left after a removal (or an empty replace): never more than was held."""
+        if self.held_roles is None:
+            self.assign_roles(roles)
+            return
+        self.values["role"], self.values["custom_role"] = assignment_after_removal(
+            tenant=self.tenant, held=self.held_roles, remaining=roles
+        )
+        self.roles_given = True
+
     # --- results ---
 
     def finish_create(self) -> dict[str, Any]:
@@ -204,11 +226,14 @@ class UserDraft(Draft):
         }
 
     def finish_replace(self) -> dict[str, Any]:
-        """Service attributes for a PUT: every attribute; roles only when the body has them."""
+        """Service attributes for a PUT: every attribute; roles and active only when given."""
         attributes = dict(self.values)
         if not self.roles_given:
             attributes.pop("role")
             attributes.pop("custom_role")
+        if "is_active" not in self.given:
+            # Leaving `active` out of a PUT never re-enables a disabled user.
+            attributes.pop("is_active")
         return attributes
 
     def changes(self) -> dict[str, Any]:
@@ -342,6 +367,7 @@ class GroupDraft(Draft):
             "external_id": group.external_id if group is not None else "",
         }
         self.member_changes: list[MemberChange] = []
+        self.given = set()
 
     @property
     def display_name(self) -> str:

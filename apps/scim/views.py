@@ -383,7 +383,7 @@ class UserView(ScimView):
         with transaction.atomic():
             user = self.get_user(user_id, lock=True)
             check_if_match(request, user.version)
-            draft = UserDraft(self.tenant)
+            draft = UserDraft(self.tenant, replacing=user)
             draft.apply_resource(body)
             user = user_services.update_user(
                 tenant=self.tenant,
