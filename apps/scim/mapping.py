@@ -219,7 +219,10 @@ USER_CORE = (
         "active",
         "is_active",
         type="boolean",
-        description="false keeps the user (and their groups) but blocks sign-in.",
+        description=(
+            "false keeps the user (and their groups) but blocks sign-in. Removed or null "
+            "means false: only true enables a user."
+        ),
     ),
     _contacts(
         "emails", "emails", UserEmail, "Email addresses for the user.", ("work", "home", "other")
@@ -262,14 +265,26 @@ USER_CORE = (
             'roles[primary eq "True"].value, and the built-in role (agent) follows from it; '
             "without one the built-in role is primary. On input each value is matched "
             "against /Roles ignoring case, spaces and underscores; the highest built-in role "
-            "and at most one custom role are kept; a custom role implies agent."
+            "and at most one custom role are kept; a custom role implies agent. Removing "
+            "roles never raises the user above the built-in role they held."
         ),
         filter=_ROLE_VALUE,
         sub_attributes=(
             Attribute("value", description="A role value from /Roles.", filter=_ROLE_VALUE),
             Attribute("display", mutability="readOnly"),
-            simple("type", canonical_values=("builtin", "custom")),
-            simple("primary", type="boolean"),
+            # What a client sends in type and primary is ignored: the value decides both.
+            simple(
+                "type",
+                canonical_values=("builtin", "custom"),
+                description="builtin or custom, from the role the value names.",
+                mutability="readOnly",
+            ),
+            simple(
+                "primary",
+                type="boolean",
+                description="The most specific role (the custom one, if any).",
+                mutability="readOnly",
+            ),
         ),
     ),
     _meta(),
@@ -290,7 +305,7 @@ USER_ENTERPRISE = (
         filter=_MANAGER,
         sub_attributes=(
             Attribute("value", description="The manager's id.", case_exact=True, filter=_MANAGER),
-            Attribute("$ref", type="reference", reference_types=("User",)),
+            Attribute("$ref", type="reference", mutability="readOnly", reference_types=("User",)),
             simple(
                 "displayName",
                 column="manager__display_name",
