@@ -56,6 +56,9 @@ MULTI_VALUED: dict[str, type[UserEmail] | type[UserPhoneNumber]] = {
     "emails": UserEmail,
     "phone_numbers": UserPhoneNumber,
 }
+# A person has a handful of addresses and numbers; thousands in one request are a client bug
+# or an attack that would write a row each.
+MAX_MULTI_VALUES = 50
 ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
 AGENT_ROLES = (BuiltinRole.AGENT, BuiltinRole.ADMIN)
 
@@ -196,6 +199,13 @@ def _apply(user: User, attributes: dict[str, Any]) -> None:
         raise ValueError(f"Unknown user attributes: {sorted(unknown)}")
     # Everything is checked before the instance changes, so a refused change leaves the
     # caller's object as it was (a form re-rendered after the error shows the saved values).
+    for field in (*MULTI_VALUED, "addresses"):
+        if len(attributes.get(field) or []) > MAX_MULTI_VALUES:
+            label = field.replace("_", " ")
+            raise ValidationError(
+                f"A user has at most {MAX_MULTI_VALUES} {label}; got {len(attributes[field])}.",
+                code="invalid",
+            )
     values = {}
     for field in SCALAR_FIELDS:
         if field in attributes:

@@ -10,6 +10,8 @@ import json
 import pytest
 
 from apps.audit.models import AuditEvent
+from apps.groups.models import Group
+from apps.scim.filters import MAX_FILTER_LENGTH
 from apps.users.models import User
 from tests.scim.conftest import SCIM, entra_user, send
 
@@ -258,3 +260,138 @@ def test_an_empty_paging_parameter_is_an_absent_one(scim_client, agent):
 
     assert response.status_code == 200
     assert response.json()["itemsPerPage"] == 2
+
+
+# --- huge values ---
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [
+        ("userName", "u" * 100_000),
+        ("displayName", "d" * 100_000),
+        ("externalId", "e" * 100_000),
+        ("title", ["x"] * 100_000),
+        ("roles", [{"value": "r" * 100_000}]),
+        ("emails", [{"value": "e" * 100_000, "type": "work"}]),
+        ("addresses", [{"streetAddress": "s" * 100_000}]),
+    ],
+    ids=["userName", "displayName", "externalId", "list", "role", "email", "address"],
+)
+def test_huge_values_are_400_and_not_echoed_back(scim_client, tenant, attribute, value):
+    body = entra_user(**{attribute: value})
+
+    response = send(scim_client, "post", "/scim/v2/Users", body)
+
+    error_of(response, 400, "invalidValue")
+    assert len(response.content) < 1_000
+    assert not User.objects.filter(tenant=tenant, user_name="Test_User_1@contoso.com").exists()
+
+
+@pytest.mark.parametrize("attribute", ["emails", "phoneNumbers", "addresses"])
+def test_thousands_of_items_are_400_invalid_value(scim_client, tenant, attribute):
+    items = [{"value": f"v{n}@contoso.com", "type": f"t{n}", "formatted": "x"} for n in range(5000)]
+
+    response = send(scim_client, "post", "/scim/v2/Users", entra_user(**{attribute: items}))
+
+    error_of(response, 400, "invalidValue")
+    assert not User.objects.filter(user_name="Test_User_1@contoso.com").exists()
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value"),
+    [
+        ("userName", "ann\u0000@contoso.com"),
+        ("displayName", "Ann\u0000"),
+        ("emails", [{"value": "ann\u0000@contoso.com", "type": "work"}]),
+        ("addresses", [{"type": "work", "streetAddress": "1 Main St\u0000"}]),
+        ("roles", [{"value": "agent\u0000"}]),
+    ],
+    ids=["userName", "displayName", "email", "address", "role"],
+)
+def test_nul_characters_are_400_not_a_database_error(scim_client, tenant, attribute, value):
+    response = send(scim_client, "post", "/scim/v2/Users", entra_user(**{attribute: value}))
+
+    error_of(response, 400, "invalidValue")
+    assert not User.objects.filter(user_name__startswith="Test_User_1").exists()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"displayName": "Sales\u0000"},
+        {"displayName": "Sales", "externalId": "x\u0000"},
+        {"displayName": "S" * 100_000},
+    ],
+    ids=["name-nul", "external-id-nul", "name-huge"],
+)
+def test_bad_group_strings_are_400_and_create_no_group(scim_client, tenant, body):
+    response = send(scim_client, "post", "/scim/v2/Groups", body)
+
+    error_of(response, 400, "invalidValue")
+    assert not Group.objects.filter(tenant=tenant).exists()
+
+
+def test_nul_in_a_patch_value_is_400_and_changes_nothing(scim_client, agent):
+    body = {"Operations": [{"op": "replace", "path": "title", "value": "Boss\u0000"}]}
+
+    response = send(scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body)
+
+    error_of(response, 400, "invalidValue")
+    agent.refresh_from_db()
+    assert agent.title == ""
+
+
+def test_nul_in_a_filter_is_400_invalid_filter(scim_client, tenant):
+    response = scim_client.get('/scim/v2/Users?filter=userName eq "a%00b"')
+
+    error_of(response, 400, "invalidFilter")
+
+
+# --- filters ---
+
+
+def test_a_filter_with_thousands_of_terms_is_400_invalid_filter(scim_client, tenant):
+    terms = " or ".join(f'userName eq "user{n}@contoso.com"' for n in range(3000))
+
+    response = scim_client.get("/scim/v2/Users", {"filter": terms})
+
+    body = error_of(response, 400, "invalidFilter")
+    assert "longer than" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("resource", "term"),
+    [
+        ("Users", "id pr"),
+        ("Users", "emails pr"),
+        ("Users", 'emails[type eq "work"].value eq "x"'),
+        ("Groups", "id pr"),
+        ("Groups", 'members eq "x"'),
+    ],
+)
+def test_the_longest_filter_allowed_still_runs(scim_client, tenant, resource, term):
+    terms = " or ".join([term] * (MAX_FILTER_LENGTH // (len(term) + 4)))
+
+    response = scim_client.get(f"/scim/v2/{resource}", {"filter": terms})
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'us$er eq "a"',
+        'Ω eq "a"',
+        "\u0000 pr",
+        "name.givenName.x eq 1",
+        'emails[type eq "work"[value eq "x"]]',
+        "(" * 40 + "id pr" + ")" * 40,
+        "not " * 40 + "id pr",
+        'userName eq "\\ud800"',
+    ],
+)
+def test_odd_attribute_names_and_shapes_in_filters_are_400(scim_client, tenant, text):
+    response = scim_client.get("/scim/v2/Users", {"filter": text})
+
+    error_of(response, 400, "invalidFilter")
