@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 import time
 import uuid
@@ -10,8 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 from django.conf import settings
+from django.core.exceptions import DisallowedHost, RequestDataTooBig
 from django.db import transaction
 from django.db.models import Prefetch
+from django.http import HttpResponse
+from django.views import defaults
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -29,7 +33,13 @@ from apps.scim.authentication import (
     ScimTokenAuthentication,
     TokenAuthenticationFailed,
 )
-from apps.scim.exceptions import ScimError, scim_exception_handler, shown
+from apps.scim.exceptions import (
+    ScimError,
+    body_too_large,
+    error_body,
+    scim_exception_handler,
+    shown,
+)
 from apps.scim.filters import filter_queryset
 from apps.scim.mapping import USER
 from apps.scim.parsers import SCIM_MEDIA_TYPE, BoundedJSONParser, ScimJSONParser
@@ -639,3 +649,36 @@ class SchemaView(ScimView):
         if resource is None:
             raise ScimError(f'No schema "{schema_id}".', status_code=404)
         return Response(_absolute(request, resource))
+
+
+# --- errors raised before a SCIM view runs ---
+
+SCIM_PREFIX = "/scim/"
+
+
+def _scim_error_page(status_code: int, detail: str) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(error_body(status_code, detail)),
+        status=status_code,
+        content_type=SCIM_MEDIA_TYPE,
+    )
+
+
+def bad_request(request, exception):
+    """handler400: a Host header outside ALLOWED_HOSTS and other refusals of Django's own."""
+    if not request.path.startswith(SCIM_PREFIX):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        detail = "The Host header names a host this server does not answer to."
+    elif isinstance(exception, RequestDataTooBig):
+        return _scim_error_page(413, str(body_too_large().detail))
+    else:
+        detail = "The request was refused as malformed."
+    return _scim_error_page(400, detail)
+
+
+def server_error(request):
+    """handler500: still a SCIM error body for a SCIM client (the error is logged as usual)."""
+    if not request.path.startswith(SCIM_PREFIX):
+        return defaults.server_error(request)
+    return _scim_error_page(500, "The server failed to answer this request; it has been logged.")

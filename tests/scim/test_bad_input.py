@@ -12,7 +12,9 @@ import pytest
 from apps.audit.models import AuditEvent
 from apps.groups.models import Group
 from apps.scim.filters import MAX_FILTER_LENGTH
+from apps.scim.views import server_error
 from apps.users.models import User
+from commbox_site import urls
 from tests.scim.conftest import SCIM, entra_user, send
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -395,3 +397,104 @@ def test_odd_attribute_names_and_shapes_in_filters_are_400(scim_client, tenant, 
     response = scim_client.get("/scim/v2/Users", {"filter": text})
 
     error_of(response, 400, "invalidFilter")
+
+
+# --- refused before a SCIM view runs ---
+
+
+def test_a_host_outside_allowed_hosts_is_a_scim_400(scim_client, tenant):
+    response = scim_client.get("/scim/v2/Users", HTTP_HOST="evil.example")
+
+    body = error_of(response, 400)
+    assert "Host" in body["detail"]
+
+
+def test_a_host_outside_allowed_hosts_elsewhere_keeps_django_s_page(client, tenant):
+    response = client.get("/login/", HTTP_HOST="evil.example")
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+
+
+def test_an_unexpected_error_in_scim_is_a_scim_500(rf):
+    response = server_error(rf.get("/scim/v2/Users"))
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == SCIM
+    assert json.loads(response.content)["status"] == "500"
+
+
+def test_the_project_uses_the_scim_error_handlers():
+    assert urls.handler400 == "apps.scim.views.bad_request"
+    assert urls.handler500 == "apps.scim.views.server_error"
+
+
+# --- methods, Accept, ids, If-Match ---
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("DELETE", "/scim/v2/Users"),
+        ("PUT", "/scim/v2/Groups"),
+        ("PATCH", "/scim/v2/Users"),
+        ("POST", "/scim/v2/Users/2819c223-7f76-453a-919d-413861904646"),
+        ("TRACE", "/scim/v2/Users"),
+        ("DELETE", "/scim/v2/Schemas"),
+        ("GET", "/scim/v2/Users/.search"),
+        ("BREW", "/scim/v2/Users"),
+    ],
+)
+def test_a_method_not_allowed_is_a_scim_405(scim_client, tenant, method, url):
+    response = scim_client.generic(method, url)
+
+    error_of(response, 405)
+    assert not AuditEvent.objects.filter(channel="scim").exists()
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "image/png", "garbage/;;"])
+def test_any_accept_header_gets_scim_json(scim_client, tenant, accept):
+    response = scim_client.get("/scim/v2/Users/not-a-uuid", HTTP_ACCEPT=accept)
+
+    error_of(response, 404)
+
+
+@pytest.mark.parametrize(
+    "resource_id",
+    ["not-a-uuid", "1", "%00", "' or 1=1--", "a" * 3000, "%F0%9F%98%80"],
+    ids=["word", "integer", "nul", "sql", "long", "emoji"],
+)
+@pytest.mark.parametrize("resource", ["Users", "Groups", "Roles"])
+def test_an_id_that_is_not_a_uuid_is_a_scim_404(scim_client, tenant, resource, resource_id):
+    response = scim_client.get(f"/scim/v2/{resource}/{resource_id}")
+
+    body = error_of(response, 404)
+    assert len(body["detail"]) <= 500
+
+
+@pytest.mark.parametrize(
+    "if_match", ["junk", '""', "W/", 'W/"abc"', ",,,", '"' * 3000, 'W/"1" junk']
+)
+def test_junk_if_match_is_412_and_changes_nothing(scim_client, agent, if_match):
+    body = {"Operations": [{"op": "replace", "path": "title", "value": "Boss"}]}
+
+    response = send(
+        scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body, HTTP_IF_MATCH=if_match
+    )
+
+    error_of(response, 412)
+    agent.refresh_from_db()
+    assert agent.title == ""
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [("text/plain", 415), ("application/x-www-form-urlencoded", 415), ("", 415)],
+)
+def test_a_wrong_content_type_is_a_scim_415(scim_client, tenant, content_type, status):
+    response = post_raw(
+        scim_client, "/scim/v2/Users", json.dumps(entra_user()).encode(), content_type
+    )
+
+    error_of(response, status)
+    assert not User.objects.filter(user_name="Test_User_1@contoso.com").exists()
