@@ -88,6 +88,13 @@ class ScimView(ScimThrottling, APIView):
         self.token = None
         self.rejection = None
         super().initial(request, *args, **kwargs)
+        chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not request.META.get("CONTENT_LENGTH"):
+            # WSGI reads no body without a Content-Length: the body would be taken as empty.
+            raise ScimError(
+                "Send the body with a Content-Length header; a chunked body is not read.",
+                status_code=status.HTTP_411_LENGTH_REQUIRED,
+            )
 
     def perform_authentication(self, request):
         try:
@@ -658,7 +665,7 @@ SCIM_PREFIX = "/scim/"
 
 def _scim_error_page(status_code: int, detail: str) -> HttpResponse:
     return HttpResponse(
-        json.dumps(error_body(status_code, detail)),
+        json.dumps(error_body(status_code, detail), separators=(",", ":")),
         status=status_code,
         content_type=SCIM_MEDIA_TYPE,
     )

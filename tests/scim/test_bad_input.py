@@ -498,3 +498,21 @@ def test_a_wrong_content_type_is_a_scim_415(scim_client, tenant, content_type, s
 
     error_of(response, status)
     assert not User.objects.filter(user_name="Test_User_1@contoso.com").exists()
+
+
+def test_a_chunked_body_without_content_length_is_411_not_an_empty_body(scim_client, tenant):
+    response = scim_client.generic(
+        "POST", "/scim/v2/Users", b"", content_type=SCIM, HTTP_TRANSFER_ENCODING="chunked"
+    )
+
+    body = error_of(response, 411)
+    assert "Content-Length" in body["detail"]
+    assert not AuditEvent.objects.filter(action="user.created").exists()
+
+
+def test_a_chunked_request_without_a_token_is_still_401(client, tenant):
+    response = client.generic(
+        "POST", "/scim/v2/Users", b"", content_type=SCIM, HTTP_TRANSFER_ENCODING="chunked"
+    )
+
+    error_of(response, 401)
