@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import cast
 
 from django.conf import settings
-from django.core.exceptions import DisallowedHost, RequestDataTooBig
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponse
@@ -677,6 +677,9 @@ def bad_request(request, exception):
         return defaults.bad_request(request, exception)
     if isinstance(exception, DisallowedHost):
         detail = "The Host header names a host this server does not answer to."
+    elif isinstance(exception, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        detail = f"The request has more than {limit} query parameters."
     elif isinstance(exception, RequestDataTooBig):
         return _scim_error_page(413, str(body_too_large().detail))
     else:

@@ -409,6 +409,15 @@ def test_a_host_outside_allowed_hosts_is_a_scim_400(scim_client, tenant):
     assert "Host" in body["detail"]
 
 
+def test_thousands_of_query_parameters_are_a_scim_400(scim_client, tenant):
+    query = "&".join(f"p{n}=1" for n in range(1500))
+
+    response = scim_client.get(f"/scim/v2/Users?{query}")
+
+    body = error_of(response, 400)
+    assert "1000 query parameters" in body["detail"]
+
+
 def test_a_host_outside_allowed_hosts_elsewhere_keeps_django_s_page(client, tenant):
     response = client.get("/login/", HTTP_HOST="evil.example")
 
