@@ -15,8 +15,8 @@ from urllib.parse import unquote_plus
 REDACTED = "[redacted]"
 # Query parameters whose value is a credential whatever it looks like.
 _SECRET_NAME = re.compile(
-    r"auth|token|secret|passw|pwd|bearer|api[_-]?key|apikey|signature|^sig$|credential|"
-    r"session|cookie|^code$|^key$",
+    r"auth|token|secret|passw|passphrase|pwd|bearer|jwt|api[_-]?key|apikey|signature|^sig$|"
+    r"credential|session|cookie|^code$|^key$",
     re.IGNORECASE,
 )
 _SECRET_SHAPES = [

@@ -25,6 +25,10 @@ TOKEN = "cbx_4fT9qLmZ0aBcDeFgHiJkLmNoPqRsTu0x1y2z"
         ),
         ("/scim/v2/Users?client_secret=s", "/scim/v2/Users?client_secret=[redacted]"),
         ("/scim/v2/Users?password=p", "/scim/v2/Users?password=[redacted]"),
+        (
+            "/scim/v2/Users?jwt=x&sig=y&key=z",
+            "/scim/v2/Users?jwt=[redacted]&sig=[redacted]&key=[redacted]",
+        ),
         (f"/scim/v2/Users/{TOKEN}", "/scim/v2/Users/cbx_[redacted]"),
         ("/scim/v2/Users/cbx%5F4fT9qLmZ0aBcDe", "/scim/v2/Users/cbx%5F[redacted]"),
         ("/scim/v2/Users/%63bx_4fT9%71LmZ0aBcDe", "/scim/v2/Users/%63bx_[redacted]"),
