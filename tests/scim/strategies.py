@@ -281,3 +281,69 @@ def patch_bodies(user_ids: list[str]):
         lambda schemas, ops: {"schemas": schemas, "Operations": ops}, json_values, json_values
     )
     return st.one_of(as_entra_sends, mutated_body, mutated_body, odd_body, json_values)
+
+
+# --- whole resources (POST, PUT) and query parameters ---
+
+USER_KEYS = [
+    "userName",
+    "externalId",
+    "displayName",
+    "active",
+    "title",
+    "name",
+    "emails",
+    "phoneNumbers",
+    "addresses",
+    "roles",
+    "meta",
+    "schemas",
+    "id",
+    "groups",
+    "password",
+    ENTERPRISE,
+    f"{ENTERPRISE}:department",
+    "name.givenName",
+    "x",
+]
+entra_user_body = st.fixed_dictionaries(
+    {
+        "schemas": st.just(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]),
+        "userName": st.text(min_size=1, max_size=30),
+        "active": st.sampled_from([True, False, "True", "False"]),
+        "emails": st.just([{"primary": True, "type": "work", "value": "x@contoso.com"}]),
+        "name": st.fixed_dictionaries({"givenName": st.text(max_size=10)}),
+        "roles": st.sampled_from([[], [{"value": "agent"}], [{"primary": True, "value": "Admin"}]]),
+    }
+)
+
+
+@st.composite
+def mutated_resource(draw, seeds):
+    body = dict(draw(seeds))
+    for _ in range(draw(st.integers(0, 3))):
+        key = draw(st.sampled_from(USER_KEYS))
+        if draw(st.booleans()) and key in body:
+            body.pop(key)
+        else:
+            body[key] = draw(json_values)
+    return body
+
+
+resource_bodies = st.one_of(entra_user_body, mutated_resource(entra_user_body), json_values)
+group_bodies = st.one_of(
+    st.fixed_dictionaries({"displayName": st.text(min_size=1, max_size=20)}),
+    mutated_resource(st.fixed_dictionaries({"displayName": st.text(min_size=1, max_size=20)})),
+    json_values,
+)
+ATTRIBUTE_LISTS = ["userName", "emails.value", "name", ENTERPRISE, f"{ENTERPRISE}:manager", "x.y.z"]
+query_parameters = st.dictionaries(
+    st.sampled_from(["filter", "attributes", "excludedAttributes", "startIndex", "count", "x"]),
+    st.one_of(
+        filters,
+        st.lists(st.sampled_from(ATTRIBUTE_LISTS), max_size=3).map(",".join),
+        st.integers(min_value=-(2**70), max_value=2**70).map(str),
+        st.text(max_size=20),
+    ),
+    max_size=4,
+)
