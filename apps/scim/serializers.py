@@ -348,6 +348,11 @@ def _operation(number: int, raw: Any) -> PatchOperation:
     return PatchOperation(op, path, raw.get("value"), "value" in raw)
 
 
+# Entra sends one operation per changed attribute; 20,000 role operations kept a worker
+# busy past gunicorn's timeout (each resolves roles in the database).
+MAX_PATCH_OPERATIONS = 1000
+
+
 class PatchOpSerializer(serializers.Serializer):
     """A PatchOp body → [PatchOperation] (RFC 7644 §3.5.2)."""
 
@@ -359,4 +364,10 @@ class PatchOpSerializer(serializers.Serializer):
         operations = data.get("operations")
         if not isinstance(operations, list) or not operations:
             raise _syntax('A PATCH body needs a non-empty "Operations" list.')
+        if len(operations) > MAX_PATCH_OPERATIONS:
+            raise ScimError(
+                f"A PATCH body holds at most {MAX_PATCH_OPERATIONS} operations, not "
+                f"{len(operations)}; send the rest in another request.",
+                scim_type="invalidValue",
+            )
         return [_operation(number, raw) for number, raw in enumerate(operations, start=1)]
