@@ -74,6 +74,9 @@ class ScimView(ScimThrottling, APIView):
     permission_classes = [HasApiToken]
     parser_classes = [ScimJSONParser, BoundedJSONParser]
     renderer_classes = [ScimJSONRenderer]
+    # OPTIONS is no SCIM method: without metadata DRF answers it 405 instead of describing
+    # the view's parsers and renderers.
+    metadata_class = None
 
     def get_exception_handler(self):
         return scim_exception_handler

@@ -450,6 +450,8 @@ def test_the_project_uses_the_scim_error_handlers():
         ("PATCH", "/scim/v2/Users"),
         ("POST", "/scim/v2/Users/2819c223-7f76-453a-919d-413861904646"),
         ("TRACE", "/scim/v2/Users"),
+        ("OPTIONS", "/scim/v2/Users"),
+        ("OPTIONS", "/scim/v2/ServiceProviderConfig"),
         ("DELETE", "/scim/v2/Schemas"),
         ("GET", "/scim/v2/Users/.search"),
         ("BREW", "/scim/v2/Users"),
