@@ -16,7 +16,7 @@ from apps.scim.serializers import MAX_PATCH_OPERATIONS
 from apps.scim.views import server_error
 from apps.users.models import User
 from commbox_site import urls
-from tests.scim.conftest import SCIM, entra_user, send
+from tests.scim.entra import SCIM, entra_user
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 
@@ -60,7 +60,7 @@ def test_body_nested_1000_deep_is_400_invalid_syntax(scim_client, tenant, raw):
 def test_brackets_inside_strings_do_not_count_as_nesting(scim_client, tenant):
     body = entra_user(displayName="[" * 100 + "{" * 100)
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     assert response.status_code == 201
     assert User.objects.get(user_name="Test_User_1@contoso.com").display_name.startswith("[[[")
@@ -70,7 +70,7 @@ def test_body_over_the_upload_limit_is_413(scim_client, tenant, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_000
     body = entra_user(displayName="x" * 3_000)
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     detail = error_of(response, 413)["detail"]
     assert "2000 bytes" in detail
@@ -82,7 +82,7 @@ def test_patch_over_the_upload_limit_is_413_and_changes_nothing(scim_client, age
     operation = {"op": "replace", "path": "title", "value": "x" * 3_000}
     body = {"Operations": [operation]}
 
-    response = send(scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body)
+    response = scim_client.send("patch", f"/scim/v2/Users/{agent.public_id}", body)
 
     error_of(response, 413)
     agent.refresh_from_db()
@@ -206,7 +206,7 @@ def test_start_index_in_a_search_body_is_bounded_too(scim_client, tenant):
         "startIndex": 10**20,
     }
 
-    response = send(scim_client, "post", "/scim/v2/Users/.search", body)
+    response = scim_client.send("post", "/scim/v2/Users/.search", body)
 
     error_of(response, 400, "invalidValue")
 
@@ -284,7 +284,7 @@ def test_an_empty_paging_parameter_is_an_absent_one(scim_client, agent):
 def test_huge_values_are_400_and_not_echoed_back(scim_client, tenant, attribute, value):
     body = entra_user(**{attribute: value})
 
-    response = send(scim_client, "post", "/scim/v2/Users", body)
+    response = scim_client.send("post", "/scim/v2/Users", body)
 
     error_of(response, 400, "invalidValue")
     assert len(response.content) < 1_000
@@ -295,7 +295,7 @@ def test_huge_values_are_400_and_not_echoed_back(scim_client, tenant, attribute,
 def test_thousands_of_items_are_400_invalid_value(scim_client, tenant, attribute):
     items = [{"value": f"v{n}@contoso.com", "type": f"t{n}", "formatted": "x"} for n in range(5000)]
 
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user(**{attribute: items}))
+    response = scim_client.send("post", "/scim/v2/Users", entra_user(**{attribute: items}))
 
     error_of(response, 400, "invalidValue")
     assert not User.objects.filter(user_name="Test_User_1@contoso.com").exists()
@@ -313,7 +313,7 @@ def test_thousands_of_items_are_400_invalid_value(scim_client, tenant, attribute
     ids=["userName", "displayName", "email", "address", "role"],
 )
 def test_nul_characters_are_400_not_a_database_error(scim_client, tenant, attribute, value):
-    response = send(scim_client, "post", "/scim/v2/Users", entra_user(**{attribute: value}))
+    response = scim_client.send("post", "/scim/v2/Users", entra_user(**{attribute: value}))
 
     error_of(response, 400, "invalidValue")
     assert not User.objects.filter(user_name__startswith="Test_User_1").exists()
@@ -329,7 +329,7 @@ def test_nul_characters_are_400_not_a_database_error(scim_client, tenant, attrib
     ids=["name-nul", "external-id-nul", "name-huge"],
 )
 def test_bad_group_strings_are_400_and_create_no_group(scim_client, tenant, body):
-    response = send(scim_client, "post", "/scim/v2/Groups", body)
+    response = scim_client.send("post", "/scim/v2/Groups", body)
 
     error_of(response, 400, "invalidValue")
     assert not Group.objects.filter(tenant=tenant).exists()
@@ -338,7 +338,7 @@ def test_bad_group_strings_are_400_and_create_no_group(scim_client, tenant, body
 def test_nul_in_a_patch_value_is_400_and_changes_nothing(scim_client, agent):
     body = {"Operations": [{"op": "replace", "path": "title", "value": "Boss\u0000"}]}
 
-    response = send(scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body)
+    response = scim_client.send("patch", f"/scim/v2/Users/{agent.public_id}", body)
 
     error_of(response, 400, "invalidValue")
     agent.refresh_from_db()
@@ -490,8 +490,8 @@ def test_an_id_that_is_not_a_uuid_is_a_scim_404(scim_client, tenant, resource, r
 def test_junk_if_match_is_412_and_changes_nothing(scim_client, agent, if_match):
     body = {"Operations": [{"op": "replace", "path": "title", "value": "Boss"}]}
 
-    response = send(
-        scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body, HTTP_IF_MATCH=if_match
+    response = scim_client.send(
+        "patch", f"/scim/v2/Users/{agent.public_id}", body, HTTP_IF_MATCH=if_match
     )
 
     error_of(response, 412)
@@ -534,7 +534,7 @@ def test_a_patch_with_more_operations_than_the_limit_is_400(scim_client, agent):
     operation = {"op": "add", "path": "roles", "value": [{"value": "agent"}]}
     body = {"Operations": [operation] * (MAX_PATCH_OPERATIONS + 1)}
 
-    response = send(scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body)
+    response = scim_client.send("patch", f"/scim/v2/Users/{agent.public_id}", body)
 
     body = error_of(response, 400, "invalidValue")
     assert f"at most {MAX_PATCH_OPERATIONS} operations" in body["detail"]
@@ -545,7 +545,7 @@ def test_a_patch_with_as_many_operations_as_the_limit_is_applied(scim_client, ag
     operation = {"op": "replace", "path": "title", "value": "Boss"}
     body = {"Operations": [operation] * MAX_PATCH_OPERATIONS}
 
-    response = send(scim_client, "patch", f"/scim/v2/Users/{agent.public_id}", body)
+    response = scim_client.send("patch", f"/scim/v2/Users/{agent.public_id}", body)
 
     assert response.status_code == 200
     agent.refresh_from_db()

@@ -21,7 +21,7 @@ from apps.scim.serializers import PatchOpSerializer
 from apps.users import services as user_services
 from apps.users.models import User
 from tests.factories import AgentFactory, GroupFactory, MembershipFactory, UserEmailFactory
-from tests.scim.conftest import SCIM
+from tests.scim.entra import SCIM
 from tests.scim.strategies import patch_bodies
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

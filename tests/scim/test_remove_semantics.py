@@ -10,24 +10,17 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.users.models import User
-from tests.factories import AdminFactory, AgentFactory, UserFactory
-from tests.scim.conftest import CORE_USER, SCIM, patch_body, send
+from tests.factories import AdminFactory, AgentFactory
+from tests.scim.entra import CORE_USER, SCIM, patch_body
 
 
 def patch_user(client, user, *operations):
-    return send(client, "patch", f"/scim/v2/Users/{user.public_id}", patch_body(*operations))
+    return client.send("patch", f"/scim/v2/Users/{user.public_id}", patch_body(*operations))
 
 
 @pytest.fixture
 def disabled_user(tenant):
     return AgentFactory(tenant=tenant, user_name="gone@contoso.com", is_active=False)
-
-
-@pytest.fixture
-def end_user(tenant):
-    """An end-user in a tenant whose provisioning role is the higher agent (the default)."""
-    assert tenant.provisioning_role == "agent"
-    return UserFactory(tenant=tenant, user_name="eve@contoso.com", role="end-user")
 
 
 @pytest.mark.parametrize(
@@ -74,7 +67,7 @@ def test_entra_re_enable_still_works(scim_client, disabled_user):
 def test_put_without_active_keeps_a_disabled_user_disabled(scim_client, disabled_user):
     body = {"schemas": [CORE_USER], "userName": "gone@contoso.com", "title": "Former"}
 
-    response = send(scim_client, "put", f"/scim/v2/Users/{disabled_user.public_id}", body)
+    response = scim_client.send("put", f"/scim/v2/Users/{disabled_user.public_id}", body)
 
     assert response.status_code == 200
     assert response.json()["active"] is False
@@ -85,7 +78,7 @@ def test_put_without_active_keeps_a_disabled_user_disabled(scim_client, disabled
 def test_put_with_active_true_re_enables(scim_client, disabled_user):
     body = {"schemas": [CORE_USER], "userName": "gone@contoso.com", "active": True}
 
-    send(scim_client, "put", f"/scim/v2/Users/{disabled_user.public_id}", body)
+    scim_client.send("put", f"/scim/v2/Users/{disabled_user.public_id}", body)
 
     disabled_user.refresh_from_db()
     assert disabled_user.is_active is True
@@ -162,9 +155,9 @@ def test_removing_one_role_of_an_end_user_never_raises_it(scim_client, tenant, e
 
 
 def test_put_with_an_empty_role_list_never_promotes(scim_client, end_user):
-    body = {"schemas": [CORE_USER], "userName": "eve@contoso.com", "roles": []}
+    body = {"schemas": [CORE_USER], "userName": end_user.user_name, "roles": []}
 
-    response = send(scim_client, "put", f"/scim/v2/Users/{end_user.public_id}", body)
+    response = scim_client.send("put", f"/scim/v2/Users/{end_user.public_id}", body)
 
     assert response.status_code == 200
     end_user.refresh_from_db()
@@ -172,7 +165,7 @@ def test_put_with_an_empty_role_list_never_promotes(scim_client, end_user):
 
 
 def test_create_without_roles_still_gives_the_provisioning_role(scim_client, tenant):
-    send(scim_client, "post", "/scim/v2/Users", {"userName": "new@contoso.com", "roles": []})
+    scim_client.send("post", "/scim/v2/Users", {"userName": "new@contoso.com", "roles": []})
 
     assert User.objects.get(user_name="new@contoso.com").role == "agent"
 

@@ -12,7 +12,7 @@ from apps.audit.models import AuditEvent
 from apps.groups.models import Group
 from apps.users.models import User
 from tests.factories import AgentFactory
-from tests.scim.conftest import SCIM
+from tests.scim.entra import SCIM
 from tests.scim.strategies import group_bodies, query_parameters, resource_bodies
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -8,7 +8,7 @@ discovery would map data into it and lose it silently.
 import pytest
 
 from tests.factories import AgentFactory
-from tests.scim.conftest import CORE_GROUP, CORE_USER, ENTERPRISE, patch_body, send
+from tests.scim.entra import CORE_GROUP, CORE_USER, ENTERPRISE, patch_body
 
 READ_WRITE = "readWrite"
 
@@ -62,8 +62,8 @@ def test_every_read_write_user_attribute_is_stored_as_sent(scim_client, tenant, 
         value, expected = request_and_expectation(attribute, str(manager.public_id))
         operation = {"op": "replace", "path": prefix + attribute["name"], "value": value}
 
-        response = send(
-            scim_client, "patch", f"/scim/v2/Users/{user.public_id}", patch_body(operation)
+        response = scim_client.send(
+            "patch", f"/scim/v2/Users/{user.public_id}", patch_body(operation)
         )
 
         resource = response.json()
@@ -80,7 +80,7 @@ def test_every_read_write_group_attribute_is_stored_as_sent(scim_client, tenant)
     simple = [a for a in writable(schema["attributes"]) if a["type"] != "complex"]
     body = {"displayName": "Probe group"} | {a["name"]: f"Probe {a['name']}" for a in simple}
 
-    resource = send(scim_client, "post", "/scim/v2/Groups", body).json()
+    resource = scim_client.send("post", "/scim/v2/Groups", body).json()
 
     assert {a["name"]: resource.get(a["name"]) for a in simple} == {
         a["name"]: body[a["name"]] for a in simple
