@@ -191,6 +191,9 @@ SERVICE_UNAVAILABLE_RETRY_AFTER = env.int("SERVICE_UNAVAILABLE_RETRY_AFTER", def
 
 # SCIM: the largest page a client may ask for, and how often a token's last use is written.
 SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
+# Operations in one PATCH: Entra sends one per changed attribute and lists group members
+# inside one operation, so a few dozen at most; each costs queries, so the work is bounded.
+SCIM_MAX_PATCH_OPERATIONS = env.int("SCIM_MAX_PATCH_OPERATIONS", default=100)
 TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 
 # SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
@@ -348,11 +349,6 @@ def _operation(number: int, raw: Any) -> PatchOperation:
     return PatchOperation(op, path, raw.get("value"), "value" in raw)
 
 
-# Entra sends one operation per changed attribute; 20,000 role operations kept a worker
-# busy past gunicorn's timeout (each resolves roles in the database).
-MAX_PATCH_OPERATIONS = 1000
-
-
 class PatchOpSerializer(serializers.Serializer):
     """A PatchOp body → [PatchOperation] (RFC 7644 §3.5.2)."""
 
@@ -364,10 +360,13 @@ class PatchOpSerializer(serializers.Serializer):
         operations = data.get("operations")
         if not isinstance(operations, list) or not operations:
             raise _syntax('A PATCH body needs a non-empty "Operations" list.')
-        if len(operations) > MAX_PATCH_OPERATIONS:
+        limit = settings.SCIM_MAX_PATCH_OPERATIONS
+        if len(operations) > limit:
+            # 20,000 role operations kept a worker past gunicorn's timeout: each one
+            # resolves roles in the database, so the body size alone bounds nothing.
             raise ScimError(
-                f"A PATCH body holds at most {MAX_PATCH_OPERATIONS} operations, not "
-                f"{len(operations)}; send the rest in another request.",
+                f"A PATCH body holds at most {limit} operations, not {len(operations)}; "
+                "send the rest in another request.",
                 scim_type="invalidValue",
             )
         return [_operation(number, raw) for number, raw in enumerate(operations, start=1)]
