@@ -71,11 +71,17 @@ def single_value(value: Any) -> Any:
 
 
 def id_of(value: Any, name: str) -> str | None:
-    """A resource id from a bare id, {"value": id} or [{"value": id}]; None when empty."""
+    """A resource id from a bare id, {"value": id} or [{"value": id}]; None when empty.
+
+    Without a value, the id is the last segment of the item's $ref (…/Users/<id>).
+    """
     if isinstance(value, list):
         value = value[0] if value else None
     if isinstance(value, dict):
-        value = lower_keys(value).get("value")
+        fields = lower_keys(value)
+        value = fields.get("value")
+        if value is None and isinstance(fields.get("$ref"), str):
+            value = fields["$ref"].split("?")[0].rstrip("/").rpartition("/")[2]
     if value is None or value == "":
         return None
     if not isinstance(value, str):

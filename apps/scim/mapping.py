@@ -305,7 +305,12 @@ USER_ENTERPRISE = (
         filter=_MANAGER,
         sub_attributes=(
             Attribute("value", description="The manager's id.", case_exact=True, filter=_MANAGER),
-            Attribute("$ref", type="reference", mutability="readOnly", reference_types=("User",)),
+            Attribute(
+                "$ref",
+                type="reference",
+                description="The manager's URI; read for the id when value is not sent.",
+                reference_types=("User",),
+            ),
             simple(
                 "displayName",
                 column="manager__display_name",

@@ -19,7 +19,9 @@ def writable(attributes: list[dict]) -> list[dict]:
 
 def sample(attribute: dict, manager_id: str):
     """A value the server should store for `attribute`, by name and declared type."""
-    special = {"userName": "probe@contoso.com", "value": "admin", "$ref": "https://x.test/1"}
+    # A reference reads back as the server's URI of what it names: send that URI.
+    manager_ref = f"http://testserver/scim/v2/Users/{manager_id}"
+    special = {"userName": "probe@contoso.com", "value": "admin", "$ref": manager_ref}
     if attribute.get("canonicalValues"):
         return attribute["canonicalValues"][-1]
     if attribute["name"] == "value" and attribute["description"] == "The manager's id.":
@@ -87,17 +89,32 @@ def test_every_read_write_group_attribute_is_stored_as_sent(scim_client, tenant)
     }
 
 
-def test_roles_type_and_primary_and_manager_ref_are_declared_read_only(scim_client):
+def test_roles_type_and_primary_are_declared_read_only(scim_client):
     user = scim_client.get(f"/scim/v2/Schemas/{CORE_USER}").json()
     enterprise = scim_client.get(f"/scim/v2/Schemas/{ENTERPRISE}").json()
 
     roles = next(a for a in user["attributes"] if a["name"] == "roles")
     manager = next(a for a in enterprise["attributes"] if a["name"] == "manager")
-    mutability = {s["name"]: s["mutability"] for s in roles["subAttributes"]}
-    assert mutability == {
+    assert {s["name"]: s["mutability"] for s in roles["subAttributes"]} == {
         "value": "readWrite",
         "display": "readOnly",
         "type": "readOnly",
         "primary": "readOnly",
     }
-    assert {s["name"]: s["mutability"] for s in manager["subAttributes"]}["$ref"] == "readOnly"
+    assert {s["name"]: s["mutability"] for s in manager["subAttributes"]} == {
+        "value": "readWrite",
+        "$ref": "readWrite",
+        "displayName": "readOnly",
+    }
+
+
+def test_a_manager_given_by_ref_alone_is_set(scim_client, tenant, agent):
+    manager = AgentFactory(tenant=tenant)
+    ref = f"http://testserver/scim/v2/Users/{manager.public_id}"
+    operation = {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": {"$ref": ref}}
+
+    response = scim_client.send("patch", f"/scim/v2/Users/{agent.public_id}", patch_body(operation))
+
+    assert response.status_code == 200
+    agent.refresh_from_db()
+    assert agent.manager == manager
