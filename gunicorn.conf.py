@@ -6,9 +6,10 @@ old ones finish their requests (up to graceful_timeout); `kill -TERM` stops the 
 """
 
 import os
-import re
 
 from gunicorn.glogging import Logger
+
+from apps.audit.redaction import redact_secrets
 
 wsgi_app = "commbox_site.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -52,17 +53,15 @@ if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn creates its own files the
     # Worker heartbeats on tmpfs: a slow disk cannot make healthy workers look dead.
     worker_tmp_dir = "/dev/shm"  # noqa: S108
 
-TOKEN_PATTERN = re.compile(r"cbx_[A-Za-z0-9]+")
-
 
 class RedactingLogger(Logger):
-    """gunicorn's logger, with API tokens blanked in the logged path."""
+    """gunicorn's logger, with API tokens and credentials blanked in the logged path."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("U", "r", "q"):
             if key in atoms:
-                atoms[key] = TOKEN_PATTERN.sub("cbx_[redacted]", atoms[key])
+                atoms[key] = redact_secrets(atoms[key])
         return atoms
 
 

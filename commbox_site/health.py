@@ -11,9 +11,9 @@ from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.views import defaults
 from redis.exceptions import RedisError
 
+from apps.scim import views as scim_views
 from apps.scim.exceptions import database_unavailable_body
 
 logger = logging.getLogger(__name__)
@@ -101,4 +101,4 @@ def server_error(request):
     error = sys.exc_info()[1]
     if isinstance(error, OperationalError | InterfaceError):
         return service_unavailable(request)
-    return defaults.server_error(request)
+    return scim_views.server_error(request)  # a SCIM error body under /scim/, else Django's

@@ -12,35 +12,15 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import unquote_plus
 
-from apps.tokens.secrets import PREFIX as TOKEN_PREFIX
+from apps.audit.redaction import redact_secrets
 
 logger = logging.getLogger("commbox.requests")
 
 # A client may send its own id (a load balancer's, Entra's client-request-id) if it is sane.
 INCOMING_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
-TOKEN_PATTERN = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9]+")
-# Query parameters whose values are credentials whatever they look like.
-SECRET_PARAMETER = re.compile(r"auth|token|key|secret|pass|pwd|sig|session|bearer|jwt|code", re.I)
-REDACTED = "[redacted]"
 # Entra's longest filters make 20 KB request lines; a log line keeps the start of one.
 LOGGED_PATH_LENGTH = 1000
-
-
-def redact_path(path: str) -> str:
-    """The path and query with API tokens and credential-like parameter values blanked."""
-    path = TOKEN_PATTERN.sub(TOKEN_PREFIX + REDACTED, path)
-    base, question, query = path.partition("?")
-    if not question:
-        return base
-    parameters = []
-    for parameter in query.split("&"):
-        name, equals, _ = parameter.partition("=")
-        if equals and SECRET_PARAMETER.search(unquote_plus(name)):
-            parameter = f"{name}={REDACTED}"
-        parameters.append(parameter)
-    return f"{base}?{'&'.join(parameters)}"
 
 
 def _caller(request, response) -> tuple[int | None, str | None]:
@@ -72,7 +52,7 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         tenant_id, token_id = _caller(request, response)
-        path = redact_path(request.get_full_path())
+        path = redact_secrets(request.get_full_path())
         if len(path) > LOGGED_PATH_LENGTH:
             path = f"{path[:LOGGED_PATH_LENGTH]}…({len(path) - LOGGED_PATH_LENGTH} more)"
         logger.info(
@@ -115,13 +95,3 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)
-
-
-class RedactSecretsFilter(logging.Filter):
-    """Blanks API tokens in every log message (Django logs request paths on 4xx and 5xx)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if TOKEN_PREFIX in message:
-            record.msg, record.args = TOKEN_PATTERN.sub(TOKEN_PREFIX + REDACTED, message), ()
-        return True

@@ -24,4 +24,3 @@ urlpatterns = [
 
 # SCIM clients get SCIM error bodies even for errors raised before a SCIM view runs.
 handler400 = "apps.scim.views.bad_request"
-handler500 = "apps.scim.views.server_error"

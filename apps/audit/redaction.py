@@ -15,8 +15,7 @@ from urllib.parse import unquote_plus
 REDACTED = "[redacted]"
 # Query parameters whose value is a credential whatever it looks like.
 _SECRET_NAME = re.compile(
-    r"auth|token|secret|passw|passphrase|pwd|bearer|jwt|api[_-]?key|apikey|signature|^sig$|"
-    r"credential|session|cookie|^code$|^key$",
+    r"auth|token|key|secret|pass|pwd|sig|session|bearer|jwt|code|credential|cookie",
     re.IGNORECASE,
 )
 _SECRET_SHAPES = [

@@ -128,6 +128,12 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     }
 
 
+def _storable(text: str) -> str:
+    """Text PostgreSQL stores: no NUL, no lone surrogate (a refused request's detail may
+    quote either, from the id or filter it refuses)."""
+    return text.replace("\x00", "\\x00").encode("utf-8", "replace").decode("utf-8")
+
+
 def record_scim_request(
     *,
     tenant_id: int,
@@ -145,10 +151,10 @@ def record_scim_request(
         tenant_id=tenant_id,
         token=token,
         method=method[:10],
-        path=redact_secrets(path)[:500],
+        path=_storable(redact_secrets(path))[:500],
         status=status,
         duration_ms=max(0, duration_ms),
-        detail=redact_secrets(detail)[:500],
+        detail=_storable(redact_secrets(detail))[:500],
         refusal=refusal,
     )
     if row.pk % REQUEST_LOG_TRIM_EVERY == 0:

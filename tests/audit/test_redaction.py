@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from apps.audit.models import ScimRequest
 from apps.audit.redaction import RedactSecretsFilter, redact_secrets
+from apps.audit.services import record_scim_request
 from tests.factories import StaffFactory
 
 TOKEN = "cbx_4fT9qLmZ0aBcDeFgHiJkLmNoPqRsTu0x1y2z"
@@ -130,3 +131,18 @@ def test_the_console_log_handler_redacts():
         for handler in handlers
         for log_filter in handler.filters
     )
+
+
+def test_a_nul_or_lone_surrogate_in_a_request_log_row_is_stored_escaped(tenant, api_token):
+    record_scim_request(
+        tenant_id=tenant.pk,
+        token=api_token[0],
+        method="GET",
+        path="/scim/v2/Users/%00",
+        status=404,
+        duration_ms=1,
+        detail='No User with id "\x00\ud800".',
+    )
+
+    row = ScimRequest.objects.get()
+    assert row.detail == 'No User with id "\\x00?".'

@@ -12,9 +12,9 @@ import pytest
 from apps.audit.models import AuditEvent
 from apps.groups.models import Group
 from apps.scim.filters import MAX_FILTER_LENGTH
-from apps.scim.views import server_error
 from apps.users.models import User
 from commbox_site import urls
+from commbox_site.health import server_error
 from tests.scim.entra import SCIM, entra_user
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -433,9 +433,17 @@ def test_an_unexpected_error_in_scim_is_a_scim_500(rf):
     assert json.loads(response.content)["status"] == "500"
 
 
+def test_an_unexpected_error_elsewhere_keeps_django_s_500_page(rf):
+    response = server_error(rf.get("/settings/"))
+
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_the_project_uses_the_scim_error_handlers():
     assert urls.handler400 == "apps.scim.views.bad_request"
-    assert urls.handler500 == "apps.scim.views.server_error"
+    # The outage handler answers a database error with 503 and hands the rest to SCIM's.
+    assert urls.handler500 == "commbox_site.health.server_error"
 
 
 # --- methods, Accept, ids, If-Match ---
