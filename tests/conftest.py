@@ -66,6 +66,14 @@ def tenant(db):
 
 
 @pytest.fixture
+def scim_may_grant_admin(tenant):
+    """The tenant lets SCIM (Entra ID) make users admins; off unless a test asks for it."""
+    tenant.scim_admin_grants_enabled_at = timezone.now()
+    tenant.save(update_fields=["scim_admin_grants_enabled_at"])
+    return tenant
+
+
+@pytest.fixture
 def tenant_admin(tenant):
     # Fixed names: a random one ("Adams", "Canada") would match the name-search tests.
     return AdminFactory(

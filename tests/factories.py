@@ -1,4 +1,5 @@
 import factory
+from django.contrib.auth.hashers import make_password
 
 from apps.roles.models import BuiltinRole, Role, normalize_role_name
 from apps.roles.services import create_builtin_roles
@@ -34,6 +35,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     display_name = factory.LazyAttribute(lambda u: f"{u.given_name} {u.family_name}")
     role = BuiltinRole.END_USER
     password = factory.django.Password(PASSWORD)
+
+    class Params:
+        # As SCIM creates users: no usable password, so the user cannot sign in.
+        without_password = factory.Trait(password=factory.LazyFunction(lambda: make_password(None)))
 
 
 class AgentFactory(UserFactory):

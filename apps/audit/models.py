@@ -22,6 +22,7 @@ class AuditAction(models.TextChoices):
     TENANT_CREATED = "tenant.created", "Account created"
     TOKEN_ACCESS = "tenant.token_access", "Token Access switched"
     PROVISIONING_ROLE = "tenant.provisioning_role", "Provisioning role changed"
+    SCIM_ADMIN_GRANTS = "tenant.scim_admin_grants", "Entra ID admin grants switched"
     USER_CREATED = "user.created", "User created"
     USER_UPDATED = "user.updated", "User updated"
     USER_DELETED = "user.deleted", "User deleted"

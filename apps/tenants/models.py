@@ -19,6 +19,9 @@ class Tenant(models.Model):
     token_access_enabled_at = models.DateTimeField(null=True, blank=True)
     # Role given to users that Entra creates without any role (Provisioning tab).
     provisioning_role = models.CharField(max_length=20, default="agent")
+    # Off (None) by default: an API token must not be able to make admins, who could
+    # then demote the people who hold the token's account.
+    scim_admin_grants_enabled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -32,3 +35,7 @@ class Tenant(models.Model):
     @property
     def has_token_access(self) -> bool:
         return self.token_access_enabled_at is not None
+
+    @property
+    def scim_may_grant_admin(self) -> bool:
+        return self.scim_admin_grants_enabled_at is not None

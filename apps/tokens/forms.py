@@ -42,3 +42,13 @@ class ProvisioningRoleForm(forms.Form):
         help_text="Entra ID provisions staff, so agent is the usual choice; "
         "pick end-user if it provisions customers.",
     )
+
+
+class ScimAdminGrantsForm(forms.Form):
+    scim_may_grant_admin = forms.BooleanField(
+        label="Let Entra ID make users admins",
+        required=False,
+        help_text="When off (the default), a SCIM request that gives someone the admin role "
+        "is refused with 400; admins are made in Settings → Users. Turn it on only if "
+        "Entra ID should manage who administers this account.",
+    )

@@ -231,6 +231,23 @@ def set_token_access(*, tenant: Tenant, actor: Actor, enabled: bool) -> Tenant:
 
 
 @transaction.atomic
+def set_scim_admin_grants(*, tenant: Tenant, actor: Actor, enabled: bool) -> Tenant:
+    """Whether SCIM (Entra ID) may make users admins of the account; off by default."""
+    if enabled == tenant.scim_may_grant_admin:
+        return tenant
+    tenant.scim_admin_grants_enabled_at = timezone.now() if enabled else None
+    tenant.save(update_fields=["scim_admin_grants_enabled_at"])
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.SCIM_ADMIN_GRANTS,
+        target=tenant,
+        changes={"scim_may_grant_admin": [not enabled, enabled]},
+    )
+    return tenant
+
+
+@transaction.atomic
 def set_provisioning_role(*, tenant: Tenant, actor: Actor, role: str) -> Tenant:
     """The role given to users that Entra creates without a role."""
     if role not in PROVISIONING_ROLES:

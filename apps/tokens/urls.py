@@ -14,4 +14,5 @@ urlpatterns = [
     path("settings/", views.token_settings, name="settings"),
     path("settings/switch-off/", views.token_access_off, name="switch_off"),
     path("provisioning/", views.provisioning, name="provisioning"),
+    path("provisioning/admin-grants/", views.scim_admin_grants, name="scim_admin_grants"),
 ]

@@ -13,7 +13,13 @@ from apps.audit import selectors
 from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.tenants.decorators import tenant_admin_required
 from apps.tokens import services
-from apps.tokens.forms import ProvisioningRoleForm, TokenAccessForm, TokenAddForm, TokenSaveForm
+from apps.tokens.forms import (
+    ProvisioningRoleForm,
+    ScimAdminGrantsForm,
+    TokenAccessForm,
+    TokenAddForm,
+    TokenSaveForm,
+)
 from apps.tokens.models import ApiToken
 
 RECENT_SCIM_REQUESTS = 50
@@ -228,6 +234,9 @@ def provisioning(request):
         "tokens/provisioning.html",
         {
             "form": form,
+            "admin_grants_form": ScimAdminGrantsForm(
+                initial={"scim_may_grant_admin": tenant.scim_may_grant_admin}
+            ),
             "tenant": tenant,
             "tab": "provisioning",
             "tenant_url": request.build_absolute_uri("/scim/v2"),
@@ -243,6 +252,22 @@ def provisioning(request):
             "quiet_gap_minutes": int(selectors.QUIET_GAP.total_seconds() // 60),
         },
     )
+
+
+@require_POST
+@tenant_admin_required
+def scim_admin_grants(request):
+    form = ScimAdminGrantsForm(request.POST)
+    form.is_valid()  # A checkbox: absent means off, so the form is always valid.
+    enabled = form.cleaned_data["scim_may_grant_admin"]
+    services.set_scim_admin_grants(tenant=request.tenant, actor=request.user, enabled=enabled)
+    if enabled:
+        messages.success(request, "Entra ID may now make users admins of this account.")
+    else:
+        messages.success(
+            request, "Entra ID may not make users admins; SCIM requests that try get 400."
+        )
+    return redirect("tokens:provisioning")
 
 
 def _subdomain_tenant_url(request, tenant) -> str:

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -17,6 +18,16 @@ from apps.roles.models import BuiltinRole
 from apps.tenants.scoping import TenantOwnedQuerySet
 
 
+def can_sign_in_q() -> Q:
+    """Users who can sign in to the portal today: active, with a usable password.
+
+    The one definition of "can sign in", as a filter; User.can_sign_in is the same
+    test on one row. A new way to sign in (single sign-on) widens it here.
+    """
+    has_password = ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) & ~Q(password="")
+    return Q(is_active=True) & has_password
+
+
 class UserQuerySet(TenantOwnedQuerySet["User"]):
     def agents(self):
         """Users who may be group members: agents, admins and holders of a custom role."""
@@ -26,6 +37,9 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
 
     def active_admins(self):
         return self.filter(role=BuiltinRole.ADMIN, is_active=True)
+
+    def can_sign_in(self):
+        return self.filter(can_sign_in_q())
 
     def search(self, query: str):
         """Case-insensitive match on userName, names, externalId or any email."""
@@ -186,6 +200,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_tenant_admin(self) -> bool:
         return self.tenant_id is not None and self.is_active and self.role == BuiltinRole.ADMIN
+
+    @property
+    def can_sign_in(self) -> bool:
+        """Same test as UserQuerySet.can_sign_in(), on this row."""
+        return self.is_active and bool(self.password) and self.has_usable_password()
 
     @property
     def full_name(self) -> str:

@@ -164,6 +164,11 @@ def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
 
 
 def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool = False) -> None:
+    """Refuse to demote, deactivate or delete the last admin who can sign in to the account.
+
+    Only admins who can sign in count (User.can_sign_in): an admin that SCIM created has
+    no password, and counting it would let an API token lock every person out.
+    """
     was_admin = user.pk and user.role == BuiltinRole.ADMIN
     stays_admin = not deleting and role == BuiltinRole.ADMIN and is_active
     if not was_admin or stays_admin:
@@ -173,13 +178,28 @@ def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool 
     admins = set(
         User.objects.for_tenant(user.tenant_id)
         .active_admins()
+        .can_sign_in()
         .select_for_update()
         .values_list("pk", flat=True)
     )
     if user.pk in admins and admins <= {user.pk}:
         verb = "deleted" if deleting else "demoted or deactivated"
         raise ValidationError(
-            f"{user.user_name} is the last active admin of this account and cannot be {verb}.",
+            f"{user.user_name} is the last active admin who can sign in to this account, "
+            f"so they cannot be {verb}: nobody could open its settings any more. "
+            "First make another user who can sign in an admin.",
+            code="invalid",
+        )
+
+
+def _check_admin_grant(tenant: Tenant, actor: Actor, user: User, role: str) -> None:
+    """SCIM makes someone an admin only where the account allows it (off by default)."""
+    becomes_admin = role == BuiltinRole.ADMIN and not (user.pk and user.role == BuiltinRole.ADMIN)
+    if becomes_admin and channel_of(actor) == Channel.SCIM and not tenant.scim_may_grant_admin:
+        raise ValidationError(
+            f"Microsoft Entra ID (SCIM) may not make {user.user_name} an admin: this account "
+            "does not let provisioning grant the admin role. An admin can allow it in "
+            "Settings → API → Provisioning, or give the role in Settings → Users.",
             code="invalid",
         )
 
@@ -193,7 +213,7 @@ def _check_manager(user: User, manager: User | None) -> None:
         raise ValidationError("A user cannot be their own manager.", code="invalid")
 
 
-def _apply(user: User, attributes: dict[str, Any]) -> None:
+def _apply(tenant: Tenant, actor: Actor, user: User, attributes: dict[str, Any]) -> None:
     unknown = set(attributes) - set(ALL_FIELDS)
     if unknown:
         raise ValueError(f"Unknown user attributes: {sorted(unknown)}")
@@ -214,6 +234,7 @@ def _apply(user: User, attributes: dict[str, Any]) -> None:
         _check_manager(user, attributes["manager"])
         values["manager"] = attributes["manager"]
     role, custom_role = _resolve_roles(user, attributes)
+    _check_admin_grant(tenant, actor, user, role)
     _check_group_rule(user, role, custom_role)
     _check_last_admin(user, role=role, is_active=values.get("is_active", user.is_active))
     for field, value in values.items():
@@ -294,7 +315,7 @@ def create_user(
     user = User(tenant=tenant, user_name=user_name, source=source or channel_of(actor))
     if "role" not in attributes and "custom_role" not in attributes:
         attributes["role"] = BuiltinRole.END_USER
-    _apply(user, attributes)
+    _apply(tenant, actor, user, attributes)
     user.set_password(password)
     try:
         # No savepoint needed: the error leaves this atomic block, which undoes it all.
@@ -325,7 +346,7 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     attributes = dict(attributes)
     if "user_name" in attributes:
         attributes["user_name"] = _check_user_name(tenant, attributes["user_name"], exclude=user)
-    _apply(user, attributes)
+    _apply(tenant, actor, user, attributes)
     after = _snapshot(user)
     for field in MULTI_VALUED:
         if field in attributes:

@@ -398,7 +398,7 @@ def test_unknown_manager_is_400_invalid_value(scim_client, user):
     assert response.json()["scimType"] == "invalidValue"
 
 
-def test_single_app_role_assignment_on_create(scim_client, tenant):
+def test_single_app_role_assignment_on_create(scim_client, tenant, scim_may_grant_admin):
     body = {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
         "userName": "boss@contoso.com",
@@ -410,7 +410,7 @@ def test_single_app_role_assignment_on_create(scim_client, tenant):
     assert User.objects.get(user_name="boss@contoso.com").role == "admin"
 
 
-def test_single_app_role_assignment_primary_path(scim_client, user):
+def test_single_app_role_assignment_primary_path(scim_client, user, scim_may_grant_admin):
     patch_user(
         scim_client,
         user,
@@ -484,7 +484,7 @@ def test_complex_add_of_a_builtin_role_never_demotes(scim_client, tenant):
 
 
 def test_complex_create_with_several_roles_keeps_the_highest_and_the_custom(
-    scim_client, tenant, custom_role
+    scim_client, tenant, custom_role, scim_may_grant_admin
 ):
     body = {
         "userName": "lead@contoso.com",
@@ -664,7 +664,7 @@ def test_remove_of_the_extension_urn_clears_the_extension(scim_client, tenant, m
     assert (user.department, user.employee_number, user.manager) == ("", "", None)
 
 
-def test_app_role_as_an_object_value_with_the_feature_flag(scim_client, user):
+def test_app_role_as_an_object_value_with_the_feature_flag(scim_client, user, scim_may_grant_admin):
     patch_user(
         scim_client,
         user,

@@ -612,3 +612,32 @@ def test_provisioning_tab_draws_the_last_24_hours_as_svg_without_inline_style(ad
     assert '<rect class="bar-ok"' in content
     assert "style=" not in content
     assert "1 OK" in content
+
+
+def test_scim_admin_grants_are_off_by_default_and_shown_on_the_provisioning_tab(
+    admin_client, tenant
+):
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    assert not response.context["admin_grants_form"].initial["scim_may_grant_admin"]
+    assert "Let Entra ID make users admins" in response.content.decode()
+
+
+def test_admin_lets_scim_grant_admin_and_it_is_audited(admin_client, tenant):
+    response = admin_client.post(
+        reverse("tokens:scim_admin_grants"), {"scim_may_grant_admin": "on"}
+    )
+
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.scim_may_grant_admin
+    assert AuditEvent.objects.get(action="tenant.scim_admin_grants").changes == {
+        "scim_may_grant_admin": [False, True]
+    }
+
+
+def test_admin_switches_scim_admin_grants_off(admin_client, scim_may_grant_admin):
+    admin_client.post(reverse("tokens:scim_admin_grants"), {})
+
+    scim_may_grant_admin.refresh_from_db()
+    assert not scim_may_grant_admin.scim_may_grant_admin

@@ -106,3 +106,21 @@ def test_session_hash_under_an_old_secret_key_follows_the_revocation_too(agent, 
     agent.sessions_revoked_at = timezone.now()
 
     assert list(agent.get_session_auth_fallback_hash()) != before
+
+
+def test_can_sign_in_is_an_active_user_with_a_usable_password(tenant):
+    able = AdminFactory(tenant=tenant)
+    AdminFactory(tenant=tenant, without_password=True)
+    AdminFactory(tenant=tenant, is_active=False)
+
+    assert list(User.objects.for_tenant(tenant).can_sign_in()) == [able]
+
+
+def test_can_sign_in_on_one_row_agrees_with_the_queryset(tenant):
+    users = [
+        AdminFactory(tenant=tenant),
+        AdminFactory(tenant=tenant, without_password=True),
+        AdminFactory(tenant=tenant, is_active=False),
+    ]
+
+    assert [user.can_sign_in for user in users] == [True, False, False]

@@ -519,6 +519,40 @@ def test_last_active_admin_cannot_be_demoted_while_another_admin_is_inactive(ten
     assert reloaded(tenant_admin).role == BuiltinRole.ADMIN
 
 
+def test_an_admin_without_a_password_does_not_count_as_one_who_can_sign_in(tenant, tenant_admin):
+    AdminFactory(tenant=tenant, without_password=True)
+
+    with pytest.raises(ValidationError) as error:
+        update_user(
+            tenant=tenant, actor=tenant_admin, user=tenant_admin, attributes={"is_active": False}
+        )
+
+    assert "last active admin who can sign in" in error.value.messages[0]
+    assert reloaded(tenant_admin).is_active
+
+
+def test_an_admin_without_a_password_can_be_demoted_while_one_can_sign_in(tenant, tenant_admin):
+    passwordless = AdminFactory(tenant=tenant, without_password=True)
+
+    update_user(tenant=tenant, actor=tenant_admin, user=passwordless, attributes={"role": "agent"})
+
+    assert reloaded(passwordless).role == BuiltinRole.AGENT
+
+
+def test_a_token_cannot_make_an_admin_while_the_account_does_not_allow_it(tenant, api_token, agent):
+    with pytest.raises(ValidationError) as error:
+        update_user(tenant=tenant, actor=api_token[0], user=agent, attributes={"role": "admin"})
+
+    assert "may not make" in error.value.messages[0]
+    assert reloaded(agent).role == BuiltinRole.AGENT
+
+
+def test_a_tenant_admin_can_make_an_admin_whatever_the_scim_setting(tenant, tenant_admin, agent):
+    update_user(tenant=tenant, actor=tenant_admin, user=agent, attributes={"role": "admin"})
+
+    assert reloaded(agent).role == BuiltinRole.ADMIN
+
+
 def test_admins_of_another_tenant_do_not_count(tenant, tenant_admin, outsider):
     with pytest.raises(ValidationError):
         update_user(
