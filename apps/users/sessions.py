@@ -1,0 +1,25 @@
+"""Database sessions with an idle timeout that costs at most one write a minute."""
+
+from datetime import timedelta
+
+from django.contrib.sessions.backends import db
+from django.utils import timezone
+
+# A session in use has its expiry moved on when it was last moved longer ago than this.
+REFRESH_EVERY = timedelta(minutes=1)
+
+
+class SessionStore(db.SessionStore):
+    """A session expires SESSION_COOKIE_AGE seconds after its last request, not its first.
+
+    SESSION_SAVE_EVERY_REQUEST would do the same with a database write on every page;
+    here the expiry is moved on only when it is more than REFRESH_EVERY old.
+    """
+
+    def _get_session_from_db(self):
+        stored = super()._get_session_from_db()  # type: ignore[misc]
+        if stored is not None:
+            moved_at = stored.expire_date - timedelta(seconds=self.get_session_cookie_age())
+            if timezone.now() - moved_at > REFRESH_EVERY:
+                self.modified = True  # Saving sets expire_date to now + SESSION_COOKIE_AGE.
+        return stored
