@@ -17,7 +17,14 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     """Token metadata only: the digest is in no field, column, search, filter or lookup."""
 
     # What a support person needs at 1280 px; expiry and revocation times are on the page.
-    list_display = ("description", "truncated", "tenant", "created_by", "last_used_at", "state")
+    list_display = (
+        "description",
+        "truncated",
+        "tenant",
+        "created_by_name",
+        "last_used_at",
+        "state",
+    )
     list_filter = (StateFilter, "tenant", "created_at")
     list_select_related = ("tenant", "created_by")
     date_hierarchy = "created_at"
@@ -27,6 +34,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "truncated",
         "tenant",
         "created_by",
+        "created_by_name",
         "public_id",
         "created_at",
         "saved_at",

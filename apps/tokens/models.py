@@ -29,6 +29,8 @@ class ApiToken(models.Model):
     created_by = models.ForeignKey(
         "users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The creator's userName when the token was made: it stays after the user is deleted.
+    created_by_name = models.CharField("created by (userName)", max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # A token is generated first and shown once; it works only after the admin saves it
     # with a description. A generated token that is never saved is never usable.

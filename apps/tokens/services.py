@@ -70,6 +70,8 @@ def _insert_token(
                 last_four=secret[-4:],
                 digest=digest_of(secret),
                 created_by=created_by,
+                # Kept as text too: the name stays after the user is deleted.
+                created_by_name=created_by.user_name if created_by is not None else "",
                 saved_at=saved_at,
                 creation_nonce=nonce or None,
             )

@@ -27,7 +27,7 @@ RECENT_SCIM_REQUESTS = 50
 
 @tenant_admin_required
 def token_list(request):
-    tokens = ApiToken.objects.for_tenant(request.tenant).active().select_related("created_by")
+    tokens = ApiToken.objects.for_tenant(request.tenant).active()
     return render(
         request,
         "tokens/list.html",

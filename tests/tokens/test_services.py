@@ -235,3 +235,9 @@ def test_generating_deletes_unsaved_tokens_older_than_an_hour(tenant, tenant_adm
 def test_discarding_keeps_saved_tokens(tenant, tenant_admin, api_token):
     assert discard_token(tenant=tenant, token=api_token[0]) is False
     assert ApiToken.objects.filter(pk=api_token[0].pk).exists()
+
+
+def test_create_token_stores_the_creators_user_name(tenant, tenant_admin):
+    token, _secret = create_token(tenant=tenant, actor=tenant_admin, description="Entra ID")
+
+    assert token.created_by_name == tenant_admin.user_name

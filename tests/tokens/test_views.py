@@ -11,7 +11,8 @@ from apps.audit.models import AuditEvent, ScimRequest
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.tokens.services import create_token, revoke_token
-from tests.factories import ApiTokenFactory
+from apps.users.services import delete_user
+from tests.factories import AdminFactory, ApiTokenFactory
 
 NONCE = "x" * 43
 
@@ -641,3 +642,26 @@ def test_admin_switches_scim_admin_grants_off(admin_client, scim_may_grant_admin
 
     scim_may_grant_admin.refresh_from_db()
     assert not scim_may_grant_admin.scim_may_grant_admin
+
+
+def test_a_token_keeps_its_creators_name_after_the_creator_is_deleted(
+    admin_client, tenant, tenant_admin
+):
+    creator = AdminFactory(tenant=tenant, user_name="alice@my-tenant.example")
+    token, _secret = create_token(tenant=tenant, actor=creator, description="Entra ID")
+    delete_user(tenant=tenant, actor=tenant_admin, user=creator)
+
+    listing = admin_client.get(reverse("tokens:list")).content.decode()
+    detail = admin_client.get(reverse("tokens:detail", args=[token.public_id])).content.decode()
+
+    assert "alice@my-tenant.example" in listing
+    assert "alice@my-tenant.example" in detail
+    assert "management command" not in detail
+
+
+def test_a_token_made_by_a_command_says_so(admin_client, tenant):
+    token, _secret = create_token(tenant=tenant, actor=None, description="Made by a command")
+
+    detail = admin_client.get(reverse("tokens:detail", args=[token.public_id])).content.decode()
+
+    assert "management command" in detail
