@@ -1,5 +1,5 @@
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 
 from apps.audit.models import AppendOnlyError, AuditEvent
 from apps.audit.services import record_event
@@ -77,3 +77,42 @@ def test_events_of_a_target_are_found_by_its_public_id(tenant, tenant_admin, age
     record_event(tenant=tenant, actor=None, action="user.updated", target=tenant_admin)
 
     assert list(AuditEvent.objects.for_target(agent)) == [mine]
+
+
+@pytest.mark.postgres
+def test_base_manager_update_is_refused_by_the_database(event):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditEvent._base_manager.filter(pk=event.pk).update(action="user.deleted")
+
+    assert AuditEvent.objects.get(pk=event.pk).action == "user.updated"
+
+
+@pytest.mark.postgres
+def test_raw_sql_update_is_refused_by_the_database(event):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditevent SET action = 'x' WHERE id = %s", [event.pk])
+
+    assert AuditEvent.objects.get(pk=event.pk).action == "user.updated"
+
+
+@pytest.mark.postgres
+def test_raw_sql_delete_is_refused_by_the_database(event):
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.postgres
+def test_the_database_still_takes_new_rows(event, tenant, tenant_admin):
+    record_event(tenant=tenant, actor=tenant_admin, action="user.deleted", target=tenant_admin)
+
+    assert AuditEvent.objects.count() == 2

@@ -1,9 +1,11 @@
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.audit.models import AuditAction, AuditEvent
 from apps.audit.services import record_event
@@ -37,21 +39,14 @@ def make_events(tenant, count, *, start=0, spacing=1, **fields):
         )
         for i in range(count)
     ]
-    created = AuditEvent.objects.bulk_create(events)
-    # auto_now_add ignores a given value, so the times are spread out through the queryset's
-    # SQL update path, which the append-only guard refuses; write them with raw SQL instead.
-    with connection.cursor() as cursor:
-        for i, event in enumerate(created):
-            cursor.execute(
-                f"UPDATE {AuditEvent._meta.db_table} SET created_at = %s WHERE id = %s",
-                [
-                    connection.ops.adapt_datetimefield_value(
-                        START + timedelta(seconds=(start + i) * spacing)
-                    ),
-                    event.pk,
-                ],
-            )
-    return list(AuditEvent.objects.filter(pk__in=[e.pk for e in created]).order_by("id"))
+    # auto_now_add stamps the current time and the trail refuses updates (in the database
+    # too, on PostgreSQL), so each row is written while the clock reads its own time.
+    for i, event in enumerate(events):
+        with mock.patch.object(
+            timezone, "now", return_value=START + timedelta(seconds=(start + i) * spacing)
+        ):
+            event.save()
+    return list(AuditEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("id"))
 
 
 def labels(response):

@@ -26,7 +26,9 @@ def test_check_deploy_is_clean_under_production_settings():
         # Production shares the cache between workers (SSO needs it); nothing connects here.
         "CACHE_URL": "redis://127.0.0.1:6379/5",
     }
-    for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE"):
+    # Production defaults only; the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright.
+    overrides = ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SESSION_COOKIE_SECURE")
+    for name in (*overrides, "CSRF_COOKIE_SECURE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
         environment.pop(name, None)
 
     result = subprocess.run(
