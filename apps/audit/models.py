@@ -27,6 +27,7 @@ class AuditAction(models.TextChoices):
     USER_UPDATED = "user.updated", "User updated"
     USER_DELETED = "user.deleted", "User deleted"
     PASSWORD_SET = "user.password_set", "Password set"
+    STAFF_CREATED = "staff.created", "Staff account created"
     STAFF_UPDATED = "staff.updated", "Staff account updated"
     GROUP_CREATED = "group.created", "Group created"
     GROUP_UPDATED = "group.updated", "Group updated"

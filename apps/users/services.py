@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.contrib.auth.models import Group as PermissionGroup
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Value
@@ -427,6 +429,52 @@ def delete_user(*, tenant: Tenant, actor: Actor, user: User) -> None:
             version=F("version") + 1
         )
     user.delete()
+
+
+SUPPORT_GROUP = "Support"  # Made by users/migrations/0002_support_group.py: view-only.
+
+
+@transaction.atomic
+def create_staff_account(
+    *, actor: Actor, user_name: str, password: str, support: bool = False, superuser: bool = False
+) -> User:
+    """A platform staff account (no tenant) for Django admin: Support (view-only) or superuser."""
+    if support and superuser:
+        raise ValidationError("A staff account is Support or superuser, not both.", code="invalid")
+    user_name = (user_name or "").strip()
+    if not user_name:
+        raise ValidationError("userName is required.", code="required")
+    if User.objects.filter(tenant=None, user_name__iexact=user_name).exists():
+        raise ValidationError(
+            f'A staff account with userName "{user_name}" already exists.', code="unique"
+        )
+    user = User(tenant=None, user_name=user_name, is_staff=True, source=Channel.COMMAND)
+    user.is_superuser = superuser
+    validate_password(password, user)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as error:
+        raise ValidationError(
+            f'A staff account with userName "{user_name}" already exists.', code="unique"
+        ) from error
+    groups = []
+    if support:
+        groups = [PermissionGroup.objects.get(name=SUPPORT_GROUP)]
+        user.groups.set(groups)
+    record_event(
+        tenant=None,
+        actor=actor,
+        action=AuditAction.STAFF_CREATED,
+        target=user,
+        changes={
+            "user_name": [None, user_name],
+            "is_superuser": [None, superuser],
+            "groups": [None, [group.name for group in groups]],
+        },
+    )
+    return user
 
 
 @transaction.atomic
