@@ -4,17 +4,46 @@
 - `ReadOnlyAdmin` / `ReadOnlyInline`: rows nobody adds, changes or deletes here.
 - `is_set_filter()`: a two-choice list filter on whether a column is set.
 - `refused_lookups`: words no changelist lookup may contain (secrets).
+- `SafeChangeList`: a query string out of range (`?created_at__year=9999`) is answered
+  like any other bad lookup (the list with "?e=1"), never a 500.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin import actions
-from django.core.exceptions import ValidationError
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
 from django.db import models, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
+
+
+class SafeChangeList(ChangeList):
+    """Date-hierarchy values past the calendar's end are bad lookups, not a 500."""
+
+    def get_filters(self, request):
+        # Django checks that the date exists, then steps to the next year, month or day:
+        # year 9999 (or a year too large for an int) overflows there.
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+    def get_queryset(self, request, exclude_parameters=None):
+        # A lookup value is only checked when the query is compiled, after this view
+        # has decided the lookups are fine (?created_at__year=0 without a date hierarchy):
+        # compile it here, where a bad value can still become "?e=1".
+        queryset = super().get_queryset(request, exclude_parameters)
+        try:
+            queryset.query.sql_with_params()
+        except (EmptyResultSet, FullResultSet):
+            pass
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+        return queryset
 
 
 class RefusedLookupsMixin:
@@ -26,6 +55,9 @@ class RefusedLookupsMixin:
         if any(word in lookup for word in self.refused_lookups):
             return False
         return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+
+    def get_changelist(self, request, **kwargs):
+        return SafeChangeList
 
 
 class ReadOnlyMixin:
