@@ -1,6 +1,7 @@
 """Settings for the Commbox API module; every knob is named after its environment variable."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "csp",
+    "axes",
     "apps.tenants",
     "apps.portal",
     "apps.users",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     # The product's 404 page, even with DEBUG on (the quick start).
     "apps.portal.errors.ProductNotFoundMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "commbox_site.urls"
@@ -117,7 +121,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "users.User"
 # userName is unique per tenant, not globally; TenantUserBackend resolves it with the tenant.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
-AUTHENTICATION_BACKENDS = ["apps.users.backends.TenantUserBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before any password is checked.
+    "apps.users.backends.SignInThrottleBackend",
+    "apps.users.backends.TenantUserBackend",
+]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:settings"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -179,6 +187,23 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # a session ends SESSION_COOKIE_AGE seconds after its last request (apps/users/sessions.py).
 SESSION_ENGINE = "apps.users.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+
+# Sign-in throttling (django-axes, failures in the database so every worker sees them):
+# AXES_FAILURE_LIMIT failures per account-and-userName, or per client address, lock
+# sign-in for AXES_COOLOFF_MINUTES from the failure that reached the limit.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "apps.portal.throttling.sign_in_key_of"
+# The keyword authenticate() gets (the custom user model would make it "user_name").
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_LOCKOUT_CALLABLE = "apps.portal.throttling.locked_out"
+AXES_ENABLE_ADMIN = False  # apps/portal/admin.py registers its models on our admin base.
+AXES_VERBOSE = False
+# The client address is the X-Forwarded-For entry the outermost of TRUSTED_PROXY_COUNT
+# proxies appended (set below), which a client cannot forge; 0: the socket's address.
+AXES_CLIENT_IP_CALLABLE = "apps.portal.throttling.client_address"
 
 # Strict CSP: scripts and styles only from our own static files, no inline code.
 CONTENT_SECURITY_POLICY = {

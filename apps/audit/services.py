@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         changes: NotRequired[dict[str, Any] | None]
         # Follows from the actor unless named (a sign-in is SSO whoever signs in).
         channel: NotRequired[Channel | None]
+        actor_label: NotRequired[str | None]
 
 
 def _is_token(actor: Actor) -> TypeIs[ApiToken]:
@@ -94,8 +95,16 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
-    """An unsaved event, for callers that write many at once with bulk_create."""
+    """An unsaved event, for callers that write many at once with bulk_create.
+
+    `channel` and `actor_label` describe an event nobody signed in caused (actor None),
+    such as a sign-in lockout on the sign-in page.
+    """
     actor, target = fields["actor"], fields["target"]
+    actor_fields = _actor_fields(actor)
+    actor_label = fields.get("actor_label")
+    if actor_label is not None:
+        actor_fields["actor_label"] = actor_label[:255]
     return AuditEvent(
         tenant=fields["tenant"],
         channel=fields.get("channel") or channel_of(actor),
@@ -104,7 +113,7 @@ def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
         target_id=str(target.public_id),
         target_label=str(target)[:255],
         changes=clean_changes(fields.get("changes")),
-        **_actor_fields(actor),
+        **actor_fields,
     )
 
 

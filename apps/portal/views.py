@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,10 +17,11 @@ from apps.portal.forms import SignInForm
 from apps.roles.models import Role
 from apps.tenants.decorators import tenant_admin_required
 from apps.tenants.hosts import tenant_subdomain_of_host
-from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.users.models import User
 
+# The one answer to every failed sign-in: wrong password, unknown account or username, a
+# user who is not an admin, a deactivated admin. Nothing says which it was.
 SIGN_IN_FAILED = "The account, username or password is not right."
 
 
@@ -27,29 +29,41 @@ SIGN_IN_FAILED = "The account, username or password is not right."
 @csrf_protect
 @never_cache
 def login_view(request):
-    """Tenant admins sign in with account (subdomain), userName and password."""
+    """Tenant admins sign in with account (subdomain), userName and password.
+
+    On <subdomain>.<BASE_DOMAIN> only that account signs in. Failures are throttled by
+    django-axes (apps/portal/throttling.py), which answers a locked-out request itself.
+    """
     host_subdomain = tenant_subdomain_of_host(request.get_host())
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
+    next_url = _safe_next_url(request)
 
     if request.user.is_authenticated and request.user.is_tenant_admin and request.method == "GET":
-        return redirect(next_url or home_url(request.user))
+        return HttpResponseRedirect(next_url or home_url(request.user))
 
     if request.method == "POST":
         form = SignInForm(request.POST)
         if form.is_valid():
-            user = _authenticate(request, **form.cleaned_data)
-            if user is None:
-                form.add_error(None, SIGN_IN_FAILED)
-            elif not user.is_tenant_admin:
-                form.add_error(None, "Only the account's admins can open its settings.")
+            subdomain = form.cleaned_data["subdomain"]
+            if host_subdomain is not None and subdomain != host_subdomain:
+                form.add_error(
+                    "subdomain",
+                    f"This address signs in to {host_subdomain} only. To sign in to "
+                    f"{subdomain}, go to {request.scheme}://{subdomain}.{settings.BASE_DOMAIN}"
+                    f"{reverse('portal:login')}.",
+                )
             else:
-                login(request, user)
-                messages.success(request, f"Signed in to {user.tenant.name}.")
-                return redirect(next_url or home_url(user))
+                user = authenticate(
+                    request,
+                    subdomain=subdomain,
+                    username=form.cleaned_data["user_name"],
+                    password=form.cleaned_data["password"],
+                )
+                if user is None or user.tenant is None:
+                    form.add_error(None, SIGN_IN_FAILED)
+                else:
+                    login(request, user)
+                    messages.success(request, f"Signed in to {user.tenant.name}.")
+                    return HttpResponseRedirect(next_url or home_url(user))
     else:
         form = SignInForm(initial={"subdomain": host_subdomain or ""})
 
@@ -65,13 +79,16 @@ def login_view(request):
     )
 
 
-def _authenticate(request, *, subdomain, user_name, password):
-    tenant = Tenant.objects.filter(subdomain=subdomain).first()
-    if tenant is None:
-        # Same password-hashing work as a real attempt, so timing does not reveal accounts.
-        User().set_password(password)
-        return None
-    return authenticate(request, tenant=tenant, username=user_name, password=password)
+def _safe_next_url(request) -> str:
+    """The `next` path to return to after signing in, if it is a path on this site; else ""."""
+    # Only a path: a name or a relative value is not resolved (it once answered 500),
+    # and another host or scheme is an open redirect.
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return ""
 
 
 def home_url(user) -> str:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.models import Group as PermissionGroup
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -75,6 +75,7 @@ class UserAdmin(ServiceModelAdmin):
     )
     raw_id_fields = ("manager",)
     inlines = [UserEmailInline, UserPhoneNumberInline, UserMembershipInline]
+    actions = [*ServiceModelAdmin.actions, "unlock_sign_in"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("emails")
@@ -165,6 +166,17 @@ class UserAdmin(ServiceModelAdmin):
         if obj is not None and obj.tenant_id is None:
             return False
         return super().has_delete_permission(request, obj)
+
+    def has_unlock_permission(self, request):
+        return request.user.has_perm("users.change_user")
+
+    @admin.action(permissions=["unlock"], description="Lift sign-in lockouts of selected users")
+    def unlock_sign_in(self, request, queryset):
+        for user in queryset.select_related("tenant"):
+            services.unlock_sign_in(actor=request.user, user=user)
+        self.message_user(
+            request, f"{len(queryset)} user(s) can sign in again now.", messages.SUCCESS
+        )
 
     @admin.display(description="primary email")
     def primary_email(self, user):

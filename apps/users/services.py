@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group as PermissionGroup
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from apps.audit.models import AuditAction, Channel
 from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
 from apps.tenants.scoping import save_with_version
+from apps.users.backends import sign_in_key
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
 
 if TYPE_CHECKING:
@@ -429,6 +431,24 @@ def delete_user(*, tenant: Tenant, actor: Actor, user: User) -> None:
             version=F("version") + 1
         )
     user.delete()
+
+
+@transaction.atomic
+def unlock_sign_in(*, actor: Actor, user: User) -> int:
+    """Lift a sign-in lockout of this user now; return how many failure records were cleared.
+
+    A lock on a client address is lifted with `manage.py axes_reset_ip ADDRESS`.
+    """
+    subdomain = user.tenant.subdomain if user.tenant is not None else None
+    cleared = axes_reset(username=sign_in_key(subdomain, user.user_name))
+    record_event(
+        tenant=user.tenant,
+        actor=actor,
+        action=AuditAction.SIGN_IN_UNLOCKED,
+        target=user,
+        changes={"failure_records_cleared": cleared},
+    )
+    return cleared
 
 
 SUPPORT_GROUP = "Support"  # Made by users/migrations/0002_support_group.py: view-only.

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from apps.audit.models import ScimRequest
@@ -276,3 +277,148 @@ def test_settings_home_api_card_has_a_sparkline_of_the_last_24_hours(client, ten
     assert 'class="chart sparkline"' in content
     assert '<rect class="bar-refused"' in content
     assert "0 OK, 0 errors, 1 refused" in content
+
+
+# One answer for every failure
+
+
+def failure_text(response):
+    return [str(error) for error in response.context["form"].non_field_errors()]
+
+
+def test_a_non_admin_with_the_right_password_gets_the_wrong_password_answer(client, tenant):
+    agent = AgentFactory(tenant=tenant)
+
+    right_password = sign_in(client, user_name=agent.user_name)
+    wrong_password = sign_in(client, user_name=agent.user_name, password="wrong-password")
+
+    assert right_password.status_code == wrong_password.status_code == 200
+    assert failure_text(right_password) == failure_text(wrong_password)
+    assert failure_text(right_password) == ["The account, username or password is not right."]
+
+
+def test_a_deactivated_admin_gets_the_wrong_password_answer(client, tenant, tenant_admin):
+    AdminFactory(tenant=tenant)
+    type(tenant_admin).objects.filter(pk=tenant_admin.pk).update(is_active=False)
+
+    response = sign_in(client)
+
+    assert failure_text(response) == ["The account, username or password is not right."]
+
+
+def test_an_unknown_user_name_gets_the_wrong_password_answer(client, tenant_admin):
+    response = sign_in(client, user_name="nobody@my-tenant.example")
+
+    assert failure_text(response) == ["The account, username or password is not right."]
+
+
+# next
+
+
+@pytest.mark.parametrize("next_url", ["foo", "admin:index", "portal:settings", "settings"])
+def test_a_next_that_is_not_a_path_does_not_break_sign_in(client, tenant_admin, next_url):
+    response = sign_in(client, next=next_url)
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("portal:settings")
+    assert signed_in_user_id(client) == str(tenant_admin.pk)
+
+
+def test_a_next_that_is_not_a_path_on_the_sign_in_page_is_dropped(client, tenant_admin):
+    response = client.get(reverse("portal:login"), {"next": "foo"})
+
+    assert response.status_code == 200
+    assert response.context["next"] == ""
+
+
+def test_a_signed_in_admin_with_a_bad_next_lands_on_settings(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("portal:login"), {"next": "foo"})
+
+    assert response["Location"] == reverse("portal:settings")
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "//evil.example/",
+        "///evil.example/",
+        "/\\evil.example/",
+        "\\\\evil.example",
+        "https://evil.example/",
+        "javascript:alert(1)",
+        " https://evil.example/",
+    ],
+)
+def test_no_next_leads_off_the_site(client, tenant_admin, next_url):
+    response = sign_in(client, next=next_url)
+
+    assert response["Location"] == reverse("portal:settings")
+
+
+# Session fixation and sign-out
+
+
+def test_signing_in_gives_a_new_session_key(client, tenant_admin):
+    client.get(reverse("portal:login"))
+    session = client.session
+    session["planted"] = "by an attacker"
+    session.save()
+    planted_key = session.session_key
+    client.cookies["sessionid"] = planted_key
+
+    sign_in(client)
+
+    assert client.cookies["sessionid"].value != planted_key
+    assert signed_in_user_id(client) == str(tenant_admin.pk)
+
+
+def test_a_session_key_from_before_sign_in_is_not_signed_in(client, tenant_admin):
+    client.get(reverse("portal:login"))
+    session = client.session
+    session["planted"] = "by an attacker"
+    session.save()
+    planted_key = session.session_key
+    client.cookies["sessionid"] = planted_key
+    sign_in(client)
+
+    assert not Session.objects.filter(session_key=planted_key).exists()
+
+
+def test_after_sign_out_the_old_session_cookie_opens_nothing(client, tenant_admin):
+    sign_in(client)
+    old_key = client.cookies["sessionid"].value
+
+    client.post(reverse("portal:logout"))
+    client.cookies["sessionid"] = old_key
+    response = client.get(reverse("portal:settings"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("portal:login"))
+
+
+# Sign-in on an account's own address
+
+
+def test_on_an_accounts_address_only_that_account_signs_in(client, tenant, outsider):
+    response = client.post(
+        reverse("portal:login"),
+        {"subdomain": "other-tenant", "user_name": outsider.user_name, "password": PASSWORD},
+        HTTP_HOST="my-tenant.commbox.test",
+    )
+
+    assert response.status_code == 200
+    assert "This address signs in to my-tenant only" in response.content.decode()
+    assert signed_in_user_id(client) is None
+
+
+def test_on_an_accounts_address_its_admin_signs_in(client, tenant_admin):
+    response = client.post(
+        reverse("portal:login"),
+        {"subdomain": "my-tenant", "user_name": tenant_admin.user_name, "password": PASSWORD},
+        HTTP_HOST="my-tenant.commbox.test",
+    )
+
+    assert response.status_code == 302
+    assert signed_in_user_id(client) == str(tenant_admin.pk)
