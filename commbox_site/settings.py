@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "apps.users.middleware.EndSessionsOfDeactivatedUsersMiddleware",
+    # Sessions are bound to their account on <subdomain>.<BASE_DOMAIN>.
+    "apps.portal.middleware.AccountHostMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The product's 404 page, even with DEBUG on (the quick start).
