@@ -11,4 +11,5 @@ urlpatterns = [
     path("<uuid:user_id>/activate/", views.activate, name="activate"),
     path("<uuid:user_id>/deactivate/", views.deactivate, name="deactivate"),
     path("<uuid:user_id>/delete/", views.delete, name="delete"),
+    path("<uuid:user_id>/unlock/", views.unlock_sign_in, name="unlock_sign_in"),
 ]

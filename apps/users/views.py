@@ -210,6 +210,19 @@ def deactivate(request, user_id):
 
 
 @tenant_admin_required
+@require_POST
+def unlock_sign_in(request, user_id):
+    """Lift a sign-in lockout of one of the account's admins (too many failed attempts)."""
+    user = services.get_user_for(request.tenant, user_id)
+    cleared = services.unlock_sign_in(actor=request.user, user=user)
+    if cleared:
+        messages.success(request, f"{user.user_name} can sign in again now.")
+    else:
+        messages.info(request, f"{user.user_name} had no failed sign-ins to clear.")
+    return redirect("users:detail", user_id=user.public_id)
+
+
+@tenant_admin_required
 @require_http_methods(["GET", "POST"])
 def delete(request, user_id):
     tenant = request.tenant

@@ -229,3 +229,24 @@ def test_support_staff_cannot_unlock(client, tenant_admin):
     )
 
     assert AccessAttempt.objects.filter(username__startswith="my-tenant/").exists()
+
+
+def test_a_tenant_admin_lifts_another_admins_lock_from_the_users_page(client, tenant, tenant_admin):
+    colleague = AdminFactory(tenant=tenant, user_name="colleague@my-tenant.example")
+    fail(client, 5, user_name=colleague.user_name)
+    client.force_login(tenant_admin)
+
+    response = client.post(reverse("users:unlock_sign_in", args=[colleague.public_id]))
+
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(username__endswith=colleague.user_name).exists()
+    event = AuditEvent.objects.get(action="user.sign_in_unlocked")
+    assert (event.actor_label, event.target_label) == (tenant_admin.user_name, colleague.user_name)
+
+
+def test_the_users_page_offers_to_lift_an_admins_lock(client, tenant_admin):
+    client.force_login(tenant_admin)
+
+    response = client.get(reverse("users:detail", args=[tenant_admin.public_id]))
+
+    assert "Lift sign-in lock" in response.content.decode()
