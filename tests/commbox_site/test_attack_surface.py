@@ -22,6 +22,8 @@ ID_URLS = [
     ("tokens:detail", "get", "token"),
     ("tokens:revoke", "get", "token"),
     ("tokens:revoke", "post", "token"),
+    ("tokens:save", "post", "token"),
+    ("tokens:discard", "post", "token"),
     ("users:detail", "get", "user"),
     ("users:update_role", "post", "user"),
     ("users:activate", "post", "user"),
@@ -41,13 +43,17 @@ ID_URLS = [
     ("roles:delete", "post", "role"),
 ]
 
-# Every state-changing endpoint of the pages (POST), with the ids it needs.
+# Every state-changing endpoint of the pages (POST), with the ids it needs. The SAML ACS is
+# not here: the identity provider posts to it cross-site, and the signed response is its check.
 STATE_CHANGING = [
     ("portal:login",),
     ("portal:logout",),
     ("tokens:create",),
     ("tokens:revoke", "token"),
+    ("tokens:save", "token"),
+    ("tokens:discard", "token"),
     ("tokens:settings",),
+    ("tokens:switch_off",),
     ("tokens:provisioning",),
     ("tokens:scim_admin_grants",),
     ("users:update_role", "user"),
@@ -63,6 +69,12 @@ STATE_CHANGING = [
     ("roles:create",),
     ("roles:edit", "role"),
     ("roles:delete", "role"),
+    ("sso:upload_metadata",),
+    ("sso:set_metadata_url",),
+    ("sso:refresh_metadata",),
+    ("sso:configure_manually",),
+    ("sso:options",),
+    ("sso:test",),
 ]
 
 
@@ -230,20 +242,22 @@ def test_scim_values_are_escaped_in_the_admin(client, scim_values):
 
 def test_the_token_never_reappears_after_creation(client, tenant_admin, tenant):
     client.force_login(tenant_admin)
-    create_page = client.get(reverse("tokens:create"))
-    nonce = create_page.context["form"].initial["nonce"]
-    created = client.post(reverse("tokens:create"), {"description": "Entra", "nonce": nonce})
+    nonce = client.get(reverse("tokens:create")).context["add_form"].initial["nonce"]
+    created = client.post(reverse("tokens:create"), {"nonce": nonce})
     secret = created.context["secret"]
     token = ApiToken.objects.get()
+    saved = client.post(reverse("tokens:save", args=[token.public_id]), {"description": "Entra"})
     root = User.objects.create_superuser("root-token", PASSWORD)
     staff_client = Client()
     staff_client.force_login(root)
 
     later = [
+        saved,
         client.get(reverse("tokens:list")),
         client.get(reverse("tokens:detail", args=[token.public_id])),
         client.get(reverse("tokens:create")),
-        client.post(reverse("tokens:create"), {"description": "Entra", "nonce": nonce}),
+        client.post(reverse("tokens:create"), {"nonce": nonce}),
+        client.post(reverse("tokens:save", args=[token.public_id]), {"description": "Again"}),
         client.get(reverse("tokens:provisioning")),
         client.get(reverse("audit:list")),
         staff_client.get(reverse("admin:tokens_apitoken_changelist")),
