@@ -19,13 +19,16 @@ from apps.tenants.scoping import TenantOwnedQuerySet
 
 
 def can_sign_in_q() -> Q:
-    """Users who can sign in to the portal today: active, with a usable password.
+    """Users who can sign in today: active, with a usable password or their account's
+    single sign-on switched on.
 
     The one definition of "can sign in", as a filter; User.can_sign_in is the same
-    test on one row. A new way to sign in (single sign-on) widens it here.
+    test on one row. The SSO settings are reached by the reverse relation's name, since
+    the sso app sits above users.
     """
     has_password = ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) & ~Q(password="")
-    return Q(is_active=True) & has_password
+    has_sso = Q(tenant__sso_settings__enabled_at__isnull=False)
+    return Q(is_active=True) & (has_password | has_sso)
 
 
 class UserQuerySet(TenantOwnedQuerySet["User"]):
@@ -204,7 +207,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_sign_in(self) -> bool:
         """Same test as UserQuerySet.can_sign_in(), on this row."""
-        return self.is_active and bool(self.password) and self.has_usable_password()
+        if not self.is_active:
+            return False
+        if self.password and self.has_usable_password():
+            return True
+        sso_settings = getattr(self.tenant, "sso_settings", None) if self.tenant_id else None
+        return sso_settings is not None and sso_settings.enabled_at is not None
 
     @property
     def full_name(self) -> str:

@@ -171,7 +171,8 @@ def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool 
     """Refuse to demote, deactivate or delete the last admin who can sign in to the account.
 
     Only admins who can sign in count (User.can_sign_in): an admin that SCIM created has
-    no password, and counting it would let an API token lock every person out.
+    no password, and counting it would let an API token lock every person out; it counts
+    once the account's single sign-on is on, since Entra then signs that admin in.
     """
     was_admin = user.pk and user.role == BuiltinRole.ADMIN
     stays_admin = not deleting and role == BuiltinRole.ADMIN and is_active
@@ -183,7 +184,7 @@ def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool 
         User.objects.for_tenant(user.tenant_id)
         .active_admins()
         .can_sign_in()
-        .select_for_update()
+        .select_for_update(of=("self",))
         .values_list("pk", flat=True)
     )
     if user.pk in admins and admins <= {user.pk}:

@@ -5,11 +5,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import Http404
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent, Channel
 from apps.groups.models import GroupMembership
 from apps.groups.services import add_group_members
 from apps.roles.models import BuiltinRole
+from apps.sso.models import SsoSettings
 from apps.users.models import User, UserEmail, UserPhoneNumber
 from apps.users.services import (
     create_user,
@@ -779,3 +781,41 @@ def test_agent_demoted_while_being_added_to_a_group_does_not_end_up_an_end_user_
 
     assert outcomes == ["done", "refused"]
     assert User.objects.get(pk=agent.pk).is_agent == GroupMembership.objects.exists()
+
+
+@pytest.fixture
+def sso_switched_on(tenant):
+    """The account's single sign-on, on, with an identity provider."""
+    return SsoSettings.objects.create(
+        tenant=tenant,
+        idp_entity_id="https://sts.windows.net/contoso/",
+        idp_sso_url="https://login.microsoftonline.com/contoso/saml2",
+        enabled_at=timezone.now(),
+    )
+
+
+def test_an_admin_without_a_password_counts_as_one_who_can_sign_in_once_sso_is_on(
+    tenant, tenant_admin, sso_switched_on
+):
+    AdminFactory(tenant=tenant, without_password=True)
+
+    update_user(
+        tenant=tenant, actor=tenant_admin, user=tenant_admin, attributes={"is_active": False}
+    )
+
+    assert not reloaded(tenant_admin).is_active
+
+
+def test_the_last_admin_who_signs_in_with_sso_cannot_be_deactivated(
+    tenant, tenant_admin, sso_switched_on
+):
+    sso_admin = AdminFactory(tenant=tenant, without_password=True)
+    update_user(tenant=tenant, actor=tenant_admin, user=tenant_admin, attributes={"role": "agent"})
+
+    with pytest.raises(ValidationError) as error:
+        update_user(
+            tenant=tenant, actor=tenant_admin, user=sso_admin, attributes={"is_active": False}
+        )
+
+    assert "last active admin who can sign in" in error.value.messages[0]
+    assert reloaded(sso_admin).is_active
