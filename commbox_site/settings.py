@@ -59,14 +59,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves static files under gunicorn without a separate web server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's own session, CSRF, auth and messages middleware, skipped on /scim/ URLs.
+    "commbox_site.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "apps.users.middleware.EndSessionsOfDeactivatedUsersMiddleware",
+    "commbox_site.middleware.CsrfViewMiddleware",
+    "commbox_site.middleware.AuthenticationMiddleware",
+    "commbox_site.middleware.EndSessionsOfDeactivatedUsersMiddleware",
     # Sessions are bound to their account on <subdomain>.<BASE_DOMAIN>.
-    "apps.portal.middleware.AccountHostMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "commbox_site.middleware.AccountHostMiddleware",
+    "commbox_site.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The product's 404 page, even with DEBUG on (the quick start).
     "apps.portal.errors.ProductNotFoundMiddleware",
@@ -151,6 +152,18 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
         }
     )
 CACHES["default"].setdefault("KEY_PREFIX", env.str("CACHE_KEY_PREFIX", default="commbox"))
+# Each process keeps the API tokens it has checked for this long, trusting them only while
+# the tenant's access version in the shared cache is unchanged (apps/tenants/access.py). A
+# per-process cache cannot tell other workers of a revocation, so with one tokens are not kept.
+SHARED_CACHE = CACHES["default"]["BACKEND"] not in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=30 if SHARED_CACHE else 0)
+if TOKEN_CACHE_SECONDS > 0 and not SHARED_CACHE:
+    raise ImproperlyConfigured(
+        "TOKEN_CACHE_SECONDS needs a cache shared by every worker (CACHE_URL=redis://...)."
+    )
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -257,6 +270,10 @@ SCIM_MAX_PAGE_SIZE = env.int("SCIM_MAX_PAGE_SIZE", default=200)
 # inside one operation, so a few dozen at most; each costs queries, so the work is bounded.
 SCIM_MAX_PATCH_OPERATIONS = env.int("SCIM_MAX_PATCH_OPERATIONS", default=100)
 TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
+# The SCIM request log is buffered in each process and written in bulk this often (or once
+# this many rows wait); 0 writes each row in its request.
+SCIM_REQUEST_LOG_FLUSH_SECONDS = env.float("SCIM_REQUEST_LOG_FLUSH_SECONDS", default=1.0)
+SCIM_REQUEST_LOG_FLUSH_ROWS = env.int("SCIM_REQUEST_LOG_FLUSH_ROWS", default=500)
 
 # SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES
 # ("default"): with several workers or instances, CACHE_URL must point at a shared cache.

@@ -58,6 +58,19 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _request_log_written_in_the_request(settings):
+    # The buffer's thread has its own connection, outside the test's transaction.
+    settings.SCIM_REQUEST_LOG_FLUSH_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _tokens_cached_in_process(settings):
+    # One process, so the local-memory cache is shared by every "worker" in it: the same
+    # path production takes with Redis.
+    settings.TOKEN_CACHE_SECONDS = 30
+
+
 @pytest.fixture
 def tenant(db):
     return TenantFactory(

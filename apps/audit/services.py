@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.db import models
 
-from apps.audit.models import AuditAction, AuditEvent, Channel, ScimRequest
+from apps.audit import request_log
+from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.redaction import redact_secrets
 
 if TYPE_CHECKING:
@@ -48,10 +49,6 @@ def _is_token(actor: Actor) -> TypeIs[ApiToken]:
 
 # Field names that never reach the trail, whatever a caller passes.
 SECRET_FIELDS = {"password", "digest", "secret", "token"}
-# The Provisioning tab shows the latest requests and a day of sync cycles (an initial
-# cycle can be thousands of requests); older rows are trimmed now and then.
-REQUEST_LOG_KEEP = 5000
-REQUEST_LOG_TRIM_EVERY = 100
 
 
 def channel_of(actor: Actor) -> Channel:
@@ -154,11 +151,14 @@ def record_scim_request(
     detail: str = "",
     refusal: str = "",
 ) -> None:
-    """One row per request, refused ones included (never headers, bodies or secrets); old
-    rows trimmed cheaply."""
-    row = ScimRequest.objects.create(
+    """One row per request, refused ones included (never headers, bodies or secrets).
+
+    The row waits in this process's buffer and is written in bulk off the request path,
+    with the trimming of old rows (request_log.py).
+    """
+    request_log.record(
         tenant_id=tenant_id,
-        token=token,
+        token_id=token.pk if token is not None else None,
         method=method[:10],
         path=_storable(redact_secrets(path))[:500],
         status=status,
@@ -166,12 +166,3 @@ def record_scim_request(
         detail=_storable(redact_secrets(detail))[:500],
         refusal=refusal,
     )
-    if row.pk % REQUEST_LOG_TRIM_EVERY == 0:
-        oldest_kept = (
-            ScimRequest.objects.filter(tenant_id=tenant_id)
-            .order_by("-id")
-            .values_list("id", flat=True)[REQUEST_LOG_KEEP - 1 : REQUEST_LOG_KEEP]
-        )
-        cutoff = next(iter(oldest_kept), None)
-        if cutoff is not None:
-            ScimRequest.objects.filter(tenant_id=tenant_id, id__lt=cutoff).delete()

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import cast
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.views import defaults
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder as DRFJSONEncoder
 from rest_framework.views import APIView
 
 from apps.audit.models import Channel as Source  # one Channel (audit.Channel) for both
@@ -65,8 +67,16 @@ from apps.users.models import User
 
 
 class ScimJSONRenderer(JSONRenderer):
+    """application/scim+json written by orjson; DRF's encoder handles what orjson does not."""
+
     media_type = SCIM_MEDIA_TYPE
     charset = None
+    fallback = DRFJSONEncoder().default
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=self.fallback)
 
 
 class ScimView(ScimThrottling, APIView):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import time
+
+from django.conf import settings
 
 from apps.audit.models import Refusal
+from apps.tenants.access import UNKNOWN, access_version
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import digest_of, is_well_formed
@@ -55,6 +59,45 @@ def credentials_from_header(header: str) -> tuple[str, str | None]:
     )
 
 
+# Tokens this process has checked, by digest: (token with its tenant, access version, loaded).
+_cached_tokens: dict[str, tuple[ApiToken, object, float]] = {}
+# The tenant of every digest seen: a token never changes tenant, and knowing it lets the
+# version be read before the token is loaded, so a change committed meanwhile is not missed.
+_tenant_of_digest: dict[str, int] = {}
+
+
+def _load_token(digest: str) -> ApiToken | None:
+    return next(iter(ApiToken.objects.select_related("tenant").filter(digest=digest)[:1]), None)
+
+
+def find_token(digest: str) -> ApiToken | None:
+    """The token with this digest, with its tenant, from this process's cache when current.
+
+    A cached token is used only while the tenant's access version in the shared cache is the
+    one seen when it was loaded (services change it on revoke and Token Access), and for at
+    most TOKEN_CACHE_SECONDS; revocation is refused on the next request in every process.
+    """
+    lifetime = settings.TOKEN_CACHE_SECONDS
+    tenant_id = _tenant_of_digest.get(digest) if lifetime > 0 else None
+    if tenant_id is None:
+        token = _load_token(digest)
+        if token is not None and lifetime > 0:
+            _tenant_of_digest[digest] = token.tenant_id
+        return token
+    version = access_version(tenant_id)
+    cached = _cached_tokens.get(digest)
+    now = time.monotonic()
+    if cached is not None and cached[1] == version and now - cached[2] < lifetime:
+        return cached[0]
+    token = _load_token(digest)
+    if token is None:
+        _cached_tokens.pop(digest, None)
+        _tenant_of_digest.pop(digest, None)
+    elif version is not UNKNOWN:
+        _cached_tokens[digest] = (token, version, now)
+    return token
+
+
 def authenticate_token(*, header: str, host: str) -> ApiToken:
     """The active token the header names, or TokenRejected saying why not."""
     secret, admin_user_name = credentials_from_header(header)
@@ -66,7 +109,7 @@ def authenticate_token(*, header: str, host: str) -> ApiToken:
             refusal=Refusal.MALFORMED,
         )
     digest = digest_of(secret)
-    token = ApiToken.objects.select_related("tenant").filter(digest=digest).first()
+    token = find_token(digest)
     if token is None or not hmac.compare_digest(token.digest, digest):
         raise TokenRejected("The API token is not recognised.", refusal=Refusal.UNKNOWN)
     if not token.is_saved:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction
 from apps.audit.services import record_event
 from apps.roles.models import BuiltinRole
+from apps.tenants.access import access_changed
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import DISPLAY_PREFIX_LENGTH, digest_of, new_secret
@@ -189,6 +190,7 @@ def revoke_token(*, tenant: Tenant, actor: Actor, token: ApiToken) -> ApiToken:
         return token
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    access_changed(tenant.pk)
     record_event(
         tenant=tenant,
         actor=actor,
@@ -222,6 +224,7 @@ def set_token_access(*, tenant: Tenant, actor: Actor, enabled: bool) -> Tenant:
         return tenant
     tenant.token_access_enabled_at = timezone.now() if enabled else None
     tenant.save(update_fields=["token_access_enabled_at"])
+    access_changed(tenant.pk)
     record_event(
         tenant=tenant,
         actor=actor,
@@ -267,4 +270,5 @@ def set_provisioning_role(*, tenant: Tenant, actor: Actor, role: str) -> Tenant:
     )
     tenant.provisioning_role = role
     tenant.save(update_fields=["provisioning_role"])
+    access_changed(tenant.pk)  # processes that cached the tenant with its token reload it
     return tenant

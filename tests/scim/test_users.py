@@ -473,10 +473,10 @@ def test_long_paths_are_truncated_in_the_log(scim_client, tenant):
 
 
 def test_request_log_keeps_the_newest_rows_of_the_tenant(scim_client, tenant, token, monkeypatch):
-    from apps.audit import services
+    from apps.audit import request_log
 
-    monkeypatch.setattr(services, "REQUEST_LOG_KEEP", 3)
-    monkeypatch.setattr(services, "REQUEST_LOG_TRIM_EVERY", 1)
+    monkeypatch.setattr(request_log, "KEEP", 3)
+    monkeypatch.setattr(request_log, "TRIM_EVERY", 1)
 
     for _ in range(5):
         scim_client.get("/scim/v2/ServiceProviderConfig")

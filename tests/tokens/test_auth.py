@@ -1,4 +1,5 @@
 import base64
+import time
 from datetime import timedelta
 
 import pytest
@@ -186,3 +187,70 @@ def test_last_used_at_is_written_again_after_a_minute(api_token):
     authenticate_token(header=f"Bearer {api_token[1]}", host="testserver")
 
     assert ApiToken.objects.get().last_used_at > an_earlier_minute
+
+
+def test_a_token_checked_before_costs_no_query(api_token, django_assert_num_queries):
+    header = f"Bearer {api_token[1]}"
+    authenticate_token(header=header, host="")  # loads the token, writes its last use
+    authenticate_token(header=header, host="")  # loads it again, now with the tenant's version
+
+    with django_assert_num_queries(0):
+        token = authenticate_token(header=header, host="")
+
+    assert token == api_token[0]
+
+
+def test_a_cached_token_is_refused_on_the_next_request_after_revoking(
+    client, tenant, tenant_admin, api_token, django_capture_on_commit_callbacks
+):
+    # Revoking leaves this process's token cache alone and changes only the tenant's access
+    # version in the shared cache, which is what another worker or instance sees too.
+    header = f"Bearer {api_token[1]}"
+    for _ in range(3):
+        assert client.get(CONFIG_URL, HTTP_AUTHORIZATION=header).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke_token(tenant=tenant, actor=tenant_admin, token=ApiToken.objects.get())
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert "revoked" in response.json()["detail"]
+
+
+def test_a_cached_token_is_refused_on_the_next_request_after_token_access_off(
+    client, tenant, tenant_admin, api_token, django_capture_on_commit_callbacks
+):
+    header = f"Bearer {api_token[1]}"
+    for _ in range(3):
+        assert client.get(CONFIG_URL, HTTP_AUTHORIZATION=header).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
+
+    response = client.get(CONFIG_URL, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == 401
+    assert "Token Access is switched off" in response.json()["detail"]
+
+
+def test_a_cached_token_is_reloaded_after_its_lifetime(api_token, settings, monkeypatch):
+    header = f"Bearer {api_token[1]}"
+    authenticate_token(header=header, host="")
+    authenticate_token(header=header, host="")
+    # A change that bypassed the services (and so the version) is seen once the entry ages.
+    ApiToken.objects.filter(pk=api_token[0].pk).update(revoked_at=timezone.now())
+    settings.TOKEN_CACHE_SECONDS = 0.001
+    time.sleep(0.01)
+
+    with pytest.raises(TokenRejected, match="revoked"):
+        authenticate_token(header=header, host="")
+
+
+def test_tokens_are_not_cached_without_a_shared_cache(api_token, settings):
+    settings.TOKEN_CACHE_SECONDS = 0
+    header = f"Bearer {api_token[1]}"
+    authenticate_token(header=header, host="")
+    authenticate_token(header=header, host="")
+    ApiToken.objects.filter(pk=api_token[0].pk).update(revoked_at=timezone.now())
+
+    with pytest.raises(TokenRejected, match="revoked"):
+        authenticate_token(header=header, host="")

@@ -1,0 +1,52 @@
+"""The version of a tenant's API access, kept in the shared cache.
+
+Each process may keep the tokens it has checked (apps/tokens/auth.py); before it trusts one it
+compares the version it saw with the current one here. Whatever can refuse a token (revoking
+it, switching Token Access) or changes what a cached tenant says calls access_changed(), so
+every worker of every instance sees the change on its next request.
+
+With the cache unreachable the version is UNKNOWN, which matches nothing: every request
+then reads the token from the database, as without a cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+UNKNOWN = object()
+
+
+def _key(tenant_id: int) -> str:
+    return f"tenants:access-version:{tenant_id}"
+
+
+def access_version(tenant_id: int) -> object:
+    """The tenant's current version (None if never changed), or UNKNOWN without a cache."""
+    try:
+        return cache.get(_key(tenant_id))
+    except RedisError:
+        return UNKNOWN
+
+
+def access_changed(tenant_id: int) -> None:
+    """Give the tenant a new access version now and again once the change is committed."""
+    # The second bump closes the gap in which another worker could reload the old rows
+    # (the change not yet committed) and file them under the first new version.
+    _bump(tenant_id)
+    transaction.on_commit(lambda: _bump(tenant_id))
+
+
+def _bump(tenant_id: int) -> None:
+    try:
+        cache.set(_key(tenant_id), uuid.uuid4().hex, timeout=None)
+    except RedisError as error:
+        # The change itself is committed; processes that cached the token trust it for at
+        # most TOKEN_CACHE_SECONDS more, and none trusts a cache it cannot read.
+        logger.warning("The access version of tenant %s was not changed: %s", tenant_id, error)
