@@ -10,6 +10,10 @@ from apps.tenants.scoping import TenantOwnedQuerySet
 class GroupQuerySet(TenantOwnedQuerySet["Group"]):
     pass
 
+    def count_for(self, tenant) -> int:
+        """The tenant's number of groups, exact, from the counters (no COUNT over the table)."""
+        return GroupCount.objects.total_for(tenant)
+
 
 class Group(models.Model):
     """A tenant's group of agents (not django.contrib.auth's Group)."""
@@ -72,3 +76,29 @@ class GroupMembership(models.Model):
 
     def __str__(self):
         return f"{self.user_id} in {self.group_id}"
+
+
+class GroupCountQuerySet(models.QuerySet):
+    def total_for(self, tenant) -> int:
+        tenant_id = getattr(tenant, "pk", tenant)
+        return self.filter(tenant_id=tenant_id).aggregate(total=models.Sum("count"))["total"] or 0
+
+
+class GroupCount(models.Model):
+    """The tenant's number of groups, kept exact by database triggers (as users.UserCount)."""
+
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    shard = models.PositiveSmallIntegerField()
+    count = models.BigIntegerField(default=0)
+
+    objects = GroupCountQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "shard"], name="group_count_tenant_shard")
+        ]
+
+    def __str__(self):
+        return f"{self.tenant_id}/{self.shard}: {self.count}"

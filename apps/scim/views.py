@@ -265,15 +265,19 @@ def paging(params: dict[str, str]) -> tuple[int, int]:
     return start, count
 
 
-def list_page(view: ScimView, queryset, resource: str, serialize) -> Response:
+def list_page(view: ScimView, queryset, resource: str, serialize, count_all=None) -> Response:
+    """One page of the queryset; `count_all()` gives the unfiltered total without a COUNT(*)."""
     params = view.params()
-    if params.get("filter"):
+    filtered = bool(params.get("filter"))
+    if filtered:
         queryset = filter_queryset(queryset, params["filter"], resource)
     start, count = paging(params)
     rows = list(queryset[start - 1 : start - 1 + count]) if count else []
     if len(rows) < count and (rows or start == 1):
         # A short page is the last one, so it tells the total without a COUNT(*).
         total = start - 1 + len(rows)
+    elif count_all is not None and not filtered:
+        total = count_all()
     else:
         total = queryset.count()
     resources = [view.shaped(serialize(row)) for row in rows]
@@ -374,7 +378,11 @@ class UserCollectionView(ScimView):
         queryset = users_queryset().for_tenant(self.tenant)
         context = {"request": request}
         return list_page(
-            self, queryset, "User", lambda user: UserSerializer(user, context=context).data
+            self,
+            queryset,
+            "User",
+            lambda user: UserSerializer(user, context=context).data,
+            count_all=lambda: User.objects.count_for(self.tenant),
         )
 
     def post(self, request):
@@ -505,7 +513,11 @@ class GroupCollectionView(ScimView):
         queryset = groups_queryset(members=members).for_tenant(self.tenant)
         context = {"request": request, "members": members}
         return list_page(
-            self, queryset, "Group", lambda group: GroupSerializer(group, context=context).data
+            self,
+            queryset,
+            "Group",
+            lambda group: GroupSerializer(group, context=context).data,
+            count_all=lambda: Group.objects.count_for(self.tenant),
         )
 
     def post(self, request):

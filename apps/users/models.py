@@ -38,6 +38,10 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
             Q(role__in=[BuiltinRole.AGENT, BuiltinRole.ADMIN]) | Q(custom_role__isnull=False)
         )
 
+    def count_for(self, tenant) -> int:
+        """The tenant's number of users, exact, from the counters (no COUNT over the table)."""
+        return UserCount.objects.total_for(tenant)
+
     def active_admins(self):
         return self.filter(role=BuiltinRole.ADMIN, is_active=True)
 
@@ -261,3 +265,39 @@ class UserEmail(MultiValuedAttribute):
 class UserPhoneNumber(MultiValuedAttribute):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_numbers")
     value = models.CharField(max_length=100)
+
+
+class TenantCountQuerySet(models.QuerySet):
+    def total_for(self, tenant) -> int:
+        tenant_id = getattr(tenant, "pk", tenant)
+        return self.filter(tenant_id=tenant_id).aggregate(total=models.Sum("count"))["total"] or 0
+
+
+class UserCount(models.Model):
+    """The tenant's number of users, in a few shards; database triggers keep it exact.
+
+    The triggers (migration 0007) add and subtract on every insert and delete of users_user,
+    whatever the path (services, bulk seeding, cascades), in the same transaction; the shard
+    is the user id modulo 16, so concurrent creates rarely wait on the same row. SCIM reads it
+    for totalResults instead of counting the tenant's rows.
+    """
+
+    SHARDS = 16
+
+    # No database constraint: a deleted tenant's users are deleted after its counters, and
+    # the trigger must not then trip over the missing tenant.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    shard = models.PositiveSmallIntegerField()
+    count = models.BigIntegerField(default=0)
+
+    objects = TenantCountQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "shard"], name="user_count_tenant_shard")
+        ]
+
+    def __str__(self):
+        return f"{self.tenant_id}/{self.shard}: {self.count}"

@@ -231,7 +231,10 @@ def test_short_first_page_is_counted_without_a_count_query(warm, tenant):
 def test_full_page_still_counts_every_match(warm, tenant):
     add_users(tenant, 3)
 
-    sql, response = queries_and_response(lambda: warm.get("/scim/v2/Users?count=2"))
+    # Filtered: an unfiltered page takes its total from the counters (test below).
+    sql, response = queries_and_response(
+        lambda: warm.get("/scim/v2/Users?count=2&filter=active eq true")
+    )
 
     assert [q for q in sql if "COUNT(" in q]
     assert response.json()["totalResults"] == 5
@@ -324,3 +327,21 @@ def test_user_create_answers_what_a_fresh_read_shows(warm, tenant, custom_role):
     assert response.status_code == 201
     assert response.json() == fresh.json()
     assert response["ETag"] == fresh["ETag"]
+
+
+def test_unfiltered_full_pages_take_the_total_from_the_counters(warm, tenant, tenant_admin):
+    add_users(tenant, 12)  # 12 agents, their manager and the admin
+
+    sql, response = queries_and_response(lambda: warm.get("/scim/v2/Users?startIndex=3&count=5"))
+
+    assert response.json()["totalResults"] == 14
+    assert not [q for q in sql if "COUNT(" in q.upper() and "users_user" in q]
+
+
+def test_unfiltered_group_pages_take_the_total_from_the_counters(warm, tenant):
+    GroupFactory.create_batch(7, tenant=tenant)
+
+    sql, response = queries_and_response(lambda: warm.get("/scim/v2/Groups?count=2"))
+
+    assert response.json()["totalResults"] == 7
+    assert not [q for q in sql if "COUNT(" in q.upper() and "groups_group" in q]
