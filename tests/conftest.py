@@ -64,6 +64,20 @@ def _request_log_written_in_the_request(settings):
     settings.SCIM_REQUEST_LOG_FLUSH_SECONDS = 0
 
 
+@pytest.fixture
+def buffered_request_log(settings):
+    """The request log as in production: rows wait in the process's buffer (an hour here).
+
+    Emptied afterwards: its rows name a tenant the test's rollback removes.
+    """
+    from apps.audit import request_log
+
+    settings.SCIM_REQUEST_LOG_FLUSH_SECONDS = 3600
+    settings.SCIM_REQUEST_LOG_FLUSH_ROWS = 10**6
+    yield request_log.buffer
+    request_log.buffer.rows.clear()
+
+
 @pytest.fixture(autouse=True)
 def _tokens_cached_in_process(settings):
     # One process, so the local-memory cache is shared by every "worker" in it: the same

@@ -13,8 +13,9 @@ from typing import cast
 import orjson
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Prefetch
+from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
 from django.views import defaults
 from rest_framework import status
@@ -63,7 +64,7 @@ from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.users import services as user_services
-from apps.users.models import User
+from apps.users.models import User, UserEmail, UserPhoneNumber
 
 
 class ScimJSONRenderer(JSONRenderer):
@@ -358,13 +359,61 @@ USER_COLUMNS = (
 )
 
 
+def _contact_rows_sql(model) -> RawSQL:
+    """The user's emails or phone numbers as one JSON array of [id, value, type, primary,
+    display], in id order: a column of the user query instead of a prefetch query."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    if connection.vendor == "postgresql":
+        sql = (
+            '(SELECT COALESCE(json_agg(json_build_array(r.id, r.value, r.type, r."primary", '
+            f"r.display) ORDER BY r.id), '[]') FROM {table} r "
+            'WHERE r.user_id = "users_user"."id")'
+        )
+    else:
+        # SQLite reads the rows through the user_id index, so in id order.
+        sql = (
+            'SELECT json_group_array(json_array(r.id, r.value, r.type, r."primary", '
+            f'r.display)) FROM {table} r WHERE r.user_id = "users_user"."id"'
+        )
+        sql = f"({sql})"
+    return RawSQL(sql, ())  # noqa: S611 - no parameters, table names from the models
+
+
 def users_queryset():
     return (
         User.objects.select_related("manager", "custom_role")
         .only(*USER_COLUMNS)
-        .prefetch_related("emails", "phone_numbers")
+        .annotate(
+            emails_json=_contact_rows_sql(UserEmail),
+            phone_numbers_json=_contact_rows_sql(UserPhoneNumber),
+        )
         .order_by("pk")
     )
+
+
+def with_contact_rows(user: User) -> User:
+    """Turn the JSON columns of users_queryset() into user.emails / user.phone_numbers."""
+    for field, model in (("emails", UserEmail), ("phone_numbers", UserPhoneNumber)):
+        raw = getattr(user, f"{field}_json", None)
+        if raw is None:
+            continue
+        items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+        rows = [
+            model(
+                id=row_id,
+                tenant_id=user.tenant_id,
+                user_id=user.pk,
+                value=value,
+                type=kind,
+                primary=bool(primary),
+                display=display,
+            )
+            for row_id, value, kind, primary, display in items
+        ]
+        for row in rows:
+            row._state.adding = False
+        user_services.remember_rows(user, field, rows)
+    return user
 
 
 def user_response(view: ScimView, user: User, status_code=status.HTTP_200_OK) -> Response:
@@ -381,7 +430,7 @@ class UserCollectionView(ScimView):
             self,
             queryset,
             "User",
-            lambda user: UserSerializer(user, context=context).data,
+            lambda user: UserSerializer(with_contact_rows(user), context=context).data,
             count_all=lambda: User.objects.count_for(self.tenant),
         )
 
@@ -409,8 +458,10 @@ class UserView(ScimView):
         queryset = users_queryset()
         if lock:
             queryset = queryset.select_for_update(of=("self",))
-        return user_services.get_user_for(
-            self.tenant, resource_uuid(user_id, "User"), queryset=queryset
+        return with_contact_rows(
+            user_services.get_user_for(
+                self.tenant, resource_uuid(user_id, "User"), queryset=queryset
+            )
         )
 
     def get(self, request, user_id):

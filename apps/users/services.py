@@ -276,10 +276,10 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
             model(tenant_id=user.tenant_id, user=user, **item)
             for item in _normalise_multi(attributes[field])
         )
-        _remember_rows(user, field, rows)
+        remember_rows(user, field, rows)
 
 
-def _remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> None:
+def remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> None:
     """Make user.<field>.all() give the rows just written, as a prefetch would, unread."""
     # The same cache prefetch_related() fills: callers that show the user after a change
     # (SCIM answers with the resource) need not read back what was just written.
