@@ -359,24 +359,26 @@ USER_COLUMNS = (
 )
 
 
+# The user's emails or phone numbers as one JSON array of [id, value, type, primary, display]
+# in id order: a column of the user query instead of a prefetch query each. SQLite reads the
+# rows through the user_id index, so in id order too.
+CONTACT_ROWS_SQL = {
+    "postgresql": (
+        '(SELECT COALESCE(json_agg(json_build_array(r.id, r.value, r.type, r."primary", '
+        "r.display) ORDER BY r.id), '[]') FROM {table} r "
+        'WHERE r.user_id = "users_user"."id")'
+    ),
+    "sqlite": (
+        '(SELECT json_group_array(json_array(r.id, r.value, r.type, r."primary", r.display)) '
+        'FROM {table} r WHERE r.user_id = "users_user"."id")'
+    ),
+}
+
+
 def _contact_rows_sql(model) -> RawSQL:
-    """The user's emails or phone numbers as one JSON array of [id, value, type, primary,
-    display], in id order: a column of the user query instead of a prefetch query."""
+    # Only the model's own table name goes into the text; there are no parameters.
     table = connection.ops.quote_name(model._meta.db_table)
-    if connection.vendor == "postgresql":
-        sql = (
-            '(SELECT COALESCE(json_agg(json_build_array(r.id, r.value, r.type, r."primary", '
-            f"r.display) ORDER BY r.id), '[]') FROM {table} r "
-            'WHERE r.user_id = "users_user"."id")'
-        )
-    else:
-        # SQLite reads the rows through the user_id index, so in id order.
-        sql = (
-            'SELECT json_group_array(json_array(r.id, r.value, r.type, r."primary", '
-            f'r.display)) FROM {table} r WHERE r.user_id = "users_user"."id"'
-        )
-        sql = f"({sql})"
-    return RawSQL(sql, ())  # noqa: S611 - no parameters, table names from the models
+    return RawSQL(CONTACT_ROWS_SQL[connection.vendor].format(table=table), ())  # noqa: S611
 
 
 def users_queryset():
