@@ -280,10 +280,14 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
 
 
 def remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> None:
-    """Make user.<field>.all() give the rows just written, as a prefetch would, unread."""
+    """Make user.<field>.all() give these rows, as a prefetch would, without a query."""
     # The same cache prefetch_related() fills: callers that show the user after a change
-    # (SCIM answers with the resource) need not read back what was just written.
-    queryset: Any = MULTI_VALUED[field].objects.filter(user=user)
+    # (SCIM answers with the resource) need not read back what was just written. The filter
+    # is deferred as Django's related managers defer it: built only if something filters
+    # further, not for every user of a page of a hundred.
+    queryset: Any = MULTI_VALUED[field].objects.all()
+    queryset._defer_next_filter = True
+    queryset = queryset.filter(user=user)
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     if not hasattr(user, "_prefetched_objects_cache"):

@@ -16,6 +16,7 @@ from apps.users.models import User, UserEmail, UserPhoneNumber
 from apps.users.services import (
     create_user,
     delete_user,
+    remember_rows,
     set_password,
     update_staff_account,
     update_user,
@@ -819,3 +820,17 @@ def test_the_last_admin_who_signs_in_with_sso_cannot_be_deactivated(
 
     assert "last active admin who can sign in" in error.value.messages[0]
     assert reloaded(sso_admin).is_active
+
+
+def test_remembered_rows_are_served_without_a_query_and_still_filter_by_user(
+    tenant, django_assert_num_queries
+):
+    user = AgentFactory(tenant=tenant)
+    other = AgentFactory(tenant=tenant)
+    UserEmail.objects.create(tenant=tenant, user=other, value="other@x.io")
+    mine = UserEmail.objects.create(tenant=tenant, user=user, value="mine@x.io")
+    remember_rows(user, "emails", [mine])
+
+    with django_assert_num_queries(0):
+        assert [e.value for e in user.emails.all()] == ["mine@x.io"]
+    assert list(user.emails.filter(value__endswith="x.io")) == [mine]
