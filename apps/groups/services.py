@@ -141,7 +141,6 @@ def create_group(
     return group
 
 
-@transaction.atomic
 def update_group(
     *,
     tenant: Tenant,
@@ -150,7 +149,10 @@ def update_group(
     display_name: str | None = None,
     external_id: str | None = None,
 ) -> Group:
-    """Rename a group or change its externalId."""
+    """Rename a group or change its externalId; no change, no transaction and no write.
+
+    (A member PATCH passes the unchanged name: it costs no savepoint here.)
+    """
     if group.tenant_id != tenant.pk:
         raise Http404
     changes = {}
@@ -163,18 +165,24 @@ def update_group(
         group.external_id = external_id or ""
     if not changes:
         return group
-    group.modified_at = timezone.now()
-    values = {f: getattr(group, f) for f in ("display_name", "external_id", "modified_at")}
-    try:
-        with transaction.atomic():
-            save_with_version(group, values, refresh=("version", "modified_at"))
-    except IntegrityError as error:
-        raise ValidationError(
-            f'A group named "{group.display_name}" already exists in this account.', code="unique"
-        ) from error
-    record_event(
-        tenant=tenant, actor=actor, action=AuditAction.GROUP_UPDATED, target=group, changes=changes
-    )
+    with transaction.atomic():
+        group.modified_at = timezone.now()
+        values = {f: getattr(group, f) for f in ("display_name", "external_id", "modified_at")}
+        try:
+            with transaction.atomic():
+                save_with_version(group, values, refresh=("version", "modified_at"))
+        except IntegrityError as error:
+            raise ValidationError(
+                f'A group named "{group.display_name}" already exists in this account.',
+                code="unique",
+            ) from error
+        record_event(
+            tenant=tenant,
+            actor=actor,
+            action=AuditAction.GROUP_UPDATED,
+            target=group,
+            changes=changes,
+        )
     return group
 
 

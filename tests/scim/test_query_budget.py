@@ -68,9 +68,9 @@ def test_member_add_and_remove_take_the_same_queries_on_any_group(
     member = {"path": "members", "value": [{"value": str(newcomer.public_id)}]}
     url = f"/scim/v2/Groups/{group.public_id}"
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         added = send(warm, "patch", url, patch_body({"op": "Add", **member}))
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(10):
         removed = send(warm, "patch", url, patch_body({"op": "Remove", **member}))
 
     assert (added.status_code, removed.status_code) == (204, 204)
