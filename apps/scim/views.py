@@ -64,7 +64,7 @@ from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.users import services as user_services
-from apps.users.models import User, UserEmail, UserPhoneNumber
+from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber
 
 
 class ScimJSONRenderer(JSONRenderer):
@@ -395,15 +395,19 @@ def users_queryset():
 
 def with_contact_rows(user: User) -> User:
     """Turn the JSON columns of users_queryset() into user.emails / user.phone_numbers."""
-    for field, model in (("emails", UserEmail), ("phone_numbers", UserPhoneNumber)):
+    contact_models: tuple[tuple[str, type[UserEmail] | type[UserPhoneNumber]], ...] = (
+        ("emails", UserEmail),
+        ("phone_numbers", UserPhoneNumber),
+    )
+    for field, model in contact_models:
         raw = getattr(user, f"{field}_json", None)
         if raw is None:
             continue
         items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
-        rows = [
+        rows: list[MultiValuedAttribute] = [
             model(
                 id=row_id,
-                tenant_id=user.tenant_id,
+                tenant_id=cast(int, user.tenant_id),  # a SCIM user always has one
                 user_id=user.pk,
                 value=value,
                 type=kind,

@@ -49,7 +49,14 @@ def test_the_writer_thread_writes_buffered_rows_within_its_interval(settings, te
     settings.SCIM_REQUEST_LOG_FLUSH_ROWS = 1  # wakes a writer still waiting out a longer interval
     token = api_token[0]
 
-    record_scim_request(token=token, method="GET", path="/scim/v2/Users", status=200, duration_ms=3)
+    record_scim_request(
+        tenant_id=tenant.pk,
+        token=token,
+        method="GET",
+        path="/scim/v2/Users",
+        status=200,
+        duration_ms=3,
+    )
 
     deadline = time.monotonic() + 10
     while not ScimRequest.objects.exists() and time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from apps.groups.models import Group
 from apps.users.models import User
-from tests.scim.conftest import patch_body, send
+from tests.scim.entra import patch_body
 
 SIZES = [10, 3000]
 
@@ -53,7 +53,7 @@ def test_user_patch_takes_seven_queries_at_any_size(warm, tenant, users, django_
     # The view's transaction; the user with its emails and phone numbers, locked; the
     # service's savepoint; the update; the audit row; both released.
     with django_assert_num_queries(7):
-        response = send(warm, "patch", f"/scim/v2/Users/{user.public_id}", body)
+        response = warm.send("patch", f"/scim/v2/Users/{user.public_id}", body)
 
     assert response.json()["name"]["givenName"] == "Ann"
 
@@ -69,9 +69,9 @@ def test_member_add_and_remove_take_the_same_queries_on_any_group(
     url = f"/scim/v2/Groups/{group.public_id}"
 
     with django_assert_num_queries(11):
-        added = send(warm, "patch", url, patch_body({"op": "Add", **member}))
+        added = warm.send("patch", url, patch_body({"op": "Add", **member}))
     with django_assert_num_queries(10):
-        removed = send(warm, "patch", url, patch_body({"op": "Remove", **member}))
+        removed = warm.send("patch", url, patch_body({"op": "Remove", **member}))
 
     assert (added.status_code, removed.status_code) == (204, 204)
     assert group.memberships.count() == members

@@ -152,7 +152,7 @@ class Command(BaseCommand):
             modified_at=now,
         )
         return {
-            field.column: _copy_text(getattr(template, field.attname))
+            str(field.column): _copy_text(getattr(template, field.attname))
             for field in User._meta.concrete_fields
             if not field.primary_key and field.attname not in VARYING
         }
