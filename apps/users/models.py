@@ -276,7 +276,7 @@ class TenantCountQuerySet(models.QuerySet):
 class UserCount(models.Model):
     """The tenant's number of users, in a few shards; database triggers keep it exact.
 
-    The triggers (migration 0007) add and subtract on every insert and delete of users_user,
+    The triggers (migration 0008) add and subtract on every insert and delete of users_user,
     whatever the path (services, bulk seeding, cascades), in the same transaction; the shard
     is the user id modulo 16, so concurrent creates rarely wait on the same row. SCIM reads it
     for totalResults instead of counting the tenant's rows.

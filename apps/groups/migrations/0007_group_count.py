@@ -6,7 +6,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # The trigger builder lives with the users' counters; the groups use the same one.
-count_triggers = importlib.import_module("apps.users.migrations.0007_user_count").count_triggers
+count_triggers = importlib.import_module("apps.users.migrations.0008_user_count").count_triggers
 
 
 class Migration(migrations.Migration):
@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('groups', '0006_tenant_leads_keys'),
         ('tenants', '0001_initial'),
-        ('users', '0007_user_count'),
+        ('users', '0008_user_count'),
     ]
 
     operations = [

@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tenants', '0001_initial'),
-        ('users', '0006_tenant_leads_keys'),
+        ('users', '0007_user_sessions_revoked_at'),
     ]
 
     operations = [
