@@ -8,6 +8,7 @@ import hmac
 import time
 
 from django.conf import settings
+from django.db import connection
 
 from apps.audit.models import Refusal
 from apps.tenants.access import UNKNOWN, access_version
@@ -70,6 +71,21 @@ def _load_token(digest: str) -> ApiToken | None:
     return next(iter(ApiToken.objects.select_related("tenant").filter(digest=digest)[:1]), None)
 
 
+def _check_database() -> None:
+    """A database outage is answered (503) before anything else, cached token or not.
+
+    Without it a request with a cached token would reach the rate limiter, which counts it,
+    before the outage shows: a client retrying fast would be throttled once the database is
+    back. One SELECT 1 on the open connection, outside the ORM.
+    """
+    connection.ensure_connection()
+    if not connection.is_usable():
+        # A connection broken by a restart is replaced; with the database still down the
+        # new connection fails with OperationalError, which answers 503.
+        connection.close()
+        connection.ensure_connection()
+
+
 def find_token(digest: str) -> ApiToken | None:
     """The token with this digest, with its tenant, from this process's cache when current.
 
@@ -88,6 +104,7 @@ def find_token(digest: str) -> ApiToken | None:
     cached = _cached_tokens.get(digest)
     now = time.monotonic()
     if cached is not None and cached[1] == version and now - cached[2] < lifetime:
+        _check_database()
         return cached[0]
     token = _load_token(digest)
     if token is None:

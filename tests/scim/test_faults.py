@@ -107,3 +107,21 @@ def test_a_user_create_that_fails_midway_creates_no_user(scim_client, tenant, au
 
     assert response.status_code == 503
     assert not tenant.users.filter(user_name="half@contoso.com").exists()
+
+
+@pytest.fixture
+def token_cached(scim_client):
+    # The first two requests load the token; from the third it comes from the process cache.
+    scim_client.get("/scim/v2/ServiceProviderConfig")
+    scim_client.get("/scim/v2/ServiceProviderConfig")
+    return scim_client
+
+
+def test_a_cached_token_is_served_again_when_the_database_returns(
+    token_cached, unreachable_database
+):
+    assert token_cached.get("/scim/v2/Users").status_code == 503
+
+    unreachable_database()
+
+    assert token_cached.get("/scim/v2/Users").status_code == 200
