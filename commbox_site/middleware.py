@@ -1,14 +1,13 @@
-"""The session, CSRF, authentication and messages middleware, skipped on SCIM URLs.
+"""The session, authentication and messages middleware, skipped on SCIM URLs.
 
-SCIM callers send an API token, never a cookie or a form, so the session lookup, the CSRF
-cookie handling, request.user and the message storage are work without a use there; the
-pages keep all of it.
+SCIM callers send an API token, never a cookie or a form, so the session lookup,
+request.user and the message storage are work without a use there; the pages keep all of
+it. CSRF stays Django's own middleware (`check --deploy` looks for it; DRF views are exempt).
 """
 
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthentication
 from django.contrib.messages.middleware import MessageMiddleware as DjangoMessages
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessions
-from django.middleware.csrf import CsrfViewMiddleware as DjangoCsrf
 
 from apps.portal.middleware import AccountHostMiddleware as PortalAccountHost
 from apps.users.middleware import (
@@ -27,13 +26,6 @@ class NotForScim:
 
 class SessionMiddleware(NotForScim, DjangoSessions):
     pass
-
-
-class CsrfViewMiddleware(NotForScim, DjangoCsrf):
-    def process_view(self, request, callback, callback_args, callback_kwargs):
-        if request.path_info.startswith(SCIM_PREFIX):
-            return None
-        return super().process_view(request, callback, callback_args, callback_kwargs)
 
 
 class AuthenticationMiddleware(NotForScim, DjangoAuthentication):
