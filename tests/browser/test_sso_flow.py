@@ -5,11 +5,8 @@ The product is on 127.0.0.1 and the test IdP on idp.localhost (Chromium resolves
 sign-in page: the browser does not send the SameSite=Lax session cookie with it.
 """
 
-import os
-import shutil
-
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from apps.portal.services import create_tenant
 from apps.sso import services
@@ -17,32 +14,15 @@ from apps.sso.models import MatchBy
 from tests.factories import AgentFactory
 from tests.sso.idp import IdpServer, TestIdp
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
-def browser_page():
-    executable = shutil.which("chromium")
-    assert executable, "Chromium is not installed: apt-get install chromium"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context()
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        context.close()
-        browser.close()
+def browser_page(chromium):
+    """A plain page (the sign-in flow needs no clipboard), on conftest's Chromium."""
+    context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture
