@@ -65,7 +65,9 @@ def login_view(request):
                     messages.success(request, f"Signed in to {user.tenant.name}.")
                     return HttpResponseRedirect(next_url or home_url(user))
     else:
-        form = SignInForm(initial={"subdomain": host_subdomain or ""})
+        # A sign-in link an admin hands out names the account: /login/?account=<subdomain>.
+        named = request.GET.get("account", "").strip().lower()[:63]
+        form = SignInForm(initial={"subdomain": host_subdomain or named})
 
     return render(
         request,

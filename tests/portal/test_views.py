@@ -32,6 +32,20 @@ def test_sign_in_page_prefills_the_account_from_the_tenant_host(client, tenant):
     assert response.context["form"]["subdomain"].value() == "my-tenant"
 
 
+def test_sign_in_page_prefills_the_account_a_link_names(client, tenant):
+    response = client.get(reverse("portal:login"), {"account": " My-Tenant "})
+
+    assert response.context["form"]["subdomain"].value() == "my-tenant"
+
+
+def test_the_tenant_host_wins_over_the_account_a_link_names(client, tenant):
+    response = client.get(
+        reverse("portal:login"), {"account": "globex"}, HTTP_HOST="my-tenant.commbox.test"
+    )
+
+    assert response.context["form"]["subdomain"].value() == "my-tenant"
+
+
 def test_admin_signs_in_and_lands_on_settings(client, tenant_admin):
     response = sign_in(client)
 
