@@ -471,9 +471,10 @@ def test_comment_injected_into_the_name_id_is_refused(
     assert attacker_name in refusal(tenant).changes["reason"]
 
 
-def test_response_meant_for_another_account_is_refused(
-    tenant, sso_on, agent, test_idp, sp, authn_request, browser
-):
+@pytest.fixture
+def other_account(test_idp, agent):
+    """Another account trusting the same IdP (IdP-initiated on), with a user of the same name;
+    gives the account and its service provider."""
     other = TenantFactory(subdomain="other-tenant")
     services.configure_from_metadata(tenant=other, actor=None, metadata=test_idp.metadata_xml())
     services.set_sso_options(
@@ -485,7 +486,13 @@ def test_response_meant_for_another_account_is_refused(
         match_by=MatchBy.NAME_ID,
     )
     AgentFactory(tenant=other, user_name=agent.user_name)
-    other_sp = services.service_provider(other, "http://other-tenant.commbox.test")
+    return other, services.service_provider(other, "http://other-tenant.commbox.test")
+
+
+def test_response_meant_for_another_account_is_refused(
+    tenant, sso_on, agent, test_idp, sp, authn_request, browser, other_account
+):
+    other, other_sp = other_account
     xml = test_idp.response_xml(
         acs_url=sp.acs_url,
         audience=sp.entity_id,
@@ -504,20 +511,9 @@ def test_response_meant_for_another_account_is_refused(
 
 
 def test_idp_initiated_response_for_another_account_is_refused(
-    tenant, idp_initiated_on, agent, test_idp, sp
+    tenant, idp_initiated_on, agent, test_idp, sp, other_account
 ):
-    other = TenantFactory(subdomain="other-tenant")
-    services.configure_from_metadata(tenant=other, actor=None, metadata=test_idp.metadata_xml())
-    services.set_sso_options(
-        tenant=other,
-        actor=None,
-        enabled=True,
-        idp_initiated=True,
-        require_sso=False,
-        match_by=MatchBy.NAME_ID,
-    )
-    AgentFactory(tenant=other, user_name=agent.user_name)
-    other_sp = services.service_provider(other, "http://other-tenant.commbox.test")
+    other, other_sp = other_account
     xml = test_idp.response_xml(acs_url=sp.acs_url, audience=sp.entity_id, name_id=agent.user_name)
     other_browser = Client(HTTP_HOST="other-tenant.commbox.test")
 
