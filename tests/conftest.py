@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from apps.tokens.services import create_token
 from tests.factories import AdminFactory, AgentFactory, StaffFactory, TenantFactory, UserFactory
 
-REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
+REDIS_CACHE = "commbox_site.cache.RedisCache"
 RUN_ID = uuid.uuid4().hex[:8]
 
 

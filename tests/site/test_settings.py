@@ -13,7 +13,9 @@ PRINT_SETTINGS = (
     "print(json.dumps({'cursors': d.get('DISABLE_SERVER_SIDE_CURSORS'), "
     "'health': d.get('CONN_HEALTH_CHECKS'), 'connect_timeout': d.get('OPTIONS', {}).get("
     "'connect_timeout'), 'cache': c['BACKEND'], 'cache_timeout': c.get('OPTIONS', {}).get("
-    "'socket_timeout'), 'proxies': s.REST_FRAMEWORK['NUM_PROXIES']}))"
+    "'socket_timeout'), 'proxies': s.REST_FRAMEWORK['NUM_PROXIES'], "
+    "'binding': d.get('OPTIONS', {}).get('server_side_binding'), "
+    "'prepare': d.get('OPTIONS', {}).get('prepare_threshold')}))"
 )
 
 
@@ -42,10 +44,22 @@ def test_transaction_pooling_disables_server_side_cursors():
     assert values["cursors"] is True
 
 
-def test_a_redis_cache_url_is_djangos_redis_cache_with_short_timeouts():
+def test_postgres_lookups_are_prepared_after_five_runs():
+    values = json.loads(settings_with().stdout)
+
+    assert (values["binding"], values["prepare"]) == (True, 5)
+
+
+def test_behind_a_transaction_pooler_nothing_is_prepared():
+    values = json.loads(settings_with(DATABASE_TRANSACTION_POOLING="true").stdout)
+
+    assert (values["binding"], values["prepare"]) == (True, None)
+
+
+def test_a_redis_cache_url_is_the_client_reusing_redis_cache_with_short_timeouts():
     values = json.loads(settings_with(CACHE_URL="redis://127.0.0.1:6379/2").stdout)
 
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "commbox_site.cache.RedisCache"
     assert values["cache_timeout"] == 0.25
 
 
