@@ -76,14 +76,13 @@ def _check_database() -> None:
 
     Without it a request with a cached token would reach the rate limiter, which counts it,
     before the outage shows: a client retrying fast would be throttled once the database is
-    back. One SELECT 1 on the open connection, outside the ORM.
+    back. It is Django's own health check (CONN_HEALTH_CHECKS), a SELECT 1 that the request's
+    first query would otherwise run: run here, it is the request's only one. A connection
+    broken by a restart is replaced; with the database still down the new connection fails
+    with OperationalError, which answers 503.
     """
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    if not connection.is_usable():
-        # A connection broken by a restart is replaced; with the database still down the
-        # new connection fails with OperationalError, which answers 503.
-        connection.close()
-        connection.ensure_connection()
 
 
 def find_token(digest: str) -> ApiToken | None:

@@ -3,6 +3,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.tokens.auth import TokenRejected, authenticate_token
@@ -254,3 +255,18 @@ def test_tokens_are_not_cached_without_a_shared_cache(api_token, settings):
 
     with pytest.raises(TokenRejected, match="revoked"):
         authenticate_token(header=header, host="")
+
+
+def test_a_request_with_a_cached_token_checks_the_connection_once(api_token, client, monkeypatch):
+    header = f"Bearer {api_token[1]}"
+    for _ in range(3):
+        client.get(CONFIG_URL, HTTP_AUTHORIZATION=header)
+    checks = []
+    is_usable = connection.is_usable
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append(1) or is_usable())
+    # What Django does when a request starts (the test client leaves it out).
+    connection.health_check_done = False
+
+    client.get("/scim/v2/Users", HTTP_AUTHORIZATION=header)
+
+    assert len(checks) == 1
