@@ -290,10 +290,9 @@ def remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> N
     # The same cache prefetch_related() fills: callers that show the user after a change
     # (SCIM answers with the resource) need not read back what was just written. The filter
     # is deferred as Django's related managers defer it: built only if something filters
-    # further, not for every user of a page of a hundred.
-    queryset: Any = MULTI_VALUED[field].objects.all()
-    queryset._defer_next_filter = True
-    queryset = queryset.filter(user=user)
+    # further, not for every user of a page of a hundred; a fresh queryset, not a clone.
+    queryset: Any = MULTI_VALUED[field].objects.get_queryset()
+    queryset._deferred_filter = (False, (), {"user": user})
     queryset._result_cache = list(rows)
     queryset._prefetch_done = True
     if not hasattr(user, "_prefetched_objects_cache"):
