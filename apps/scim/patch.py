@@ -142,10 +142,14 @@ def _max_length(model: type[Model], field_name: str) -> int | None:
     return getattr(model._meta.get_field(field_name), "max_length", None)
 
 
-def contact_item(row) -> dict:
-    """An emails or phoneNumbers row as a SCIM item; empty sub-attributes left out."""
-    item = {"value": row.value, "type": row.type, "primary": row.primary, "display": row.display}
+def contact(value: str, kind: str, primary, display: str) -> dict:
+    """An emails or phoneNumbers entry as a SCIM item; empty sub-attributes left out."""
+    item = {"value": value, "type": kind, "primary": bool(primary), "display": display}
     return {key: value for key, value in item.items() if value != ""}
+
+
+def contact_item(row) -> dict:
+    return contact(row.value, row.type, row.primary, row.display)
 
 
 class UserDraft(Draft):

@@ -11,6 +11,7 @@ import copy
 import functools
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
@@ -18,7 +19,7 @@ from rest_framework import serializers
 from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Resource
-from apps.scim.patch import PatchOperation, contact_item
+from apps.scim.patch import PatchOperation, contact, contact_item
 from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
 BLANK: tuple[Any, ...] = ("", None, [], {})
@@ -80,7 +81,25 @@ def _read_complex(attribute: Attribute, obj, request, resource: Resource) -> dic
     return _without_blanks({sub.name: getattr(obj, sub.field) for sub in attribute.sub_attributes})
 
 
+CONTACT_ROWS_SUFFIX = "_json"
+
+
+def contact_rows_json(user, field: str) -> list[list] | None:
+    """The user's `field` rows as the JSON column of a query (views.users_queryset) carries
+    them, [[id, value, type, primary, display], ...], or None when the query had none."""
+    raw = getattr(user, field + CONTACT_ROWS_SUFFIX, None)
+    if raw is None:
+        return None
+    return orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+
+
 def _read_contacts(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:
+    # Rows a service wrote or a prefetch loaded win; else a page renders straight from the
+    # JSON column, without a model instance per email of a hundred users.
+    if attribute.field not in getattr(obj, "_prefetched_objects_cache", ()):
+        items = contact_rows_json(obj, attribute.field)
+        if items is not None:
+            return [contact(*row[1:]) for row in items]  # [id, value, type, primary, display]
     return [contact_item(row) for row in getattr(obj, attribute.field).all()]
 
 
@@ -183,24 +202,21 @@ def _render_plan(resource: Resource) -> tuple:
     return plan
 
 
-class UserSerializer(serializers.Serializer):
-    """User → SCIM User with the enterprise extension (emails/phone_numbers prefetched)."""
-
-    def to_representation(self, user) -> dict:
-        return render(USER, user, self.context["request"])
+WITHOUT_MEMBERS = frozenset({"members"})
 
 
-class GroupSerializer(serializers.Serializer):
-    """Group → SCIM Group; members only when context["members"] (prefetched with users)."""
-
-    def to_representation(self, group) -> dict:
-        skip = frozenset() if self.context.get("members", True) else frozenset({"members"})
-        return render(GROUP, group, self.context["request"], skip=skip)
+def render_user(user, request) -> dict:
+    """User → SCIM User with the enterprise extension."""
+    return render(USER, user, request)
 
 
-class RoleSerializer(serializers.Serializer):
-    def to_representation(self, role) -> dict:
-        return render(ROLES, role, self.context["request"])
+def render_group(group, request, *, members: bool = True) -> dict:
+    """Group → SCIM Group; members only when asked for (then prefetched with their users)."""
+    return render(GROUP, group, request, skip=frozenset() if members else WITHOUT_MEMBERS)
+
+
+def render_role(role, request) -> dict:
+    return render(ROLES, role, request)
 
 
 def list_response(resources: list[dict], *, total: int, start_index: int) -> dict:

@@ -50,13 +50,15 @@ from apps.scim.patch import GroupDraft, UserDraft, members_for
 from apps.scim.queries import compiled
 from apps.scim.schemas import CORE_USER, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
 from apps.scim.serializers import (
-    GroupSerializer,
+    CONTACT_ROWS_SUFFIX,
     PatchOpSerializer,
     ResourceSerializer,
-    RoleSerializer,
-    UserSerializer,
+    contact_rows_json,
     etag,
     list_response,
+    render_group,
+    render_role,
+    render_user,
     requests_attribute,
     select_attributes,
 )
@@ -420,8 +422,10 @@ def users_queryset():
         User.objects.select_related("manager", "custom_role")
         .only(*USER_COLUMNS)
         .annotate(
-            emails_json=_contact_rows_sql(UserEmail),
-            phone_numbers_json=_contact_rows_sql(UserPhoneNumber),
+            **{
+                "emails" + CONTACT_ROWS_SUFFIX: _contact_rows_sql(UserEmail),
+                "phone_numbers" + CONTACT_ROWS_SUFFIX: _contact_rows_sql(UserPhoneNumber),
+            }
         )
         .order_by("pk")
     )
@@ -434,10 +438,9 @@ def with_contact_rows(user: User) -> User:
         ("phone_numbers", UserPhoneNumber),
     )
     for field, model in contact_models:
-        raw = getattr(user, f"{field}_json", None)
-        if raw is None:
+        items = contact_rows_json(user, field)
+        if items is None:
             continue
-        items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
         rows: list[MultiValuedAttribute] = [
             model(
                 id=row_id,
@@ -458,18 +461,18 @@ def with_contact_rows(user: User) -> User:
 
 def user_response(view: ScimView, user: User, status_code=status.HTTP_200_OK) -> Response:
     """The user as the services left it: written rows are in memory, nothing is read back."""
-    resource = UserSerializer(user, context={"request": view.request}).data
+    resource = render_user(user, view.request)
     return with_etag(Response(view.shaped(resource), status=status_code), user.version)
 
 
 class UserCollectionView(ScimView):
     def get(self, request):
-        context = {"request": request}
+        # A page renders emails and phone numbers from the query's JSON columns as they are.
         return list_page(
             self,
             lambda tenant: users_queryset().for_tenant(tenant),
             "User",
-            lambda user: UserSerializer(with_contact_rows(user), context=context).data,
+            lambda user: render_user(user, request),
             count_all=lambda: User.objects.count_for(self.tenant),
         )
 
@@ -589,8 +592,7 @@ def group_response(view: ScimView, group_id, status_code=status.HTTP_200_OK) -> 
         params.get("attributes"), params.get("excludedattributes"), "members"
     )
     group = group_for(view, group_id, members=members)
-    context = {"request": view.request, "members": members}
-    resource = view.shaped(GroupSerializer(group, context=context).data)
+    resource = view.shaped(render_group(group, view.request, members=members))
     return with_etag(Response(resource, status=status_code), group.version)
 
 
@@ -600,12 +602,11 @@ class GroupCollectionView(ScimView):
         members = requests_attribute(
             params.get("attributes"), params.get("excludedattributes"), "members"
         )
-        context = {"request": request, "members": members}
         return list_page(
             self,
             lambda tenant: groups_queryset(members=members).for_tenant(tenant),
             "Group",
-            lambda group: GroupSerializer(group, context=context).data,
+            lambda group: render_group(group, request, members=members),
             shape=(members,),
             count_all=lambda: Group.objects.count_for(self.tenant),
         )
@@ -674,12 +675,11 @@ class GroupView(ScimView):
 
 class RoleCollectionView(ScimView):
     def get(self, request):
-        context = {"request": request}
         return list_page(
             self,
             lambda tenant: Role.objects.for_tenant(tenant).order_by("pk"),
             "Role",
-            lambda role: RoleSerializer(role, context=context).data,
+            lambda role: render_role(role, request),
         )
 
 
@@ -690,7 +690,7 @@ class RoleSearchView(SearchMixin, RoleCollectionView):
 class RoleView(ScimView):
     def get(self, request, role_id):
         role = get_role_for(self.tenant, resource_uuid(role_id, "Role"))
-        return Response(self.shaped(RoleSerializer(role, context={"request": request}).data))
+        return Response(self.shaped(render_role(role, request)))
 
 
 # --- Discovery ---

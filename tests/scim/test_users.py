@@ -3,7 +3,12 @@ import uuid
 from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.groups.models import GroupMembership
 from apps.users.models import User
-from tests.factories import AgentFactory, MembershipFactory, UserEmailFactory
+from tests.factories import (
+    AgentFactory,
+    MembershipFactory,
+    UserEmailFactory,
+    UserPhoneNumberFactory,
+)
 from tests.scim.entra import ENTERPRISE, entra_user, patch_body
 
 
@@ -83,6 +88,44 @@ def test_get_user_by_id(scim_client, tenant):
         {"value": "agent", "display": "Agent", "type": "builtin", "primary": True}
     ]
     assert response["ETag"] == f'W/"{user.version}"'
+
+
+def test_a_page_of_users_shows_each_users_emails_and_phone_numbers(scim_client, tenant):
+    ann = AgentFactory(tenant=tenant, user_name="ann@contoso.com")
+    UserEmailFactory(user=ann)
+    UserEmailFactory(user=ann, value="ann@home.example", type="home", primary=False)
+    UserPhoneNumberFactory(user=ann, value="+1 555 0100", display="desk")
+    AgentFactory(tenant=tenant, user_name="bob@contoso.com")
+
+    resources = scim_client.get("/scim/v2/Users?startIndex=1&count=10").json()["Resources"]
+
+    by_name = {resource["userName"]: resource for resource in resources}
+    ann_body, bob_body = by_name["ann@contoso.com"], by_name["bob@contoso.com"]
+    assert ann_body["emails"] == [
+        {"value": "ann@contoso.com", "type": "work", "primary": True},
+        {"value": "ann@home.example", "type": "home", "primary": False},
+    ]
+    assert ann_body["phoneNumbers"] == [
+        {"value": "+1 555 0100", "type": "mobile", "primary": False, "display": "desk"}
+    ]
+    assert "emails" not in bob_body and "phoneNumbers" not in bob_body
+
+
+def test_a_patch_of_emails_answers_with_the_emails_it_wrote(scim_client, tenant):
+    user = AgentFactory(tenant=tenant)
+    UserEmailFactory(user=user, value="old@contoso.com")
+
+    response = scim_client.send(
+        "patch",
+        f"/scim/v2/Users/{user.public_id}",
+        patch_body(
+            {"op": "replace", "path": 'emails[type eq "work"].value', "value": "new@contoso.com"}
+        ),
+    )
+
+    assert response.json()["emails"] == [
+        {"value": "new@contoso.com", "type": "work", "primary": True}
+    ]
 
 
 def test_manager_is_returned_with_id_display_name_and_ref(scim_client, tenant):
