@@ -17,6 +17,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators, prefetch_related_objects
+from django.http import Http404
 
 # Values no request sends, so each is found at exactly one place in the compiled parameters.
 PLACEHOLDERS: dict[type, Callable[[], Any]] = {
@@ -24,6 +25,14 @@ PLACEHOLDERS: dict[type, Callable[[], Any]] = {
     str: lambda: f"placeholder-{uuid.uuid4().hex}",
     uuid.UUID: uuid.uuid4,
 }
+
+
+def _as_is(value):
+    return value
+
+
+def _hex(value: uuid.UUID) -> str:
+    return value.hex
 
 
 class CompiledQuery:
@@ -39,7 +48,16 @@ class CompiledQuery:
         self.params = list(params)
         self.slots = {}
         for name, placeholder in placeholders.items():
-            slots = [i for i, param in enumerate(self.params) if param == placeholder]
+            # A UUID goes to the database as itself (PostgreSQL) or as its hex (SQLite).
+            sent_as = [(placeholder, _as_is)]
+            if isinstance(placeholder, uuid.UUID):
+                sent_as.append((placeholder.hex, _hex))
+            slots = [
+                (i, convert)
+                for i, param in enumerate(self.params)
+                for sent, convert in sent_as
+                if param == sent
+            ]
             if len(slots) != 1:
                 raise ValueError(f"{name} is not one parameter of the compiled query.")
             self.slots[name] = slots[0]
@@ -54,8 +72,8 @@ class CompiledQuery:
 
     def __call__(self, **values) -> list:
         params = self.params.copy()
-        for name, slot in self.slots.items():
-            params[slot] = values[name]
+        for name, (slot, convert) in self.slots.items():
+            params[slot] = convert(values[name])
         with connections[self.db].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -82,3 +100,18 @@ def compiled(key: tuple, build: Callable[..., QuerySet], **types: type) -> Compi
     if query is None:
         query = _compiled[full_key] = CompiledQuery(build, **types)
     return query
+
+
+def get_by_public_id(key: tuple, scoped: Callable[[int], QuerySet], tenant, public_id: uuid.UUID):
+    """The row of `scoped(tenant)` with this public id, else 404, as the scoping layer's
+    get_for answers (apps.tenants.scoping); compiled once per `key`, the shape of `scoped`."""
+    query = compiled(
+        ("by public id", *key),
+        lambda tenant, public_id: scoped(tenant).filter(public_id=public_id)[:1],
+        tenant=int,
+        public_id=uuid.UUID,
+    )
+    rows = query(tenant=tenant.pk, public_id=public_id)
+    if not rows:
+        raise Http404(f"No {query.model._meta.verbose_name} with this id.")
+    return rows[0]

@@ -47,7 +47,7 @@ from apps.scim.filters import equality, filter_queryset
 from apps.scim.mapping import USER
 from apps.scim.parsers import SCIM_MEDIA_TYPE, BoundedJSONParser, ScimJSONParser
 from apps.scim.patch import GroupDraft, UserDraft, members_for
-from apps.scim.queries import compiled
+from apps.scim.queries import compiled, get_by_public_id
 from apps.scim.schemas import CORE_USER, RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG
 from apps.scim.serializers import (
     CONTACT_ROWS_SUFFIX,
@@ -497,14 +497,13 @@ class UserSearchView(SearchMixin, UserCollectionView):
 
 class UserView(ScimView):
     def get_user(self, user_id, *, lock: bool = False) -> User:
-        queryset = users_queryset()
-        if lock:
-            queryset = queryset.select_for_update(of=("self",))
-        return with_contact_rows(
-            user_services.get_user_for(
-                self.tenant, resource_uuid(user_id, "User"), queryset=queryset
-            )
-        )
+        def scoped(tenant):
+            queryset = users_queryset().for_tenant(tenant)
+            return queryset.select_for_update(of=("self",)) if lock else queryset
+
+        public_id = resource_uuid(user_id, "User")
+        user = get_by_public_id(("User", lock), scoped, self.tenant, public_id)
+        return with_contact_rows(user)
 
     def get(self, request, user_id):
         return user_response(self, self.get_user(user_id))
@@ -577,12 +576,12 @@ def save_group(view: ScimView, group: Group, draft: GroupDraft) -> Group:
 
 
 def group_for(view: ScimView, group_id, *, members: bool = False, lock: bool = False) -> Group:
-    queryset = groups_queryset(members=members)
-    if lock:
-        queryset = queryset.select_for_update()
-    return group_services.get_group_for(
-        view.tenant, resource_uuid(group_id, "Group"), queryset=queryset
-    )
+    def scoped(tenant):
+        queryset = groups_queryset(members=members).for_tenant(tenant)
+        return queryset.select_for_update() if lock else queryset
+
+    public_id = resource_uuid(group_id, "Group")
+    return get_by_public_id(("Group", members, lock), scoped, view.tenant, public_id)
 
 
 def group_response(view: ScimView, group_id, status_code=status.HTTP_200_OK) -> Response:

@@ -1,5 +1,7 @@
 """Lookups compiled once per process answer as the querysets they were compiled from."""
 
+import uuid
+
 import pytest
 from django.utils import timezone
 
@@ -169,3 +171,53 @@ def test_a_group_found_by_name_without_members_shows_none(scim_client, tenant):
 
     (group,) = response.json()["Resources"]
     assert "members" not in group
+
+
+def test_a_compiled_query_takes_a_uuid_parameter(tenant):
+    grace, ada = AgentFactory(tenant=tenant), AgentFactory(tenant=tenant)
+    query = CompiledQuery(
+        lambda public_id: User.objects.filter(public_id=public_id), public_id=uuid.UUID
+    )
+
+    assert query(public_id=grace.public_id) == [grace]
+    assert query(public_id=ada.public_id) == [ada]
+
+
+def test_a_user_by_id_is_never_another_accounts_user(scim_client, tenant, other_client):
+    grace = AgentFactory(tenant=tenant)
+    other, client = other_client
+    stranger = AgentFactory(tenant=other)
+    assert scim_client.get(f"{USERS}/{grace.public_id}").status_code == 200
+
+    response = client.get(f"{USERS}/{grace.public_id}")
+
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No user with this id."
+    assert client.get(f"{USERS}/{stranger.public_id}").json()["id"] == str(stranger.public_id)
+
+
+def test_a_locked_user_by_id_is_never_another_accounts_user(scim_client, tenant, other_client):
+    grace = AgentFactory(tenant=tenant)
+    other, client = other_client
+    body = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "title", "value": "Boss"}],
+    }
+    assert scim_client.send("patch", f"{USERS}/{grace.public_id}", body).status_code == 200
+
+    response = client.send("patch", f"{USERS}/{grace.public_id}", body)
+
+    assert response.status_code == 404
+    grace.refresh_from_db()
+    assert grace.title == "Boss"
+    assert grace.version == 2
+
+
+def test_a_group_by_id_is_never_another_accounts_group(scim_client, tenant, other_client):
+    group = GroupFactory(tenant=tenant)
+    _, client = other_client
+    assert scim_client.get(f"/scim/v2/Groups/{group.public_id}").status_code == 200
+
+    assert client.get(f"/scim/v2/Groups/{group.public_id}").status_code == 404
+    assert client.delete(f"/scim/v2/Groups/{group.public_id}").status_code == 404
+    assert GroupFactory._meta.model.objects.filter(pk=group.pk).exists()
