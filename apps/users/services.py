@@ -116,12 +116,17 @@ def _normalise_multi(items: Iterable[dict[str, Any]] | None) -> list[dict[str, A
     return normalised
 
 
-def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None) -> str:
+def _checked_user_name(user_name: str) -> str:
     user_name = (user_name or "").strip()
     if not user_name:
         raise ValidationError("userName is required.", code="required")
     if len(user_name) > 255:
         raise ValidationError("userName is longer than 255 characters.", code="invalid")
+    return user_name
+
+
+def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None) -> str:
+    user_name = _checked_user_name(user_name)
     # Only the id and the stored spelling: every create asks, and a whole row costs more.
     clash = (
         User.objects.for_tenant(tenant)
@@ -325,7 +330,9 @@ def create_user(
     `source` defaults to the actor's channel (SCIM for a token, a command for None).
     """
     attributes = dict(attributes)
-    user_name = _check_user_name(tenant, attributes.pop("user_name", ""))
+    # No lookup first: the (tenant, lower(userName)) unique index refuses a taken name in
+    # the INSERT itself, which every create would otherwise pay a query to foresee.
+    user_name = _checked_user_name(attributes.pop("user_name", ""))
     user = User(tenant=tenant, user_name=user_name, source=source or channel_of(actor))
     if "role" not in attributes and "custom_role" not in attributes:
         attributes["role"] = BuiltinRole.END_USER
@@ -335,7 +342,6 @@ def create_user(
         # No savepoint needed: the error leaves this atomic block, which undoes it all.
         user.save()
     except IntegrityError as error:
-        # Another request created the same userName between the check and the insert.
         raise ValidationError(
             f'A user with userName "{user_name}" already exists in this account.', code="unique"
         ) from error

@@ -316,6 +316,16 @@ def test_duplicate_user_name_in_any_case_is_409_uniqueness(scim_client, tenant):
     assert User.objects.filter(tenant=tenant, user_name__iexact="ann@contoso.com").count() == 1
 
 
+def test_a_refused_duplicate_leaves_no_audit_row_and_no_count(scim_client, tenant):
+    AgentFactory(tenant=tenant, user_name="ann@contoso.com")
+    users_before = User.objects.count_for(tenant)
+
+    scim_client.send("post", "/scim/v2/Users", entra_user("Ann@Contoso.com"))
+
+    assert User.objects.count_for(tenant) == users_before
+    assert not AuditEvent.objects.filter(tenant=tenant, action="user.created").exists()
+
+
 def test_same_user_name_in_another_tenant_is_allowed(scim_client, tenant, outsider):
     response = scim_client.send("post", "/scim/v2/Users", entra_user(outsider.user_name))
 
