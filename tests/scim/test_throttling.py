@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from rest_framework.test import APIClient
 
 from apps.scim import throttling
@@ -269,3 +270,26 @@ def test_token_limit_is_shared_with_a_process_that_never_saw_the_requests(settin
     response = scim_client.get("/scim/v2/Users")
 
     assert response.status_code == 429
+
+
+@pytest.mark.postgres
+def test_requests_refused_while_the_database_is_down_do_not_count_against_the_token(
+    settings, transactional_db, scim_client
+):
+    # The token is cached in the process, so it authenticates without the database; a 503
+    # must still not use up the limit, or the first minute after recovery would be 429s.
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "4/m"
+    scim_client.raise_request_exception = False
+    for _ in range(2):  # the second request finds the token's account and caches the token
+        assert scim_client.get("/scim/v2/ServiceProviderConfig").status_code == 200
+    saved = dict(connection.settings_dict)
+    connection.close()
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="6458")  # nothing listens there
+    try:
+        refused = [scim_client.get("/scim/v2/Users").status_code for _ in range(3)]
+    finally:
+        connection.close()
+        connection.settings_dict.update(saved)
+
+    assert refused == [503, 503, 503]
+    assert scim_client.get("/scim/v2/Users").status_code == 200
