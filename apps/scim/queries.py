@@ -17,7 +17,8 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators, prefetch_related_objects
-from django.http import Http404
+
+from apps.tenants.scoping import TenantOwnedQuerySet, not_found
 
 # Values no request sends, so each is found at exactly one place in the compiled parameters.
 PLACEHOLDERS: dict[type, Callable[[], Any]] = {
@@ -102,16 +103,19 @@ def compiled(key: tuple, build: Callable[..., QuerySet], **types: type) -> Compi
     return query
 
 
-def get_by_public_id(key: tuple, scoped: Callable[[int], QuerySet], tenant, public_id: uuid.UUID):
-    """The row of `scoped(tenant)` with this public id, else 404, as the scoping layer's
-    get_for answers (apps.tenants.scoping); compiled once per `key`, the shape of `scoped`."""
+def get_by_public_id(
+    key: tuple, unscoped: Callable[[], TenantOwnedQuerySet], tenant, public_id: uuid.UUID
+):
+    """The tenant's row of `unscoped()` with this public id, else 404, as the scoping layer's
+    get_for answers; compiled once per `key`, the shape of `unscoped` (joins, prefetches,
+    lock). The tenant scope is added here, so no caller can leave it out."""
     query = compiled(
         ("by public id", *key),
-        lambda tenant, public_id: scoped(tenant).filter(public_id=public_id)[:1],
+        lambda tenant, public_id: unscoped().for_tenant(tenant).filter(public_id=public_id)[:1],
         tenant=int,
         public_id=uuid.UUID,
     )
     rows = query(tenant=tenant.pk, public_id=public_id)
     if not rows:
-        raise Http404(f"No {query.model._meta.verbose_name} with this id.")
+        raise not_found(query.model)
     return rows[0]

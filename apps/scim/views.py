@@ -497,12 +497,12 @@ class UserSearchView(SearchMixin, UserCollectionView):
 
 class UserView(ScimView):
     def get_user(self, user_id, *, lock: bool = False) -> User:
-        def scoped(tenant):
-            queryset = users_queryset().for_tenant(tenant)
+        def unscoped():
+            queryset = users_queryset()
             return queryset.select_for_update(of=("self",)) if lock else queryset
 
         public_id = resource_uuid(user_id, "User")
-        user = get_by_public_id(("User", lock), scoped, self.tenant, public_id)
+        user = get_by_public_id(("User", lock), unscoped, self.tenant, public_id)
         return with_contact_rows(user)
 
     def get(self, request, user_id):
@@ -576,12 +576,12 @@ def save_group(view: ScimView, group: Group, draft: GroupDraft) -> Group:
 
 
 def group_for(view: ScimView, group_id, *, members: bool = False, lock: bool = False) -> Group:
-    def scoped(tenant):
-        queryset = groups_queryset(members=members).for_tenant(tenant)
+    def unscoped():
+        queryset = groups_queryset(members=members)
         return queryset.select_for_update() if lock else queryset
 
     public_id = resource_uuid(group_id, "Group")
-    return get_by_public_id(("Group", members, lock), scoped, view.tenant, public_id)
+    return get_by_public_id(("Group", members, lock), unscoped, view.tenant, public_id)
 
 
 def group_response(view: ScimView, group_id, status_code=status.HTTP_200_OK) -> Response:

@@ -28,7 +28,12 @@ class TenantOwnedQuerySet(models.QuerySet[M]):
         try:
             return self.for_tenant(tenant).get(public_id=public_id)
         except (ObjectDoesNotExist, ValidationError, ValueError) as error:
-            raise Http404(f"No {self.model._meta.verbose_name} with this id.") from error
+            raise not_found(self.model) from error
+
+
+def not_found(model: type[models.Model]) -> Http404:
+    """The 404 for an id the tenant has no row of (another tenant's, a deleted one's)."""
+    return Http404(f"No {model._meta.verbose_name} with this id.")
 
 
 def save_with_version(
