@@ -8,6 +8,8 @@ pool it draws connections from is the same one Django would use.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache.backends import redis as django_redis
 
 
@@ -31,14 +33,21 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
-    def window_count(self, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
-        """Increment the counter `key` (created with `timeout` if new) and read `previous_key`,
-        in one round trip: the rate limiter's work on every request."""
+    def window_count(
+        self, key: str, previous_key: str, timeout: int, read_key: str | None = None
+    ) -> tuple[int, int, Any]:
+        """Increment the counter `key` (created with `timeout` if new), read `previous_key` and,
+        if given, the value at `read_key` (as `get` would), in one round trip: the rate
+        limiter's work on every request, with the token's access version riding along."""
         current = self.make_and_validate_key(key)
         previous = self.make_and_validate_key(previous_key)
-        pipeline = self._cache.get_client(current, write=True).pipeline(transaction=True)
+        client = self._cache.get_client(current, write=True)
+        pipeline = client.pipeline(transaction=True)
         pipeline.set(current, 0, ex=timeout, nx=True)
         pipeline.incr(current)
         pipeline.get(previous)
-        _, count, previous_count = pipeline.execute()
-        return int(count), int(previous_count or 0)
+        if read_key is not None:
+            pipeline.get(self.make_and_validate_key(read_key))
+        _, count, previous_count, *read = pipeline.execute()
+        value = self._cache._serializer.loads(read[0]) if read and read[0] is not None else None
+        return int(count), int(previous_count or 0), value

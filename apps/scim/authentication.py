@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions, permissions
 
+from apps.scim.throttling import counting_version_reader, take_back_count
 from apps.tokens.auth import TokenRejected, authenticate_token
 
 
@@ -20,8 +21,13 @@ class ScimTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         try:
-            token = authenticate_token(header=header, host=request.get_host())
+            token = authenticate_token(
+                header=header,
+                host=request.get_host(),
+                read_version=counting_version_reader(request),
+            )
         except TokenRejected as error:
+            take_back_count(request)
             # The view logs the refused request under the account the token names.
             raise TokenAuthenticationFailed(error) from None
         return AnonymousUser(), token

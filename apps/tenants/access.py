@@ -23,14 +23,16 @@ logger = logging.getLogger(__name__)
 UNKNOWN = object()
 
 
-def _key(tenant_id: int) -> str:
+def version_key(tenant_id: int) -> str:
+    """Where the tenant's version is kept: read here, or by a caller that reads it along with
+    its own keys in one round trip (the SCIM rate limiter)."""
     return f"tenants:access-version:{tenant_id}"
 
 
 def access_version(tenant_id: int) -> object:
     """The tenant's current version (None if never changed), or UNKNOWN without a cache."""
     try:
-        return cache.get(_key(tenant_id))
+        return cache.get(version_key(tenant_id))
     except RedisError:
         return UNKNOWN
 
@@ -45,7 +47,7 @@ def access_changed(tenant_id: int) -> None:
 
 def _bump(tenant_id: int) -> None:
     try:
-        cache.set(_key(tenant_id), uuid.uuid4().hex, timeout=None)
+        cache.set(version_key(tenant_id), uuid.uuid4().hex, timeout=None)
     except RedisError as error:
         # The change itself is committed; processes that cached the token trust it for at
         # most TOKEN_CACHE_SECONDS more, and none trusts a cache it cannot read.

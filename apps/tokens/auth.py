@@ -6,6 +6,7 @@ import base64
 import binascii
 import hmac
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
@@ -62,9 +63,18 @@ def credentials_from_header(header: str) -> tuple[str, str | None]:
 
 # Tokens this process has checked, by digest: (token with its tenant, access version, loaded).
 _cached_tokens: dict[str, tuple[ApiToken, object, float]] = {}
-# The tenant of every digest seen: a token never changes tenant, and knowing it lets the
-# version be read before the token is loaded, so a change committed meanwhile is not missed.
-_tenant_of_digest: dict[str, int] = {}
+# The tenant and token id of every digest seen: a token never changes either, and knowing
+# them lets the version be read before the token is loaded, so a change committed meanwhile
+# is not missed.
+_ids_of_digest: dict[str, tuple[int, int]] = {}
+
+VersionReader = Callable[[int, int], object]
+"""(tenant id, token id) -> the tenant's access version (access_version). The SCIM layer
+passes one that also counts the request against the token in the same cache round trip."""
+
+
+def read_access_version(tenant_id: int, token_id: int) -> object:
+    return access_version(tenant_id)
 
 
 def _load_token(digest: str) -> ApiToken | None:
@@ -85,7 +95,7 @@ def _check_database() -> None:
     connection.ensure_connection()
 
 
-def find_token(digest: str) -> ApiToken | None:
+def find_token(digest: str, read_version: VersionReader = read_access_version) -> ApiToken | None:
     """The token with this digest, with its tenant, from this process's cache when current.
 
     A cached token is used only while the tenant's access version in the shared cache is the
@@ -93,28 +103,31 @@ def find_token(digest: str) -> ApiToken | None:
     most TOKEN_CACHE_SECONDS; revocation is refused on the next request in every process.
     """
     lifetime = settings.TOKEN_CACHE_SECONDS
-    tenant_id = _tenant_of_digest.get(digest) if lifetime > 0 else None
-    if tenant_id is None:
+    ids = _ids_of_digest.get(digest) if lifetime > 0 else None
+    if ids is None:
         token = _load_token(digest)
         if token is not None and lifetime > 0:
-            _tenant_of_digest[digest] = token.tenant_id
+            _ids_of_digest[digest] = (token.tenant_id, token.pk)
         return token
-    version = access_version(tenant_id)
+    # Before the version: read_version may count the request, and an outage must not.
+    _check_database()
+    version = read_version(*ids)
     cached = _cached_tokens.get(digest)
     now = time.monotonic()
     if cached is not None and cached[1] == version and now - cached[2] < lifetime:
-        _check_database()
         return cached[0]
     token = _load_token(digest)
     if token is None:
         _cached_tokens.pop(digest, None)
-        _tenant_of_digest.pop(digest, None)
+        _ids_of_digest.pop(digest, None)
     elif version is not UNKNOWN:
         _cached_tokens[digest] = (token, version, now)
     return token
 
 
-def authenticate_token(*, header: str, host: str) -> ApiToken:
+def authenticate_token(
+    *, header: str, host: str, read_version: VersionReader = read_access_version
+) -> ApiToken:
     """The active token the header names, or TokenRejected saying why not."""
     secret, admin_user_name = credentials_from_header(header)
     if not is_well_formed(secret):
@@ -125,7 +138,7 @@ def authenticate_token(*, header: str, host: str) -> ApiToken:
             refusal=Refusal.MALFORMED,
         )
     digest = digest_of(secret)
-    token = find_token(digest)
+    token = find_token(digest, read_version)
     if token is None or not hmac.compare_digest(token.digest, digest):
         raise TokenRejected("The API token is not recognised.", refusal=Refusal.UNKNOWN)
     if not token.is_saved:

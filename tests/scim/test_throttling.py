@@ -6,11 +6,12 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
+from redis import connection as redis_connection
 from rest_framework.test import APIClient
 
 from apps.scim import throttling
 from apps.scim.throttling import TokenRateThrottle, parse_rate
-from apps.tokens.services import create_token
+from apps.tokens.services import create_token, set_token_access
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
 BAD_TOKEN = "Bearer cbx_notARealTokenAtAllxxxxxxxxxxxxxxxxx"
@@ -293,3 +294,51 @@ def test_requests_refused_while_the_database_is_down_do_not_count_against_the_to
 
     assert refused == [503, 503, 503]
     assert scim_client.get("/scim/v2/Users").status_code == 200
+
+
+def test_requests_refused_for_their_token_do_not_count_against_it(
+    settings, tenant, tenant_admin, scim_client, django_capture_on_commit_callbacks
+):
+    # A known token's request is counted while its token is checked (one round trip with the
+    # access version); when the token is then refused, the count is taken back.
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "4/m"
+    settings.SCIM_RATE_LIMIT_FAILED_AUTH = "1000/m"
+    for _ in range(2):
+        assert scim_client.get("/scim/v2/Users").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
+    assert [scim_client.get("/scim/v2/Users").status_code for _ in range(5)] == [401] * 5
+    with django_capture_on_commit_callbacks(execute=True):
+        set_token_access(tenant=tenant, actor=tenant_admin, enabled=True)
+
+    statuses = [scim_client.get("/scim/v2/Users").status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+@pytest.fixture
+def redis_commands(monkeypatch):
+    """Every command batch sent to Redis (a pipeline is one), as (number of commands)."""
+    sent = []
+    send = redis_connection.AbstractConnection.send_packed_command
+
+    def counting_send(self, command, check_health=True):
+        sent.append(command)
+        return send(self, command, check_health)
+
+    monkeypatch.setattr(redis_connection.AbstractConnection, "send_packed_command", counting_send)
+    return sent
+
+
+@pytest.mark.redis
+def test_a_known_token_is_checked_and_counted_in_one_round_trip_to_the_cache(
+    scim_client, redis_commands
+):
+    for _ in range(2):  # the first loads the token, the second caches it with its version
+        scim_client.get("/scim/v2/ServiceProviderConfig")
+    redis_commands.clear()
+
+    response = scim_client.get("/scim/v2/ServiceProviderConfig")
+
+    assert response.status_code == 200
+    assert len(redis_commands) == 1
