@@ -101,6 +101,8 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 # so the first request after the database comes back succeeds.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check that reads the socket instead of a SELECT 1.
+    DATABASES["default"]["ENGINE"] = "commbox_site.postgresql"
     # An unreachable server fails the request within seconds (then 503), instead of hanging
     # a worker until gunicorn's timeout kills it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(

@@ -15,7 +15,7 @@ PRINT_SETTINGS = (
     "'connect_timeout'), 'cache': c['BACKEND'], 'cache_timeout': c.get('OPTIONS', {}).get("
     "'socket_timeout'), 'proxies': s.REST_FRAMEWORK['NUM_PROXIES'], "
     "'binding': d.get('OPTIONS', {}).get('server_side_binding'), "
-    "'prepare': d.get('OPTIONS', {}).get('prepare_threshold')}))"
+    "'prepare': d.get('OPTIONS', {}).get('prepare_threshold'), 'engine': d['ENGINE']}))"
 )
 
 
@@ -36,6 +36,12 @@ def test_postgres_connections_time_out_fast_and_are_health_checked():
     values = json.loads(settings_with().stdout)
 
     assert (values["connect_timeout"], values["health"]) == (2, True)
+
+
+def test_postgres_runs_on_the_backend_whose_health_check_reads_the_socket():
+    values = json.loads(settings_with().stdout)
+
+    assert values["engine"] == "commbox_site.postgresql"
 
 
 def test_transaction_pooling_disables_server_side_cursors():
