@@ -78,6 +78,7 @@ class AuditEvent(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        db_index=False,  # audit_tenant_time and the other indexes lead with it
     )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     action = models.CharField(max_length=50, choices=AuditAction.choices)
@@ -139,7 +140,10 @@ class ScimRequest(models.Model):
     secret itself is never stored, only the token row it matched (if any).
     """
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    # Not indexed alone: scim_request_tenant_recent leads with it.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     token = models.ForeignKey(
         "tokens.ApiToken", null=True, on_delete=models.SET_NULL, related_name="+"
     )

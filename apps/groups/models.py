@@ -18,7 +18,10 @@ class GroupQuerySet(TenantOwnedQuerySet["Group"]):
 class Group(models.Model):
     """A tenant's group of agents (not django.contrib.auth's Group)."""
 
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="groups")
+    # Not indexed alone: every tenant-scoped index of groups leads with the tenant.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="groups", db_index=False
+    )
     public_id = models.UUIDField(default=uuid.uuid4, editable=False)
     display_name = models.CharField("display name", max_length=255)
     external_id = models.CharField("external ID", max_length=255, blank=True)
@@ -87,8 +90,13 @@ class GroupCountQuerySet(models.QuerySet):
 class GroupCount(models.Model):
     """The tenant's number of groups, kept exact by database triggers (as users.UserCount)."""
 
+    # Not indexed alone: the (tenant, shard) unique constraint leads with it.
     tenant = models.ForeignKey(
-        "tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "tenants.Tenant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     shard = models.PositiveSmallIntegerField()
     count = models.BigIntegerField(default=0)

@@ -23,7 +23,10 @@ class RoleQuerySet(TenantOwnedQuerySet["Role"]):
 
 
 class Role(models.Model):
-    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="roles")
+    # Not indexed alone: the tenant's unique role names lead with it.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="roles", db_index=False
+    )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=100)
     normalized_name = models.CharField(max_length=100, editable=False)

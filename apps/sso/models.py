@@ -85,8 +85,9 @@ class IdpCertificate(models.Model):
     """A signing certificate of the account's IdP; responses signed by any of them pass."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Not indexed alone: idp_certificate_unique_per_account leads with it.
     sso_settings = models.ForeignKey(
-        SsoSettings, on_delete=models.CASCADE, related_name="certificates"
+        SsoSettings, on_delete=models.CASCADE, related_name="certificates", db_index=False
     )
     pem = models.TextField()
     thumbprint = models.CharField(max_length=40)

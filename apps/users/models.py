@@ -85,8 +85,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     """A tenant's user (tenant set) or a platform staff account (no tenant)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Not indexed alone: every tenant-scoped index below leads with the tenant.
     tenant = models.ForeignKey(
-        "tenants.Tenant", null=True, blank=True, on_delete=models.CASCADE, related_name="users"
+        "tenants.Tenant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="users",
+        db_index=False,
     )
     user_name = models.CharField("username", max_length=255)
     external_id = models.CharField("external ID", max_length=255, blank=True)
@@ -119,14 +125,24 @@ class User(AbstractBaseUser, PermissionsMixin):
     division = models.CharField(max_length=255, blank=True)
     department = models.CharField(max_length=255, blank=True)
     manager = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reports",
+        db_index=False,  # a partial index in Meta
     )
 
     role = models.CharField(
         max_length=20, choices=BuiltinRole.choices, default=BuiltinRole.END_USER
     )
     custom_role = models.ForeignKey(
-        "roles.Role", null=True, blank=True, on_delete=models.PROTECT, related_name="holders"
+        "roles.Role",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="holders",
+        db_index=False,  # a partial index in Meta
     )
 
     # The channel that created the user.
@@ -164,6 +180,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         indexes = [
             models.Index(fields=["tenant", "external_id"], name="user_tenant_external_id"),
             models.Index(fields=["tenant", "role"], name="user_tenant_role"),
+            # Most users have no manager and no custom role: an index of only those who do
+            # is all a lookup by either needs, and a create or an update of anyone else
+            # writes no entry.
+            models.Index(
+                fields=["manager"], condition=Q(manager__isnull=False), name="user_manager"
+            ),
+            models.Index(
+                fields=["custom_role"],
+                condition=Q(custom_role__isnull=False),
+                name="user_custom_role",
+            ),
         ]
 
     def __str__(self):
@@ -286,8 +313,13 @@ class UserCount(models.Model):
 
     # No database constraint: a deleted tenant's users are deleted after its counters, and
     # the trigger must not then trip over the missing tenant.
+    # Not indexed alone: the (tenant, shard) unique constraint leads with it.
     tenant = models.ForeignKey(
-        "tenants.Tenant", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "tenants.Tenant",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        db_index=False,
     )
     shard = models.PositiveSmallIntegerField()
     count = models.BigIntegerField(default=0)
