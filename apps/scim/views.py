@@ -223,16 +223,17 @@ def write_transaction() -> Iterator[None]:
     A savepoint lets a caller carry on after a refused change; a SCIM write never does: the
     refusal is the response, and it leaves this block, which undoes all of it. So the
     SAVEPOINT and RELEASE that would wrap each service call (two round trips of a PATCH's
-    seven) are skipped: Django's atomic asks `features.uses_savepoints` before making one,
-    and a nested block without one marks this block for rollback when it fails.
+    seven) are skipped. Every backend asks its connection's `_savepoint_allowed()` before it
+    makes one; here the answer is no, and a nested block that fails without a savepoint marks
+    this block for rollback instead.
     """
     with transaction.atomic():
-        features = connection.features
-        features.uses_savepoints = False  # this connection's features only, this block only
+        # On this thread's connection, for this block only; `del` restores the class's method.
+        connection._savepoint_allowed = lambda: False  # type: ignore[attr-defined]  # not in the stubs
         try:
             yield
         finally:
-            del features.uses_savepoints  # the backend's class attribute again
+            del connection._savepoint_allowed  # type: ignore[attr-defined]
 
 
 def check_if_match(request, version: int) -> None:

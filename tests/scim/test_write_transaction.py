@@ -13,8 +13,6 @@ from apps.groups.models import GroupMembership
 from tests.factories import AgentFactory, GroupFactory, UserFactory
 from tests.scim.entra import patch_body
 
-pytestmark = pytest.mark.postgres
-
 
 @pytest.fixture
 def outermost(transactional_db, scim_client, buffered_request_log):
@@ -111,6 +109,7 @@ def audit_writes_fail(outermost):
         )
 
 
+@pytest.mark.postgres
 def test_a_user_patch_failing_after_its_update_leaves_the_user_unchanged(audit_writes_fail, tenant):
     user = AgentFactory(tenant=tenant, display_name="Before")
     body = patch_body({"op": "Replace", "path": "displayName", "value": "After"})
