@@ -1,6 +1,5 @@
 """Settings for the Commbox API module; every knob is named after its environment variable."""
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +8,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from apps.scim.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -262,8 +263,12 @@ REST_FRAMEWORK: dict[str, object] = {
 
 def _rate(name: str, default: str) -> str:
     value = env.str(name, default=default)
-    if not re.fullmatch(r"\s*[1-9]\d*\s*/\s*\d*\s*[smhd][a-z]*\s*", value, re.IGNORECASE):
-        raise ImproperlyConfigured(f'{name} must look like "3000/m" or "600/10s", not {value!r}.')
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'{name} must look like "3000/m" or "600/10s", not {value!r}.'
+        ) from None
     return value
 
 
