@@ -290,10 +290,6 @@ TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 # this many rows wait); 0 writes each row in its request.
 SCIM_REQUEST_LOG_FLUSH_SECONDS = env.float("SCIM_REQUEST_LOG_FLUSH_SECONDS", default=1.0)
 SCIM_REQUEST_LOG_FLUSH_ROWS = env.int("SCIM_REQUEST_LOG_FLUSH_ROWS", default=500)
-# How often that writer also brings PostgreSQL's planner statistics up to date for tables
-# that grew past autoanalyze's threshold (autovacuum may be off, or a minute behind an
-# initial sync); 0 leaves it to autovacuum alone.
-DATABASE_STATISTICS_SECONDS = env.float("DATABASE_STATISTICS_SECONDS", default=10.0)
 
 # SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES
 # ("default"): with several workers or instances, CACHE_URL must point at a shared cache.
