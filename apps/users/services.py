@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction, Channel
 from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
+from apps.roles.services import resolve_role_assignment
 from apps.tenants.scoping import save_with_version
 from apps.users.backends import sign_in_key
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
@@ -143,24 +144,9 @@ def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None
 
 
 def _resolve_roles(user: User, attributes: dict[str, Any]) -> tuple[str, Role | None]:
-    """Apply the role rules: a custom role implies agent; leaving the agents drops it."""
-    role = attributes.get("role", user.role)
-    custom_role = attributes.get("custom_role", user.custom_role if user.custom_role_id else None)
-    if role not in BuiltinRole.values:
-        raise ValidationError(
-            f'"{role}" is not a role. Valid roles: {", ".join(BuiltinRole.values)}.',
-            code="invalid",
-        )
-    if custom_role is not None:
-        if custom_role.is_builtin or custom_role.tenant_id != user.tenant_id:
-            raise ValidationError(f'"{custom_role}" is not a custom role.', code="invalid")
-        dropping_agent = "role" in attributes and "custom_role" not in attributes
-        if dropping_agent and role == BuiltinRole.END_USER:
-            # Taking away the agent role takes the custom role with it.
-            custom_role = None
-        elif role == BuiltinRole.END_USER:
-            role = BuiltinRole.AGENT
-    return role, custom_role
+    held = (user.role, user.custom_role if user.custom_role_id else None)
+    changes: dict[str, Any] = {k: attributes[k] for k in ("role", "custom_role") if k in attributes}
+    return resolve_role_assignment(tenant_id=user.tenant_id, held=held, changes=changes)
 
 
 def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
