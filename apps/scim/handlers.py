@@ -55,8 +55,8 @@ def write_simple(draft: Draft, attribute: Attribute, change: Change) -> None:
             draft.cleared(attribute) if value is None else coerce.as_bool(value, change.text)
         )
     else:
-        limit = draft.max_length(attribute.field)
-        draft.values[attribute.field] = coerce.as_string(value, change.text, limit)
+        # Only the type here: the service checks the length against the column.
+        draft.values[attribute.field] = coerce.as_string(value, change.text)
 
 
 def apply_simple(draft: Draft, attribute: Attribute, change: Change) -> None:

@@ -123,9 +123,6 @@ class Draft:
         """
         return False if attribute.type == "boolean" else ""
 
-    def max_length(self, field_name: str) -> int | None:
-        return _max_length(self.resource.model, field_name)
-
     def item_limits(self, attribute: Attribute) -> dict[str, int]:
         """Longest value per sub-attribute of rows (addresses are JSON, no column limits)."""
         if attribute.rows is None:
