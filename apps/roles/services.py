@@ -100,23 +100,30 @@ def change_role_assignment(
 ) -> Assignment:
     """What a user holds after `change` with `roles`, from the `current` roles (an earlier
     operation of the same request may have changed them) and what was `held` before the
-    request (None for a new user). An empty replace is a removal (RFC 7644 §3.5.2); a new
-    custom role takes the place of the old, since a user holds one."""
+    request (None for a new user)."""
     if change is RoleChange.ADD:
-        keep = current
-        if any(not role.is_builtin for role in roles):
-            keep = [role for role in current if role.is_builtin]
-        return assignment_for(tenant=tenant, roles=[*keep, *roles])
-    if change is RoleChange.REMOVE:
-        gone = {role.pk for role in roles}
-        remaining = [role for role in current if role.pk not in gone]
-        return assignment_after_removal(tenant=tenant, held=held, remaining=remaining)
-    if change is RoleChange.REMOVE_ALL or (change is RoleChange.REPLACE and not roles):
-        return assignment_after_removal(tenant=tenant, held=held, remaining=[])
+        return assignment_for(tenant=tenant, roles=_added(current, roles))
     if change is RoleChange.SET_ONE:
-        builtin_given = any(role.is_builtin for role in roles)
-        roles = [*(role for role in current if role.is_builtin != builtin_given), *roles]
-    return assignment_for(tenant=tenant, roles=roles)
+        return assignment_for(tenant=tenant, roles=_set_one(current, roles))
+    if change is RoleChange.REPLACE and roles:
+        return assignment_for(tenant=tenant, roles=roles)
+    # An empty replace is the unassigned state too (RFC 7644 §3.5.2): a removal.
+    gone = {role.pk for role in roles} if change is RoleChange.REMOVE else None
+    remaining = [role for role in current if gone is not None and role.pk not in gone]
+    return assignment_after_removal(tenant=tenant, held=held, remaining=remaining)
+
+
+def _added(current: list[Role], roles: list[Role]) -> list[Role]:
+    """A new custom role takes the place of the one held, since a user holds one."""
+    if any(not role.is_builtin for role in roles):
+        current = [role for role in current if role.is_builtin]
+    return [*current, *roles]
+
+
+def _set_one(current: list[Role], roles: list[Role]) -> list[Role]:
+    """The role given takes the place of the held role of its kind (built-in or custom)."""
+    builtin_given = any(role.is_builtin for role in roles)
+    return [*(role for role in current if role.is_builtin != builtin_given), *roles]
 
 
 def assignment_for(*, tenant: Tenant, roles: Iterable[Role]) -> Assignment:

@@ -360,25 +360,31 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     changes = diff(before, after)
     if not changes:
         return user
+    _save_update(user, attributes, changes, was_active=before["is_active"])
+    record_event(
+        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
+    )
+    return user
+
+
+def _save_update(
+    user: User, attributes: dict[str, Any], changes: dict[str, Any], *, was_active: bool
+) -> None:
     _save_multi(user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True)
     # Only the columns this change sets: an edit of other columns meanwhile is kept.
     columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
     user.modified_at = timezone.now()
-    if before["is_active"] and not user.is_active:
+    if was_active and not user.is_active:
         columns.append(_revoke_sessions(user))
     values = {f: getattr(user, f) for f in (*columns, "role", "custom_role", "modified_at")}
     try:
-        # No savepoint needed: the error leaves this atomic block, which undoes it all.
+        # No savepoint needed: the error leaves update_user's atomic block, which undoes it all.
         save_with_version(user, values)
     except IntegrityError as error:
         raise ValidationError(
             f'A user with userName "{user.user_name}" already exists in this account.',
             code="unique",
         ) from error
-    record_event(
-        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
-    )
-    return user
 
 
 def set_password(*, tenant: Tenant, actor: Actor, user: User, password: str) -> None:
