@@ -6,8 +6,8 @@ import base64
 from rest_framework.test import APIClient
 from rest_framework.throttling import BaseThrottle
 
+from apps.audit import tokenless
 from apps.audit.models import Refusal, ScimRequest
-from apps.audit.tokenless import requests_without_token
 from apps.scim.views import ScimView
 from apps.tokens.secrets import new_secret
 from apps.tokens.services import generate_token, revoke_token, set_token_access
@@ -37,7 +37,7 @@ def test_request_without_a_token_on_the_account_address_is_counted_for_it_not_st
 
     assert response.status_code == 401
     assert not ScimRequest.objects.exists()
-    assert requests_without_token(tenant.pk) == 1
+    assert tokenless.requests_without_token(tenant.pk) == 1
 
 
 def test_a_hundred_requests_without_a_token_add_no_row_and_are_all_counted(tenant):
@@ -45,7 +45,7 @@ def test_a_hundred_requests_without_a_token_add_no_row_and_are_all_counted(tenan
         APIClient().get(f"/scim/v2/Users/attacker-chosen-{n}", HTTP_HOST=OWN_HOST)
 
     assert ScimRequest.objects.count() == 0
-    assert requests_without_token(tenant.pk) == 100
+    assert tokenless.requests_without_token(tenant.pk) == 100
 
 
 def test_request_without_a_token_on_the_shared_address_names_no_account(tenant):
@@ -58,7 +58,7 @@ def test_malformed_token_on_the_account_address_is_counted_not_stored(tenant):
     call("cbx_not-a-whole-token", host=OWN_HOST)
 
     assert not ScimRequest.objects.exists()
-    assert requests_without_token(tenant.pk) == 1
+    assert tokenless.requests_without_token(tenant.pk) == 1
 
 
 def test_revoked_token_is_logged_for_its_account_and_token(tenant, tenant_admin, api_token):
@@ -117,7 +117,7 @@ def test_unknown_token_on_the_account_address_is_counted_not_stored(tenant):
     call(new_secret(), host=OWN_HOST)
 
     assert not ScimRequest.objects.exists()
-    assert requests_without_token(tenant.pk) == 1
+    assert tokenless.requests_without_token(tenant.pk) == 1
 
 
 def test_a_refused_request_with_the_accounts_token_is_not_counted_as_without_token(
@@ -127,7 +127,7 @@ def test_a_refused_request_with_the_accounts_token_is_not_counted_as_without_tok
 
     call(api_token[1], host=OWN_HOST)
 
-    assert requests_without_token(tenant.pk) == 0
+    assert tokenless.requests_without_token(tenant.pk) == 0
 
 
 def test_throttled_request_is_logged_as_refused(scim_client, tenant, monkeypatch):
