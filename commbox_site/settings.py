@@ -1,6 +1,5 @@
 """Settings for the Commbox API module; every knob is named after its environment variable."""
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +8,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from apps.scim.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -262,8 +263,12 @@ REST_FRAMEWORK: dict[str, object] = {
 
 def _rate(name: str, default: str) -> str:
     value = env.str(name, default=default)
-    if not re.fullmatch(r"\s*[1-9]\d*\s*/\s*\d*\s*[smhd][a-z]*\s*", value, re.IGNORECASE):
-        raise ImproperlyConfigured(f'{name} must look like "3000/m" or "600/10s", not {value!r}.')
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'{name} must look like "3000/m" or "600/10s", not {value!r}.'
+        ) from None
     return value
 
 
@@ -285,10 +290,6 @@ TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 # this many rows wait); 0 writes each row in its request.
 SCIM_REQUEST_LOG_FLUSH_SECONDS = env.float("SCIM_REQUEST_LOG_FLUSH_SECONDS", default=1.0)
 SCIM_REQUEST_LOG_FLUSH_ROWS = env.int("SCIM_REQUEST_LOG_FLUSH_ROWS", default=500)
-# How often that writer also brings PostgreSQL's planner statistics up to date for tables
-# that grew past autoanalyze's threshold (autovacuum may be off, or a minute behind an
-# initial sync); 0 leaves it to autovacuum alone.
-DATABASE_STATISTICS_SECONDS = env.float("DATABASE_STATISTICS_SECONDS", default=10.0)
 
 # SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES
 # ("default"): with several workers or instances, CACHE_URL must point at a shared cache.

@@ -10,6 +10,7 @@ from django.db import models
 from apps.audit import request_log
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.redaction import redact_secrets
+from apps.audit.tokenless import count_request_without_token
 
 if TYPE_CHECKING:
     from typing import NotRequired
@@ -151,14 +152,19 @@ def record_scim_request(
     detail: str = "",
     refusal: str = "",
 ) -> None:
-    """One row per request, refused ones included (never headers, bodies or secrets).
+    """One row per request made with one of the account's tokens, refused ones included
+    (never headers, bodies or secrets); a request with no valid token is only counted
+    (tokenless.py), as anyone can send one with any path.
 
     The row waits in this process's buffer and is written in bulk off the request path,
     with the trimming of old rows (request_log.py).
     """
+    if token is None:
+        count_request_without_token(tenant_id)
+        return
     request_log.record(
         tenant_id=tenant_id,
-        token_id=token.pk if token is not None else None,
+        token_id=token.pk,
         method=method[:10],
         path=_storable(redact_secrets(path))[:500],
         status=status,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction, Channel
 from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
+from apps.roles.services import resolve_role_assignment
 from apps.tenants.scoping import save_with_version
 from apps.users.backends import sign_in_key
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
@@ -143,24 +144,9 @@ def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None
 
 
 def _resolve_roles(user: User, attributes: dict[str, Any]) -> tuple[str, Role | None]:
-    """Apply the role rules: a custom role implies agent; leaving the agents drops it."""
-    role = attributes.get("role", user.role)
-    custom_role = attributes.get("custom_role", user.custom_role if user.custom_role_id else None)
-    if role not in BuiltinRole.values:
-        raise ValidationError(
-            f'"{role}" is not a role. Valid roles: {", ".join(BuiltinRole.values)}.',
-            code="invalid",
-        )
-    if custom_role is not None:
-        if custom_role.is_builtin or custom_role.tenant_id != user.tenant_id:
-            raise ValidationError(f'"{custom_role}" is not a custom role.', code="invalid")
-        dropping_agent = "role" in attributes and "custom_role" not in attributes
-        if dropping_agent and role == BuiltinRole.END_USER:
-            # Taking away the agent role takes the custom role with it.
-            custom_role = None
-        elif role == BuiltinRole.END_USER:
-            role = BuiltinRole.AGENT
-    return role, custom_role
+    held = (user.role, user.custom_role if user.custom_role_id else None)
+    changes: dict[str, Any] = {k: attributes[k] for k in ("role", "custom_role") if k in attributes}
+    return resolve_role_assignment(tenant_id=user.tenant_id, held=held, changes=changes)
 
 
 def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
@@ -374,25 +360,31 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     changes = diff(before, after)
     if not changes:
         return user
+    _save_update(user, attributes, changes, was_active=before["is_active"])
+    record_event(
+        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
+    )
+    return user
+
+
+def _save_update(
+    user: User, attributes: dict[str, Any], changes: dict[str, Any], *, was_active: bool
+) -> None:
     _save_multi(user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True)
     # Only the columns this change sets: an edit of other columns meanwhile is kept.
     columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
     user.modified_at = timezone.now()
-    if before["is_active"] and not user.is_active:
+    if was_active and not user.is_active:
         columns.append(_revoke_sessions(user))
     values = {f: getattr(user, f) for f in (*columns, "role", "custom_role", "modified_at")}
     try:
-        # No savepoint needed: the error leaves this atomic block, which undoes it all.
+        # No savepoint needed: the error leaves update_user's atomic block, which undoes it all.
         save_with_version(user, values)
     except IntegrityError as error:
         raise ValidationError(
             f'A user with userName "{user.user_name}" already exists in this account.',
             code="unique",
         ) from error
-    record_event(
-        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
-    )
-    return user
 
 
 def set_password(*, tenant: Tenant, actor: Actor, user: User, password: str) -> None:
