@@ -5,8 +5,9 @@ from django.core.cache import cache
 
 from apps.audit.models import AuditEvent
 from apps.sso import services
-from apps.sso.views import BROWSER_COOKIE
 from tests.sso.idp import encode, read_authn_request
+
+BROWSER_COOKIE = "sso_browser"
 
 
 def signed_in_user_id(client):
