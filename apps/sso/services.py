@@ -701,9 +701,9 @@ def _refused_unverified(
             changes={
                 "check": refusal.check,
                 "reason": (
-                    f"a response that could not be verified was refused (check: "
-                    f"{refusal.check}); the subject and issuer it claims are not recorded, and "
-                    f"further such refusals in the next {minutes} minutes are only counted"
+                    f"the response could not be verified (check: {refusal.check}); the "
+                    f"subject and issuer it claims are not recorded, and further unverified "
+                    f"responses in the next {minutes} minutes are only counted"
                 ),
                 "verified": False,
             },

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 
 from apps.audit.models import AuditEvent
+from apps.audit.wording import sentence
 from tests.sso.idp import encode
 
 NOTICE = "SECURITY NOTICE: your account is locked, call support at +1 555 0100"
@@ -100,3 +101,13 @@ def test_verified_refusal_keeps_its_subject(tenant, sso_on, response_for, post_t
     event = AuditEvent.objects.for_tenant(tenant).get(action="sso.refused")
     assert event.changes["subject"] == "stranger@contoso.com"
     assert event.actor_type == "idp"
+
+
+def test_unverified_refusal_reads_as_one_sentence_on_the_activity_page(tenant, unsigned_post):
+    unsigned_post()
+
+    event = AuditEvent.objects.for_tenant(tenant).get(action="sso.refused")
+    assert sentence(event).before.startswith(
+        "A single sign-on of someone was refused: the response could not be verified "
+        "(check: signature)"
+    )
