@@ -297,6 +297,17 @@ SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=120)
 SSO_REQUEST_TTL_SECONDS = env.int("SSO_REQUEST_TTL_SECONDS", default=900)
 SSO_METADATA_TIMEOUT_SECONDS = env.int("SSO_METADATA_TIMEOUT_SECONDS", default=10)
 SSO_METADATA_MAX_BYTES = env.int("SSO_METADATA_MAX_BYTES", default=1024 * 1024)
+# Anonymous sign-in starts per client address; each start keeps a pending request in the
+# cache for SSO_REQUEST_TTL_SECONDS, and an account holds at most this many started in one
+# such period (so at most twice as many at once). Offices share one address: be generous.
+SSO_RATE_LIMIT_START_PER_ADDRESS = _rate("SSO_RATE_LIMIT_START_PER_ADDRESS", "200/10m")
+SSO_MAX_PENDING_SIGN_INS_PER_ACCOUNT = env.int("SSO_MAX_PENDING_SIGN_INS_PER_ACCOUNT", default=2000)
+# Responses refused before their signature was verified, per client address (over it, the
+# address gets 429 without its responses being read) and per account (over it, refusals
+# answer 429; a response that verifies is still accepted). Such refusals leave at most one
+# audit row per account per period of the per-account rate, without the text they claim.
+SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS = _rate("SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS", "20/10m")
+SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT = _rate("SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT", "200/10m")
 # An App Federation Metadata URL on a loopback, private, link-local or other non-public
 # address is refused (an admin's URL must not reach the server's own network); on for a
 # development server, whose test IdP listens on 127.0.0.1.

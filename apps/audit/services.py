@@ -41,6 +41,8 @@ if TYPE_CHECKING:
         # Follows from the actor unless named (a sign-in is SSO whoever signs in).
         channel: NotRequired[Channel | None]
         actor_label: NotRequired[str | None]
+        # For an actor that is no row of ours (actor None): "idp" for the identity provider.
+        actor_type: NotRequired[str | None]
 
 
 def _is_token(actor: Actor) -> TypeIs[ApiToken]:
@@ -95,14 +97,20 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
 def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
     """An unsaved event, for callers that write many at once with bulk_create.
 
-    `channel` and `actor_label` describe an event nobody signed in caused (actor None),
-    such as a sign-in lockout on the sign-in page.
+    `channel`, `actor_label` and `actor_type` describe an event nobody signed in caused
+    (actor None), such as a sign-in lockout on the sign-in page or a sign-in the identity
+    provider's response was refused for (actor_type "idp").
     """
     actor, target = fields["actor"], fields["target"]
     actor_fields = _actor_fields(actor)
+    actor_type = fields.get("actor_type")
+    if actor_type is not None:
+        if actor is not None:
+            raise ValueError("actor_type names an actor that is not a user or token.")
+        actor_fields["actor_type"] = actor_type[:20]
     actor_label = fields.get("actor_label")
     if actor_label is not None:
-        actor_fields["actor_label"] = actor_label[:255]
+        actor_fields["actor_label"] = actor_label[:255].strip()
     return AuditEvent(
         tenant=fields["tenant"],
         channel=fields.get("channel") or channel_of(actor),
