@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from apps.scim.rates import parse_rate
+from apps.tenants.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

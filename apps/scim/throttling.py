@@ -23,7 +23,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from apps.scim.rates import parse_rate
+from apps.tenants.rates import parse_rate
 
 logger = logging.getLogger(__name__)
 

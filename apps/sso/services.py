@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
+from apps.tenants.rates import parse_rate
 from apps.users.models import User
 from apps.users.services import find_user_by_name
 
@@ -328,18 +328,6 @@ def _nonce_digest(nonce: str) -> str:
 
 # Throttles: fixed-window counters in the shared cache --------------------------------------
 
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])[a-z]*\s*$", re.IGNORECASE)
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def _rate(value: str) -> tuple[int, int]:
-    """ "200/10m" -> (200, 600): a count and its window in seconds (settings checked the form)."""
-    match = _RATE.match(value)
-    if match is None:
-        raise ValueError(f"Not a rate: {value!r}")
-    count, multiple, unit = match.groups()
-    return int(count), int(multiple or 1) * _UNIT_SECONDS[unit.lower()]
-
 
 def _window_key(name: str, seconds: int) -> tuple[str, int]:
     """This window's counter key for `name`, and the minutes until the window ends."""
@@ -371,7 +359,7 @@ def _address_name(kind: str, client_address: str | None) -> str:
 
 def _throttle_start(tenant: Tenant, client_address: str | None) -> None:
     """Anonymous sign-in starts: so many per client address, so many pending per account."""
-    limit, seconds = _rate(settings.SSO_RATE_LIMIT_START_PER_ADDRESS)
+    limit, seconds = astuple(parse_rate(settings.SSO_RATE_LIMIT_START_PER_ADDRESS))
     count, minutes = _count(_address_name("start", client_address), seconds)
     if count > limit:
         raise TooManyAttempts(
@@ -388,7 +376,7 @@ def _throttle_start(tenant: Tenant, client_address: str | None) -> None:
 
 def _refuse_throttled_address(client_address: str | None) -> None:
     """An address over its limit of unverified responses is not read at all."""
-    limit, seconds = _rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS)
+    limit, seconds = astuple(parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS))
     count, minutes = _counted(_address_name("unverified", client_address), seconds)
     if count >= limit:
         raise TooManyAttempts(
@@ -683,14 +671,14 @@ def _refused_unverified(
     gets at most one row per period of SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT, naming only
     our own check. Over either limit this raises TooManyAttempts (a 429) instead.
     """
-    address_limit, address_seconds = _rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS)
-    account_limit, account_seconds = _rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT)
+    address_rate = parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS)
+    account_rate = parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT)
     by_address, address_minutes = _count(
-        _address_name("unverified", client_address), address_seconds
+        _address_name("unverified", client_address), address_rate.seconds
     )
-    by_account, account_minutes = _count(f"unverified:account:{tenant.pk}", account_seconds)
+    by_account, account_minutes = _count(f"unverified:account:{tenant.pk}", account_rate.seconds)
     if by_account == 1:
-        minutes = account_seconds // 60 or 1
+        minutes = account_rate.seconds // 60 or 1
         record_event(
             tenant=tenant,
             actor=None,
@@ -709,12 +697,12 @@ def _refused_unverified(
             },
             channel=Channel.SSO,
         )
-    if by_address > address_limit:
+    if by_address > address_rate.requests:
         raise TooManyAttempts(
             "Too many sign-in responses from your network address could not be verified.",
             minutes=address_minutes,
         )
-    if by_account > account_limit:
+    if by_account > account_rate.requests:
         raise TooManyAttempts(
             "Too many sign-in responses to this account could not be verified.",
             minutes=account_minutes,

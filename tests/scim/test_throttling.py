@@ -11,8 +11,8 @@ from redis import connection as redis_connection
 from rest_framework.test import APIClient
 
 from apps.scim import throttling
-from apps.scim.rates import Rate, parse_rate
 from apps.scim.throttling import TokenRateThrottle
+from apps.tenants.rates import Rate, parse_rate
 from apps.tokens.services import create_token, set_token_access
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"

@@ -1,4 +1,5 @@
-"""The rate-limit format, "<requests>/<period>": read by the settings and the throttles alike.
+"""The rate-limit format, "<requests>/<period>": one definition for the settings, the SCIM
+throttles and the single sign-on throttles.
 
 Plain Python with no Django import, so that settings.py can refuse a malformed value at
 start-up with the same definition the throttles use.
