@@ -22,6 +22,7 @@ from apps.roles.models import BuiltinRole, Role
 from apps.tenants.scoping import save_with_version
 from apps.users.backends import sign_in_key
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
+from apps.users.names import checked_name, lookup_form
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group as PermissionGroup
@@ -80,7 +81,11 @@ def find_users(tenant: Tenant, user_ids: Iterable[UUID | str]) -> list[User]:
 
 
 def find_user_by_name(tenant: Tenant, user_name: str) -> User | None:
-    """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index."""
+    """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index.
+
+    The name is looked up in the form names are stored in (NFKC), so "ａｄｍｉｎ" finds "admin".
+    """
+    user_name = lookup_form(user_name)
     return User.objects.for_tenant(tenant).filter(user_name__lower=Lower(Value(user_name))).first()
 
 
@@ -117,12 +122,20 @@ def _normalise_multi(items: Iterable[dict[str, Any]] | None) -> list[dict[str, A
 
 
 def _checked_user_name(user_name: str) -> str:
-    user_name = (user_name or "").strip()
+    user_name = checked_name(user_name or "", label="userName")
     if not user_name:
         raise ValidationError("userName is required.", code="required")
     if len(user_name) > 255:
         raise ValidationError("userName is longer than 255 characters.", code="invalid")
     return user_name
+
+
+def _checked_emails(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The emails with their values in lookup form: single sign-on may match a user by one."""
+    return [
+        {**item, "value": checked_name(str(item.get("value") or ""), label="email")}
+        for item in items or []
+    ]
 
 
 def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None) -> str:
@@ -333,6 +346,8 @@ def create_user(
     # No lookup first: the (tenant, lower(userName)) unique index refuses a taken name in
     # the INSERT itself, which every create would otherwise pay a query to foresee.
     user_name = _checked_user_name(attributes.pop("user_name", ""))
+    if "emails" in attributes:
+        attributes["emails"] = _checked_emails(attributes["emails"])
     user = User(tenant=tenant, user_name=user_name, source=source or channel_of(actor))
     if "role" not in attributes and "custom_role" not in attributes:
         attributes["role"] = BuiltinRole.END_USER
@@ -366,6 +381,8 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     attributes = dict(attributes)
     if "user_name" in attributes:
         attributes["user_name"] = _check_user_name(tenant, attributes["user_name"], exclude=user)
+    if "emails" in attributes:
+        attributes["emails"] = _checked_emails(attributes["emails"])
     _apply(tenant, actor, user, attributes)
     after = _snapshot(user)
     for field in MULTI_VALUED:
@@ -477,7 +494,7 @@ def create_staff_account(
     """A platform staff account (no tenant) for Django admin: Support (view-only) or superuser."""
     if support and superuser:
         raise ValidationError("A staff account is Support or superuser, not both.", code="invalid")
-    user_name = (user_name or "").strip()
+    user_name = checked_name(user_name or "", label="userName")
     if not user_name:
         raise ValidationError("userName is required.", code="required")
     if User.objects.filter(tenant=None, user_name__iexact=user_name).exists():
