@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -10,7 +11,7 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group as PermissionGroup
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -26,8 +27,10 @@ from apps.users.names import checked_name, lookup_form
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group as PermissionGroup
+    from typing_extensions import Unpack
 
-    from apps.audit.services import Actor
+    from apps.audit.models import AuditEvent
+    from apps.audit.services import Actor, EventFields
     from apps.tenants.models import Tenant
 
 # Plain columns a caller may set; emails, phone_numbers, manager, role and
@@ -65,6 +68,8 @@ MULTI_VALUED: dict[str, type[UserEmail] | type[UserPhoneNumber]] = {
 # or an attack that would write a row each.
 MAX_MULTI_VALUES = 50
 ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
+# What single sign-on finds a person by (SsoSettings.match_by), with its SCIM name.
+IDENTITY_FIELDS = {"user_name": "userName", "emails": "emails", "external_id": "externalId"}
 AGENT_ROLES = (BuiltinRole.AGENT, BuiltinRole.ADMIN)
 
 
@@ -233,6 +238,78 @@ def _check_admin_grant(tenant: Tenant, actor: Actor, user: User, role: str) -> N
         )
 
 
+def _identity_changes(user: User, attributes: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [now, asked]} for the attributes single sign-on matches on that would change."""
+    changes: dict[str, list[Any]] = {}
+    if "user_name" in attributes and attributes["user_name"] != lookup_form(user.user_name):
+        changes["user_name"] = [user.user_name, attributes["user_name"]]
+    if "external_id" in attributes:
+        external_id = "" if attributes["external_id"] is None else str(attributes["external_id"])
+        if external_id != user.external_id:
+            changes["external_id"] = [user.external_id, external_id]
+    if "emails" in attributes:
+        emails = sorted(item["value"] for item in _normalise_multi(attributes["emails"]))
+        held = sorted(lookup_form(email.value) for email in user.emails.all())
+        if emails != held:
+            changes["emails"] = [held, emails]
+    return changes
+
+
+def _check_identity_of_admin(
+    tenant: Tenant, actor: Actor, user: User, role: str, attributes: dict[str, Any]
+) -> None:
+    """SCIM changes what single sign-on finds an admin by only where Entra may grant the role.
+
+    Otherwise a token could give an admin the userName (or email, or objectId) of anyone
+    Entra signs in, and hand them the admin role that it may not grant directly.
+    """
+    is_admin = role == BuiltinRole.ADMIN or user.role == BuiltinRole.ADMIN
+    if not user.pk or not is_admin or tenant.scim_may_grant_admin:
+        return
+    if channel_of(actor) != Channel.SCIM:
+        return
+    changes = _identity_changes(user, attributes)
+    if not changes:
+        return
+    names = " and ".join(IDENTITY_FIELDS[field] for field in changes)
+    reason = (
+        f"Microsoft Entra ID (SCIM) may not change the {names} of {user.user_name}, who is "
+        "an admin: single sign-on finds people by these, and this account does not let "
+        "provisioning grant the admin role. An admin can allow it in Settings → API → "
+        'Provisioning ("Let Entra ID make users admins").'
+    )
+    _record_refusal(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.USER_UPDATE_REFUSED,
+        target=user,
+        changes={**changes, "reason": reason},
+    )
+    raise ValidationError(reason, code="invalid")
+
+
+def _record_refusal(**fields: Unpack[EventFields]) -> None:
+    """Write the audit row of a refused change so that the refusal's rollback keeps it.
+
+    The refusal undoes the transaction it happens in (a SCIM write is one), and the row
+    saying that something was refused must outlive it. A thread has a database connection
+    of its own, as the SCIM request log's writer does: the row is committed there, alone.
+    """
+    event = build_event(**fields)
+    writer = threading.Thread(target=_save_alone, args=(event,), name="audit-refusal")
+    writer.start()
+    if connection.vendor != "sqlite":
+        # SQLite has one writer, this transaction, until the refusal ends: the row waits.
+        writer.join()
+
+
+def _save_alone(event: AuditEvent) -> None:
+    try:
+        event.save()
+    finally:
+        connection.close()  # this thread's connection, opened for the one row
+
+
 def _check_manager(user: User, manager: User | None) -> None:
     if manager is None:
         return
@@ -264,6 +341,7 @@ def _apply(tenant: Tenant, actor: Actor, user: User, attributes: dict[str, Any])
         values["manager"] = attributes["manager"]
     role, custom_role = _resolve_roles(user, attributes)
     _check_admin_grant(tenant, actor, user, role)
+    _check_identity_of_admin(tenant, actor, user, role, attributes)
     _check_group_rule(user, role, custom_role)
     _check_last_admin(user, role=role, is_active=values.get("is_active", user.is_active))
     for field, value in values.items():
