@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.services import build_event, diff, record_event
+from apps.roles.models import BuiltinRole
 from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
@@ -473,6 +474,7 @@ def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identit
     user = users[0]
     if not user.is_active:
         raise _UserRefused(f"{user.user_name} is deactivated.", user)
+    _check_role_within_grant(tenant, user)
     return user
 
 
@@ -482,6 +484,21 @@ def _matching_value(value: str, label: str) -> str:
         return checked_name(value, label=f"The {label}")
     except ValidationError as error:
         raise saml.Refused("user", " ".join(error.messages)) from error
+
+
+def _check_role_within_grant(tenant: Tenant, user: User) -> None:
+    """Single sign-on never lands in a role above what Entra ID may grant, whatever it matched.
+
+    Where the account does not let Entra make admins, Entra cannot decide who is one, so it
+    cannot sign one in either: a userName, email or objectId that SCIM set cannot lead there.
+    """
+    if user.role == BuiltinRole.ADMIN and not tenant.scim_may_grant_admin:
+        raise _UserRefused(
+            f"{user.user_name} is an admin, and admins of this account sign in with their "
+            "password while Microsoft Entra ID may not grant the admin role. An admin can "
+            'change that in Settings → API → Provisioning ("Let Entra ID make users admins").',
+            user,
+        )
 
 
 def _first_claim(identity: saml.Identity, name: str) -> str:

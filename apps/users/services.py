@@ -201,7 +201,8 @@ def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool 
 
     Only admins who can sign in count (User.can_sign_in): an admin that SCIM created has
     no password, and counting it would let an API token lock every person out; it counts
-    once the account's single sign-on is on, since Entra then signs that admin in.
+    while the account's single sign-on is on and lets Entra ID grant the admin role, since
+    only then does Entra sign that admin in.
     """
     was_admin = user.pk and user.role == BuiltinRole.ADMIN
     stays_admin = not deleting and role == BuiltinRole.ADMIN and is_active
