@@ -212,6 +212,9 @@ def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
         return _sso_sign_in(event, target, changes)
     if action == "user.updated":
         return _user_update(actor, target, changes)
+    if action == "user.update_refused":
+        fields = [field_label(f) for f in changes if f != "reason"] or ["details"]
+        return Sentence(f"{actor} was refused a change to ", target, f"'s {' and '.join(fields)}")
     if action in ("group.member_added", "group.member_removed"):
         return _member_change(actor, target, changes, added=action == "group.member_added")
     return _settings_sentence(actor, action, target, changes)

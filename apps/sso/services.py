@@ -22,12 +22,14 @@ from django.utils import timezone
 
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.services import diff, record_event
+from apps.roles.models import BuiltinRole
 from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 from apps.tenants.rates import parse_rate
 from apps.users.models import User
+from apps.users.names import checked_name
 from apps.users.services import find_user_by_name
 
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
@@ -596,7 +598,7 @@ def _accept_once(identity: saml.Identity) -> None:
 def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identity) -> User:
     match_by = sso_settings.match_by
     if match_by == MatchBy.EMAIL:
-        value = _first_claim(identity, EMAIL_CLAIM)
+        value = _matching_value(_first_claim(identity, EMAIL_CLAIM), "email claim")
         users = list(
             User.objects.for_tenant(tenant)
             .filter(emails__value__lower=Lower(Value(value)))
@@ -608,9 +610,10 @@ def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identit
         users = list(User.objects.for_tenant(tenant).filter(external_id__iexact=value)[:2])
         label = f'objectidentifier "{value}" (externalId)'
     else:
-        user = find_user_by_name(tenant, identity.name_id)
+        value = _matching_value(identity.name_id, "NameID")
+        user = find_user_by_name(tenant, value)
         users = [user] if user else []
-        label = f'NameID "{identity.name_id}" (userName)'
+        label = f'NameID "{value}" (userName)'
     if not users:
         raise saml.Refused("user", f"No user of this account has the {label}.")
     if len(users) > 1:
@@ -618,7 +621,31 @@ def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identit
     user = users[0]
     if not user.is_active:
         raise _UserRefused(f"{user.user_name} is deactivated.", user)
+    _check_role_within_grant(tenant, user)
     return user
+
+
+def _matching_value(value: str, label: str) -> str:
+    """The claim in the form names are stored in (NFKC); a look-alike name matches nobody."""
+    try:
+        return checked_name(value, label=f"The {label}")
+    except ValidationError as error:
+        raise saml.Refused("user", " ".join(error.messages)) from error
+
+
+def _check_role_within_grant(tenant: Tenant, user: User) -> None:
+    """Single sign-on never lands in a role above what Entra ID may grant, whatever it matched.
+
+    Where the account does not let Entra make admins, Entra cannot decide who is one, so it
+    cannot sign one in either: a userName, email or objectId that SCIM set cannot lead there.
+    """
+    if user.role == BuiltinRole.ADMIN and not tenant.scim_may_grant_admin:
+        raise _UserRefused(
+            f"{user.user_name} is an admin, and admins of this account sign in with their "
+            "password while Microsoft Entra ID may not grant the admin role. An admin can "
+            'change that in Settings → API → Provisioning ("Let Entra ID make users admins").',
+            user,
+        )
 
 
 def _first_claim(identity: saml.Identity, name: str) -> str:
