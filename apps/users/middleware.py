@@ -19,8 +19,8 @@ class EndSessionsOfDeactivatedUsersMiddleware:
       the idle one (SESSION_COOKIE_AGE, apps/users/sessions.py), however busy it stayed.
       The person is signed out; a page that needs them signed in sends them to sign in.
 
-    The sign-in time is written into the session on the response that signed it in (the
-    first one with a user and no time), whichever way it signed in: password, SSO, admin.
+    The sign-in time is kept in the session at sign-in (apps/users/sessions.py); a session
+    signed in before it was kept gets it on its next response, once.
     """
 
     def __init__(self, get_response):

@@ -103,3 +103,22 @@ def test_an_admin_session_past_its_absolute_lifetime_is_sent_to_the_admin_sign_i
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_a_session_signed_in_before_sign_in_times_were_kept_gets_one_on_its_next_request(
+    tenant_admin,
+):
+    browser = signed_in(tenant_admin)
+    session = browser.session
+    del session[SIGNED_IN_AT]
+    session.save()
+
+    browser.get(reverse("portal:settings"))
+
+    assert browser.session[SIGNED_IN_AT] <= time.time()
+
+
+def test_a_sign_in_through_the_admin_keeps_the_sign_in_time(client, staff):
+    client.force_login(staff)  # Django's login(), as the admin's sign-in form calls it
+
+    assert client.session[SIGNED_IN_AT] <= time.time()
