@@ -110,3 +110,13 @@ def test_the_header_links_the_signed_in_person_to_their_profile(client, tenant_a
     response = client.get(reverse("portal:settings"))
 
     assert f'<a class="who" href="{reverse("sso:me")}">' in response.content.decode()
+
+
+def test_a_staff_account_signs_out_of_its_other_sessions_audited_as_staff(client, staff):
+    client.force_login(staff)
+
+    response = client.post(END_OTHERS)
+
+    assert response.status_code == 302
+    assert AuditEvent.objects.get(action="staff.updated").tenant is None
+    assert client.get(reverse("sso:me")).status_code == 200
