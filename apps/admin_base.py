@@ -3,7 +3,9 @@
 - `ServiceModelAdmin`: saves and deletes go through the app's services.
 - `ReadOnlyAdmin` / `ReadOnlyInline`: rows nobody adds, changes or deletes here.
 - `is_set_filter()`: a two-choice list filter on whether a column is set.
-- `refused_lookups`: words no changelist lookup may contain (secrets).
+- `SECRET_FIELDS` / `reaches_secret()`: columns holding a secret; no changelist lookup,
+  search or ordering may reach one, directly or across relations.
+- `refused_lookups`: words no changelist lookup may contain.
 - `SafeChangeList`: a query string out of range (`?created_at__year=9999`) is answered
   like any other bad lookup (the list with "?e=1"), never a 500.
 """
@@ -14,15 +16,72 @@ from django.contrib import admin, messages
 from django.contrib.admin import actions
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import EmptyResultSet, FullResultSet, ValidationError
+from django.core.exceptions import (
+    EmptyResultSet,
+    FieldDoesNotExist,
+    FullResultSet,
+    ValidationError,
+)
 from django.db import models, transaction
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
+# Columns that hold a secret, as "<app_label>.<model_name>.<field>". A filter such as
+# ?sp_private_key__startswith=A changes the row count with the value, so a key or a hash
+# could be read a character at a time; the admin never lets a query reach one.
+SECRET_FIELDS = frozenset(
+    {
+        "users.user.password",
+        "tokens.apitoken.digest",
+        "tokens.apitoken.creation_nonce",
+        "sso.ssosettings.sp_private_key",
+        "axes.accesslog.session_hash",
+        "sessions.session.session_key",
+        "sessions.session.session_data",
+    }
+)
+
+
+def reaches_secret(model: type[models.Model], path: str) -> bool:
+    """Whether a lookup, search or ordering path (`tenant__tokens__digest__startswith`,
+    `^user__password`, `-digest`) names a secret column of `model` or of a related model."""
+    opts = model._meta
+    for part in path.lstrip("-^=@").split(LOOKUP_SEP):
+        try:
+            field = opts.pk if part == "pk" else opts.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a lookup or transform (startswith, lower): the path ends here
+        if f"{opts.label_lower}.{field.name}" in SECRET_FIELDS:
+            return True
+        if field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False
+
+
+def _ordering_path(order_field) -> str | None:
+    """The field path an ordering names: a string, F("path"), or F("path").desc()."""
+    if isinstance(order_field, str):
+        return order_field
+    expression = getattr(order_field, "expression", order_field)
+    return getattr(expression, "name", None)
+
 
 class SafeChangeList(ChangeList):
-    """Date-hierarchy values past the calendar's end are bad lookups, not a 500."""
+    """Date-hierarchy values past the calendar's end are bad lookups, not a 500; a column
+    that would sort by a secret is not sortable (?o= names columns by position)."""
+
+    def get_ordering_field(self, field_name):
+        order_field = super().get_ordering_field(field_name)
+        if order_field is None:
+            return None
+        path = _ordering_path(order_field)
+        # An expression other than F() is not read through, so it is not trusted either.
+        if path is None or reaches_secret(self.model, path):
+            return None
+        return order_field
 
     def get_filters(self, request):
         # Django checks that the date exists, then steps to the next year, month or day:
@@ -47,14 +106,25 @@ class SafeChangeList(ChangeList):
 
 
 class RefusedLookupsMixin:
-    """Changelist lookups naming a secret (`password`, `digest`) are refused."""
+    """No changelist lookup, search or ordering reaches a secret (SECRET_FIELDS): Django
+    answers such a filter 400, the same for every value, and leaves such search fields and
+    sort columns out. Lookups containing a word of `refused_lookups` are refused too."""
 
     refused_lookups: tuple[str, ...] = ()
 
     def lookup_allowed(self, lookup, value, request=None):
+        if reaches_secret(self.model, lookup):  # type: ignore[attr-defined]
+            return False
         if any(word in lookup for word in self.refused_lookups):
             return False
         return super().lookup_allowed(lookup, value, request)  # type: ignore[misc]
+
+    def get_search_fields(self, request):
+        return [
+            field
+            for field in super().get_search_fields(request)  # type: ignore[misc]
+            if not reaches_secret(self.model, field)  # type: ignore[attr-defined]
+        ]
 
     def get_changelist(self, request, **kwargs):
         return SafeChangeList

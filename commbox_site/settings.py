@@ -214,6 +214,11 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 # a session ends SESSION_COOKIE_AGE seconds after its last request (apps/users/sessions.py).
 SESSION_ENGINE = "apps.users.sessions"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
+# Absolute lifetime: a session signed in this many seconds ago is ended on its next request,
+# however busy it stayed (apps/users/middleware.py).
+SESSION_MAX_AGE = env.int("SESSION_MAX_AGE", default=24 * 60 * 60)
+if SESSION_MAX_AGE <= 0:
+    raise ImproperlyConfigured("SESSION_MAX_AGE is a number of seconds above 0.")
 
 # Sign-in throttling (django-axes, failures in the database so every worker sees them):
 # AXES_FAILURE_LIMIT failures per account-and-userName, or per client address, lock

@@ -164,6 +164,7 @@ def save_token(*, tenant: Tenant, actor: Actor, token: ApiToken, description: st
     if not updated:
         raise ValidationError("This token was already saved.", code="saved")
     token.description, token.saved_at = description, now
+    access_changed(tenant.pk)  # a process that cached the unsaved token reloads it
     _record_created(tenant=tenant, actor=actor, token=token)
     return token
 
@@ -242,6 +243,8 @@ def set_scim_admin_grants(*, tenant: Tenant, actor: Actor, enabled: bool) -> Ten
         return tenant
     tenant.scim_admin_grants_enabled_at = timezone.now() if enabled else None
     tenant.save(update_fields=["scim_admin_grants_enabled_at"])
+    # Processes that cached a token hold its tenant, switch included: they reload it.
+    access_changed(tenant.pk)
     record_event(
         tenant=tenant,
         actor=actor,

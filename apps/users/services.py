@@ -647,3 +647,21 @@ def resolve_manager(tenant: Tenant, manager_id: UUID | str) -> User:
         raise ValidationError(
             f'Manager "{manager_id}" is not a user of this account.', code="invalid"
         ) from error
+
+
+@transaction.atomic
+def end_other_sessions(*, tenant: Tenant | None, actor: User, user: User) -> User:
+    """End every session of the user now; the caller keeps its own with
+    update_session_auth_hash(), which stores the user's new session hash in it."""
+    before = user.sessions_revoked_at
+    user.save(update_fields=[_revoke_sessions(user)])
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.USER_UPDATED if tenant is not None else AuditAction.STAFF_UPDATED,
+        target=user,
+        changes=diff(
+            {"sessions_revoked_at": before}, {"sessions_revoked_at": user.sessions_revoked_at}
+        ),
+    )
+    return user

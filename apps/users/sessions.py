@@ -1,9 +1,24 @@
-"""Database sessions with an idle timeout that costs at most one write a minute."""
+"""Database sessions with an idle timeout that costs at most one write a minute.
 
+The absolute lifetime (SESSION_MAX_AGE) is checked by the users middleware, from the sign-in
+time kept in the session under SIGNED_IN_AT.
+"""
+
+import time
 from datetime import timedelta
 
 from django.contrib.sessions.backends import db
 from django.utils import timezone
+
+# When the session was signed in, in seconds since the epoch.
+SIGNED_IN_AT = "users.signed_in_at"
+
+
+def keep_sign_in_time(sender, request, user, **kwargs) -> None:
+    """Receives user_logged_in, which every sign-in sends (password, SSO, admin): the
+    session's absolute lifetime counts from here, even when login() kept its data."""
+    request.session[SIGNED_IN_AT] = int(time.time())
+
 
 # A session in use has its expiry moved on when it was last moved longer ago than this.
 REFRESH_EVERY = timedelta(minutes=1)

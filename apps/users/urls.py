@@ -6,6 +6,7 @@ app_name = "users"
 
 urlpatterns = [
     path("", views.user_list, name="list"),
+    path("sessions/end-others/", views.end_other_sessions, name="end_other_sessions"),
     path("<uuid:user_id>/", views.user_detail, name="detail"),
     path("<uuid:user_id>/role/", views.update_role, name="update_role"),
     path("<uuid:user_id>/activate/", views.activate, name="activate"),

@@ -1,10 +1,13 @@
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent
@@ -260,3 +263,22 @@ def delete(request, user_id):
         },
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def end_other_sessions(request):
+    """Sign the person out everywhere else: other browsers, devices, a forgotten session."""
+    user = request.user
+    services.end_other_sessions(tenant=user.tenant, actor=user, user=user)
+    # The new session hash goes into this session (and its key changes): it stays signed in.
+    update_session_auth_hash(request, user)
+    messages.success(
+        request, "You are signed out of every other session. This one stays signed in."
+    )
+    next_url = request.POST.get("next", "")
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    return redirect(next_url)
