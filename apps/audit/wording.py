@@ -115,6 +115,15 @@ def _pair(changes: dict, field: str) -> tuple[Any, Any] | None:
     return None
 
 
+def _user_sentence(actor: str, name: str, changes: dict, *, refused: bool) -> Sentence:
+    if refused:
+        fields = [field_label(f) for f in changes if f != "reason"] or ["details"]
+        return Sentence(f"{actor} was refused a change to ", name, f"'s {' and '.join(fields)}")
+    if set(changes) == {"sessions_revoked_at"}:
+        return Sentence(f"{actor} signed ", name, " out of every other session")
+    return _user_update(actor, name, changes)
+
+
 def _user_update(actor: str, name: str, changes: dict) -> Sentence:
     active = _pair(changes, "is_active")
     role = _pair(changes, "role")
@@ -210,11 +219,8 @@ def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
         return Sentence(f"{actor} {SSO_SENTENCES[action]}", "", "")
     if action in ("sso.signed_in", "sso.refused"):
         return _sso_sign_in(event, target, changes)
-    if action == "user.updated":
-        return _user_update(actor, target, changes)
-    if action == "user.update_refused":
-        fields = [field_label(f) for f in changes if f != "reason"] or ["details"]
-        return Sentence(f"{actor} was refused a change to ", target, f"'s {' and '.join(fields)}")
+    if action in ("user.updated", "user.update_refused"):
+        return _user_sentence(actor, target, changes, refused=action == "user.update_refused")
     if action in ("group.member_added", "group.member_removed"):
         return _member_change(actor, target, changes, added=action == "group.member_added")
     return _settings_sentence(actor, action, target, changes)

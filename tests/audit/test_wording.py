@@ -126,3 +126,16 @@ def test_a_single_sign_on_names_the_user_who_signed_in():
     change = event("sso.signed_in", {"subject": "grace@contoso.com"}, actor_type="user")
 
     assert str(sentence(change, "Grace Hopper")) == "Grace Hopper signed in with single sign-on"
+
+
+def test_ending_other_sessions_reads_as_signing_out_everywhere_else():
+    change = event(
+        "user.updated",
+        {"sessions_revoked_at": [None, "2026-12-07T21:00:00+00:00"]},
+        actor_type="user",
+        actor_label="grace@contoso.com",
+    )
+
+    assert str(sentence(change, "Grace Hopper")) == (
+        "grace@contoso.com signed Grace Hopper out of every other session"
+    )
