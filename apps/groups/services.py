@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -17,6 +17,7 @@ from apps.audit.models import AuditAction
 from apps.audit.services import build_event, channel_of, record_event, record_events
 from apps.groups.models import Group, GroupMembership, GroupQuerySet
 from apps.tenants.scoping import save_with_version
+from apps.tenants.transactions import atomic, atomic_service
 from apps.users.models import User
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def _record_member_changes(
     _bump(group)
 
 
-@transaction.atomic
+@atomic_service
 def create_group(
     *,
     tenant: Tenant,
@@ -117,7 +118,7 @@ def create_group(
     external_id = _check_external_id(external_id)
     members = _check_members(tenant, members)
     try:
-        with transaction.atomic():
+        with atomic():
             group = Group.objects.create(
                 tenant=tenant,
                 display_name=display_name,
@@ -165,11 +166,11 @@ def update_group(
         group.external_id = external_id or ""
     if not changes:
         return group
-    with transaction.atomic():
+    with atomic():
         group.modified_at = timezone.now()
         values = {f: getattr(group, f) for f in ("display_name", "external_id", "modified_at")}
         try:
-            with transaction.atomic():
+            with atomic():
                 save_with_version(group, values, refresh=("version", "modified_at"))
         except IntegrityError as error:
             raise ValidationError(
@@ -205,7 +206,7 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     return new
 
 
-@transaction.atomic
+@atomic_service
 def add_group_members(
     *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
 ) -> list[User]:
@@ -216,7 +217,7 @@ def add_group_members(
     return _insert_members(tenant=tenant, actor=actor, group=group, users=users)
 
 
-@transaction.atomic
+@atomic_service
 def remove_group_members(
     *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
 ) -> list[User]:
@@ -236,7 +237,7 @@ def remove_group_members(
     return removed
 
 
-@transaction.atomic
+@atomic_service
 def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]) -> None:
     """Make the members exactly these users (SCIM PUT and replace)."""
     if group.tenant_id != tenant.pk:
@@ -252,7 +253,7 @@ def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iter
     _insert_members(tenant=tenant, actor=actor, group=group, users=users)
 
 
-@transaction.atomic
+@atomic_service
 def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
     """Delete a group and its memberships; the members stay."""
     if group.tenant_id != tenant.pk:

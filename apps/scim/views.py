@@ -7,14 +7,13 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import cast
 
 import orjson
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import HttpResponse
@@ -66,6 +65,7 @@ from apps.scim.serializers import (
 from apps.scim.throttling import ScimThrottling
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
+from apps.tenants.transactions import single_transaction
 from apps.tokens.models import ApiToken
 from apps.users import services as user_services
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber
@@ -214,26 +214,6 @@ def resource_uuid(resource_id: str, kind: str) -> uuid.UUID:
         return uuid.UUID(str(resource_id))
     except ValueError:
         raise ScimError(f'No {kind} with id "{resource_id}".', status_code=404) from None
-
-
-@contextmanager
-def write_transaction() -> Iterator[None]:
-    """The write's one transaction, in which the services' atomic blocks open no savepoint.
-
-    A savepoint lets a caller carry on after a refused change; a SCIM write never does: the
-    refusal is the response, and it leaves this block, which undoes all of it. So the
-    SAVEPOINT and RELEASE that would wrap each service call (two round trips of a PATCH's
-    seven) are skipped. Every backend asks its connection's `_savepoint_allowed()` before it
-    makes one; here the answer is no, and a nested block that fails without a savepoint marks
-    this block for rollback instead.
-    """
-    with transaction.atomic():
-        # On this thread's connection, for this block only; `del` restores the class's method.
-        connection._savepoint_allowed = lambda: False  # type: ignore[attr-defined]  # not in the stubs
-        try:
-            yield
-        finally:
-            del connection._savepoint_allowed  # type: ignore[attr-defined]
 
 
 def check_if_match(request, version: int) -> None:
@@ -531,7 +511,7 @@ class UserView(ScimView):
 
     def put(self, request, user_id):
         body = self.body(ResourceSerializer)
-        with write_transaction():
+        with single_transaction():
             user = self.get_user(user_id, lock=True)
             check_if_match(request, user.version)
             draft = UserDraft(self.tenant, replacing=user)
@@ -546,7 +526,7 @@ class UserView(ScimView):
 
     def patch(self, request, user_id):
         operations = self.body(PatchOpSerializer)
-        with write_transaction():
+        with single_transaction():
             user = self.get_user(user_id, lock=True)
             check_if_match(request, user.version)
             draft = UserDraft(self.tenant, user)
@@ -560,7 +540,7 @@ class UserView(ScimView):
         return user_response(self, user)
 
     def delete(self, request, user_id):
-        with write_transaction():
+        with single_transaction():
             user = self.get_user(user_id, lock=True)
             check_if_match(request, user.version)
             user_services.delete_user(tenant=self.tenant, actor=request.auth, user=user)
@@ -635,7 +615,7 @@ class GroupCollectionView(ScimView):
         body = self.body(ResourceSerializer)
         draft = GroupDraft()
         draft.apply_resource(body)
-        with write_transaction():
+        with single_transaction():
             group = group_services.create_group(
                 tenant=self.tenant,
                 actor=request.auth,
@@ -658,7 +638,7 @@ class GroupView(ScimView):
 
     def put(self, request, group_id):
         body = self.body(ResourceSerializer)
-        with write_transaction():
+        with single_transaction():
             group = group_for(self, group_id, lock=True)
             check_if_match(request, group.version)
             draft = GroupDraft()
@@ -669,7 +649,7 @@ class GroupView(ScimView):
 
     def patch(self, request, group_id):
         operations = self.body(PatchOpSerializer)
-        with write_transaction():
+        with single_transaction():
             group = group_for(self, group_id, lock=True)
             check_if_match(request, group.version)
             draft = GroupDraft(group)
@@ -683,7 +663,7 @@ class GroupView(ScimView):
         return with_etag(Response(status=status.HTTP_204_NO_CONTENT), group.version)
 
     def delete(self, request, group_id):
-        with write_transaction():
+        with single_transaction():
             group = group_for(self, group_id, lock=True)
             check_if_match(request, group.version)
             group_services.delete_group(tenant=self.tenant, actor=request.auth, group=group)

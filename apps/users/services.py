@@ -20,6 +20,7 @@ from apps.audit.models import AuditAction, Channel
 from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
 from apps.tenants.scoping import save_with_version
+from apps.tenants.transactions import atomic_service
 from apps.users.backends import sign_in_key
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
 
@@ -357,7 +358,7 @@ def create_user(
     return user
 
 
-@transaction.atomic
+@atomic_service
 def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[str, Any]) -> User:
     """Change the given attributes under the directory's rules; no change, no audit row."""
     if user.tenant_id != tenant.pk:
@@ -408,7 +409,7 @@ def set_password(*, tenant: Tenant, actor: Actor, user: User, password: str) -> 
         )
 
 
-@transaction.atomic
+@atomic_service
 def delete_user(*, tenant: Tenant, actor: Actor, user: User) -> None:
     """Delete a user with their memberships; they stop being anyone's manager."""
     if user.tenant_id != tenant.pk:
