@@ -10,16 +10,15 @@ from django.contrib.messages.middleware import MessageMiddleware as DjangoMessag
 from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessions
 
 from apps.portal.middleware import AccountHostMiddleware as PortalAccountHost
+from apps.scim.media import SCIM_ROOT
 from apps.users.middleware import (
     EndSessionsOfDeactivatedUsersMiddleware as UsersEndSessionsOfDeactivatedUsers,
 )
 
-SCIM_PREFIX = "/scim/"
-
 
 class NotForScim:
     def __call__(self, request):
-        if request.path_info.startswith(SCIM_PREFIX):
+        if request.path_info.startswith(SCIM_ROOT):
             return self.get_response(request)
         return super().__call__(request)
 

@@ -66,8 +66,7 @@ def _error(status_code: int, detail: str, scim_type: str | None = None, **kwargs
     return Response(error_body(status_code, detail, scim_type), status=status_code, **kwargs)
 
 
-def database_unavailable_body() -> dict:
-    return error_body(503, "The directory database is unavailable; retry shortly.")
+DATABASE_UNAVAILABLE = "The directory database is unavailable; retry shortly."
 
 
 def _unavailable_error(exc) -> Response | None:
@@ -77,7 +76,7 @@ def _unavailable_error(exc) -> Response | None:
         # client may safely retry. Logged, since it is an outage and not bad input.
         logger.error("SCIM request failed: database unavailable: %s", exc)
         retry = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
-        return Response(database_unavailable_body(), status=503, headers={"Retry-After": retry})
+        return _error(503, DATABASE_UNAVAILABLE, headers={"Retry-After": retry})
     if isinstance(exc, exceptions.Throttled):
         wait = getattr(exc, "wait", None)
         return _error(429, str(exc.detail), headers={"Retry-After": retry_after(wait)})

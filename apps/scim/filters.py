@@ -651,36 +651,3 @@ def filter_q(filter_text: str, resource: str) -> Q:
 def filter_queryset(queryset: QuerySet, filter_text: str, resource: str) -> QuerySet:
     """Narrow `queryset` (already scoped to the tenant) by a SCIM filter, in the database."""
     return queryset.filter(filter_q(filter_text, resource))
-
-
-@dataclass(frozen=True)
-class Equality:
-    """A filter that is one `attribute eq "text"` on a string column of the resource's own row,
-    as Entra sends for every user and group it matches. `key` names the attribute; `q(value)`
-    is what filter_q gives for that filter with any value, so one compiled query serves all."""
-
-    key: str
-    column: Column
-
-    def q(self, value: str) -> Q:
-        return _compare_string(self.column, "eq", value)
-
-
-def equality(filter_text: str, resource: str) -> tuple[Equality, str] | None:
-    """(the Equality, its value) when the filter is one; else None. Raises what filter_q raises
-    for a filter that does not parse."""
-    node = parse_filter(filter_text)
-    if not (isinstance(node, Comparison) and node.operator == "eq" and isinstance(node.value, str)):
-        return None
-    compiler = _Compiler(resource, TABLES[resource], tuple(RESOURCES[resource].schemas))
-    path = node.path
-    for base in compiler.bases(path):
-        key = f"{base}.{path.sub_attribute}" if path.sub_attribute else base
-        column = compiler.table.get(key)
-        if isinstance(column, Column):
-            # Role values also match with underscores as spaces: two literals, another shape.
-            plain = column.kind == STRING and not column.underscores_as_spaces
-            return (Equality(key, column), node.value) if plain else None
-        if isinstance(compiler.table.get(base), Related):
-            return None
-    return None

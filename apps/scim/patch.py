@@ -148,10 +148,6 @@ def contact(value: str, kind: str, primary, display: str) -> dict:
     return {key: value for key, value in item.items() if value != ""}
 
 
-def contact_item(row) -> dict:
-    return contact(row.value, row.type, row.primary, row.display)
-
-
 class UserDraft(Draft):
     """A user's state in service terms, edited by SCIM operations."""
 
@@ -185,8 +181,8 @@ class UserDraft(Draft):
         values = {name: getattr(user, name) for name in USER.columns()}
         values.update(
             addresses=[dict(a) for a in user.addresses],
-            emails=[contact_item(e) for e in user.emails.all()],
-            phone_numbers=[contact_item(p) for p in user.phone_numbers.all()],
+            emails=[contact(*row) for row in user.contacts("emails")],
+            phone_numbers=[contact(*row) for row in user.contacts("phone_numbers")],
             manager=user.manager if user.manager_id else None,
             role=user.role,
             custom_role=user.custom_role if user.custom_role_id else None,

@@ -11,7 +11,6 @@ import copy
 import functools
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
@@ -19,7 +18,7 @@ from rest_framework import serializers
 from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Resource
-from apps.scim.patch import PatchOperation, contact, contact_item
+from apps.scim.patch import PatchOperation, contact
 from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
 BLANK: tuple[Any, ...] = ("", None, [], {})
@@ -39,9 +38,9 @@ def _path_around_id(url_name: str) -> tuple[str, str]:
 def location(request, url_name: str, public_id) -> str:
     # The absolute base (scheme and host) is worked out once per request: a page of 100 users
     # carries 100 locations and as many manager and member $refs.
-    base = getattr(request, "_scim_absolute_base", None)
+    base = getattr(request, "scim_base_url", None)
     if base is None:
-        base = request._scim_absolute_base = request.build_absolute_uri("/")[:-1]
+        base = request.scim_base_url = request.build_absolute_uri("/")[:-1]
     before, after = _path_around_id(url_name)
     return f"{base}{before}{public_id}{after}"
 
@@ -81,26 +80,8 @@ def _read_complex(attribute: Attribute, obj, request, resource: Resource) -> dic
     return _without_blanks({sub.name: getattr(obj, sub.field) for sub in attribute.sub_attributes})
 
 
-CONTACT_ROWS_SUFFIX = "_json"
-
-
-def contact_rows_json(user, field: str) -> list[list] | None:
-    """The user's `field` rows as the JSON column of a query (views.users_queryset) carries
-    them, [[id, value, type, primary, display], ...], or None when the query had none."""
-    raw = getattr(user, field + CONTACT_ROWS_SUFFIX, None)
-    if raw is None:
-        return None
-    return orjson.loads(raw) if isinstance(raw, str | bytes) else raw
-
-
-def _read_contacts(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:
-    # Rows a service wrote or a prefetch loaded win; else a page renders straight from the
-    # JSON column, without a model instance per email of a hundred users.
-    if attribute.field not in getattr(obj, "_prefetched_objects_cache", ()):
-        items = contact_rows_json(obj, attribute.field)
-        if items is not None:
-            return [contact(*row[1:]) for row in items]  # [id, value, type, primary, display]
-    return [contact_item(row) for row in getattr(obj, attribute.field).all()]
+def _read_contacts(attribute: Attribute, user, request, resource: Resource) -> list[dict]:
+    return [contact(*row) for row in user.contacts(attribute.field)]
 
 
 def _read_addresses(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:

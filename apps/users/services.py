@@ -22,7 +22,14 @@ from apps.roles.models import BuiltinRole, Role
 from apps.tenants.scoping import save_with_version
 from apps.tenants.transactions import atomic_service
 from apps.users.backends import sign_in_key
-from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
+from apps.users.models import (
+    WRITTEN_PREFIX,
+    MultiValuedAttribute,
+    User,
+    UserEmail,
+    UserPhoneNumber,
+    UserQuerySet,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group as PermissionGroup
@@ -92,12 +99,13 @@ def _snapshot(user: User) -> dict[str, Any]:
     state["custom_role"] = user.custom_role.name if user.custom_role else None
     if user.pk:
         for field in MULTI_VALUED:
-            state[field] = _multi_values(getattr(user, field).all())
+            state[field] = _multi_values(user.contacts(field))
     return state
 
 
-def _multi_values(rows: Iterable[MultiValuedAttribute]) -> list[dict[str, Any]]:
-    return [row.as_dict() for row in rows]
+def _multi_values(rows: Iterable[tuple]) -> list[dict[str, Any]]:
+    # User.contacts() rows: those of the user's SCIM query or of the last change, no query.
+    return [dict(zip(MultiValuedAttribute.KEYS, row, strict=True)) for row in rows]
 
 
 def _normalise_multi(items: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -292,18 +300,9 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
 
 
 def remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> None:
-    """Make user.<field>.all() give these rows, as a prefetch would, without a query."""
-    # The same cache prefetch_related() fills: callers that show the user after a change
-    # (SCIM answers with the resource) need not read back what was just written. The filter
-    # is deferred as Django's related managers defer it: built only if something filters
-    # further, not for every user of a page of a hundred; a fresh queryset, not a clone.
-    queryset: Any = MULTI_VALUED[field].objects.get_queryset()
-    queryset._deferred_filter = (False, (), {"user": user})
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    if not hasattr(user, "_prefetched_objects_cache"):
-        user._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    user._prefetched_objects_cache[field] = queryset  # type: ignore[attr-defined]
+    """Keep the rows just written on the user (User.contacts reads them first), so a caller
+    that shows the user after a change, as SCIM does, need not read them back."""
+    setattr(user, WRITTEN_PREFIX + field, list(rows))
 
 
 def _revoke_sessions(user: User) -> str:
