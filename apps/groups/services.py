@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from apps.groups.models import Group, GroupMembership, GroupQuerySet
 from apps.tenants.scoping import save_with_version
 from apps.tenants.transactions import atomic, atomic_service
 from apps.users.models import User
+from apps.users.services import find_users
 
 if TYPE_CHECKING:
     from apps.audit.services import Actor
@@ -267,3 +269,57 @@ def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
         changes={"display_name": [group.display_name, None], "member_count": member_count},
     )
     group.delete()
+
+
+# --- member changes of a SCIM PATCH or PUT, as values ---
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """One change to a group's members: add or set the users with these public ids (an
+    unknown id is refused), remove them (unknown ids are ignored), or, with `matching`,
+    remove the members it picks."""
+
+    action: Literal["add", "set", "remove"]
+    user_ids: tuple[str, ...] = ()
+    matching: Callable[[User], bool] | None = None
+
+
+def find_members(tenant: Tenant, user_ids: Iterable[str], *, strict: bool) -> list[User]:
+    """The tenant's users with these public ids; with `strict`, an unknown id is invalid."""
+    parsed, unknown = [], []
+    for user_id in user_ids:
+        try:
+            parsed.append(UUID(user_id))
+        except ValueError:
+            unknown.append(user_id)
+    users = find_users(tenant, parsed) if parsed else []
+    found = {u.public_id for u in users}
+    unknown += [str(u) for u in parsed if u not in found]
+    if strict and unknown:
+        raise ValidationError(
+            f"No user with id {', '.join(repr(u) for u in unknown)} in this account; provision "
+            "the user before adding them to a group.",
+            code="invalid",
+        )
+    return users
+
+
+@atomic_service
+def change_members(
+    *, tenant: Tenant, actor: Actor, group: Group, changes: Iterable[MemberChange]
+) -> None:
+    """Apply member changes in the order they were asked for (SCIM PATCH and PUT)."""
+    for change in changes:
+        if change.matching is not None:
+            memberships = GroupMembership.objects.filter(group=group).select_related("user")
+            users = [m.user for m in memberships if change.matching(m.user)]
+        else:
+            strict = change.action != "remove"
+            users = find_members(tenant, change.user_ids, strict=strict)
+        service = {
+            "add": add_group_members,
+            "set": set_group_members,
+            "remove": remove_group_members,
+        }[change.action]
+        service(tenant=tenant, actor=actor, group=group, users=users)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from apps.roles.services import find_roles
 from apps.scim import coerce
@@ -18,8 +18,27 @@ from apps.scim.mapping import Attribute, Kind
 from apps.scim.paths import PatchPath, eq_terms, matches
 from apps.users.services import resolve_manager
 
-if TYPE_CHECKING:
-    from apps.scim.patch import Draft, UserDraft
+
+class Draft(Protocol):
+    """What a handler asks of a draft (patch.Draft); typed here so handlers need not import it."""
+
+    values: dict[str, Any]
+    given: set[str]
+
+    def unwrap(self, value: Any) -> Any: ...
+    def cleared(self, attribute: Attribute) -> Any: ...
+    def max_length(self, field_name: str) -> int | None: ...
+    def item_limits(self, attribute: Attribute) -> dict[str, int]: ...
+
+
+class UserDraft(Draft, Protocol):
+    """What the manager and roles handlers ask of a user's draft (patch.UserDraft)."""
+
+    tenant: Any
+
+    def current_roles(self) -> list: ...
+    def assign_roles(self, roles) -> None: ...
+    def assign_remaining_roles(self, roles) -> None: ...
 
 
 @dataclass(frozen=True)

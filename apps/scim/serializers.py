@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,6 @@ from rest_framework import serializers
 from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Resource
-from apps.scim.patch import PatchOperation, contact
 from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
 BLANK: tuple[Any, ...] = ("", None, [], {})
@@ -78,6 +78,12 @@ def _read_simple(attribute: Attribute, obj, request, resource: Resource):
 
 def _read_complex(attribute: Attribute, obj, request, resource: Resource) -> dict:
     return _without_blanks({sub.name: getattr(obj, sub.field) for sub in attribute.sub_attributes})
+
+
+def contact(value: str, kind: str, primary, display: str) -> dict:
+    """An emails or phoneNumbers entry as a SCIM item; empty sub-attributes left out."""
+    item = {"value": value, "type": kind, "primary": bool(primary), "display": display}
+    return {key: value for key, value in item.items() if value != ""}
 
 
 def _read_contacts(attribute: Attribute, user, request, resource: Resource) -> list[dict]:
@@ -328,6 +334,16 @@ def select_attributes(resource: dict, attributes: str | None, excluded: str | No
 
 
 # --- input ---
+
+
+@dataclass(frozen=True)
+class PatchOperation:
+    """One operation of a PatchOp body, op lower-cased and path stripped (RFC 7644 §3.5.2)."""
+
+    op: str
+    path: str | None
+    value: Any
+    has_value: bool
 
 
 def _syntax(detail: str) -> ScimError:

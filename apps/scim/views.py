@@ -21,7 +21,7 @@ from apps.scim.authentication import HasApiToken, ScimTokenAuthentication, Token
 from apps.scim.exceptions import ScimError, scim_exception_handler
 from apps.scim.paging import list_page
 from apps.scim.parsers import BoundedJSONParser, ScimJSONParser
-from apps.scim.patch import GroupDraft, UserDraft, members_for
+from apps.scim.patch import GroupDraft, UserDraft
 from apps.scim.renderers import ScimJSONRenderer
 from apps.scim.request_attribution import request_log_fields
 from apps.scim.resources import (
@@ -293,7 +293,9 @@ def save_group(view: ScimView, group: Group, draft: GroupDraft) -> Group:
         display_name=draft.display_name,
         external_id=draft.external_id,
     )
-    draft.save_members(tenant=tenant, actor=actor, group=group)
+    group_services.change_members(
+        tenant=tenant, actor=actor, group=group, changes=draft.member_changes
+    )
     return group
 
 
@@ -325,7 +327,9 @@ class GroupCollectionView(ScimView):
                 actor=request.auth,
                 display_name=draft.display_name,
                 external_id=draft.external_id,
-                members=members_for(self.tenant, draft.initial_member_ids(), strict=True),
+                members=group_services.find_members(
+                    self.tenant, draft.initial_member_ids(), strict=True
+                ),
             )
         response = group_response(self, group.public_id, status.HTTP_201_CREATED)
         response["Location"] = response.data["meta"]["location"]
