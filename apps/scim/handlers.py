@@ -195,19 +195,23 @@ def _edit_whole(items: Items, change: Change) -> None:
     if change.op == "replace":
         items.items = new
     elif change.op == "add":
-        for item in new:
-            # One item per type (Entra expects one work email): a typed item replaces the
-            # item of its type, an untyped one merges with the item of its value.
-            same = next((i for i in items.items if _same_item(i, item)), None)
-            if same is None:
-                items.items.append(item)
-            else:
-                same.update(item)
+        _add_items(items, new)
     elif change.has_value and new:
         drop = {_item_value(i) for i in new}
         items.items = [i for i in items.items if _item_value(i) not in drop]
     else:
         items.items = []
+
+
+def _add_items(items: Items, new: list[dict]) -> None:
+    for item in new:
+        # One item per type (Entra expects one work email): a typed item replaces the
+        # item of its type, an untyped one merges with the item of its value.
+        same = next((i for i in items.items if _same_item(i, item)), None)
+        if same is None:
+            items.items.append(item)
+        else:
+            same.update(item)
 
 
 def _edit_targets(items: Items, change: Change, sub: str | None) -> None:

@@ -310,9 +310,13 @@ def _exclude(result: dict, path: AttributePath) -> None:
         return
     if sub is None:
         del container[key]
-        return
-    items = container[key] if isinstance(container[key], list) else [container[key]]
-    for item in items:
+    else:
+        _exclude_sub(container[key], sub)
+
+
+def _exclude_sub(value, sub: str) -> None:
+    """Drop the sub-attribute `sub` from a complex value or from each item of a list."""
+    for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
             for name in [name for name in item if name.lower() == sub]:
                 del item[name]
