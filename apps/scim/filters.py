@@ -21,12 +21,9 @@ from django.utils.dateparse import parse_datetime
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import (
     BOOLEAN,
-    CORE_GROUP,
-    CORE_USER,
     DATETIME,
-    ENTERPRISE_USER,
     RESOURCES,
-    ROLE,
+    SCHEMA_URNS,
     STRING,
     UUID,
     Column,
@@ -35,8 +32,6 @@ from apps.scim.mapping import (
 
 MAX_FILTER_LENGTH = 2000
 MAX_DEPTH = 32
-
-KNOWN_SCHEMAS = (ENTERPRISE_USER, CORE_GROUP, CORE_USER, ROLE)
 
 COMPARISON_OPERATORS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 KEYWORDS = COMPARISON_OPERATORS | {"pr", "and", "or", "not"}
@@ -161,7 +156,7 @@ def _split_schema(text: str) -> tuple[str | None, str]:
     """Split `urn:...:User:manager.value` into the schema URN and the attribute part."""
     if not text.lower().startswith("urn:"):
         return None, text
-    for schema in KNOWN_SCHEMAS:
+    for schema in SCHEMA_URNS:
         # A dot after a known URN (`...:2.0:User.manager`) is an old Entra spelling of the colon.
         if text.lower().startswith(schema.lower()) and text[len(schema) : len(schema) + 1] in (
             ":",

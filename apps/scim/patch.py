@@ -32,14 +32,15 @@ from apps.scim.paths import PatchPath, eq_terms, matches, parse_path
 from apps.scim.serializers import PatchOperation, contact
 from apps.users.models import User
 
-# Schemas a PATCH path may name; a path under any other URN is an extension not stored.
-KNOWN_SCHEMAS = {urn.lower() for resource in (USER, GROUP) for urn in resource.schemas}
+# Schemas a PATCH path may name (users' and groups'); a path under any other URN is an
+# extension not stored, and is ignored.
+PATCHABLE_SCHEMAS = {urn.lower() for resource in (USER, GROUP) for urn in resource.schemas}
 
 
 def parse_target(text: str) -> PatchPath | None:
     """A PATCH path; None for an extension schema this server does not store."""
     path = parse_path(text)
-    if path.schema and path.schema.lower() not in KNOWN_SCHEMAS:
+    if path.schema and path.schema.lower() not in PATCHABLE_SCHEMAS:
         return None
     return path
 

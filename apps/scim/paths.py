@@ -11,7 +11,7 @@ from apps.scim.filters import And, Comparison, Node, Not, Or, Present, ValuePath
 class PatchPath:
     """`[schema:]attribute[.sub]` or `attribute[valueFilter][.sub]`, names lower-cased.
 
-    `schema` is the canonical spelling of a known URN (filters.KNOWN_SCHEMAS), else as sent;
+    `schema` is the canonical spelling of a known URN (mapping.SCHEMA_URNS), else as sent;
     `text` is the path as sent, for messages.
     """
 

@@ -18,7 +18,17 @@ from rest_framework import serializers
 
 from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
-from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Resource
+from apps.scim.filters import AttributePath
+from apps.scim.mapping import (
+    GROUP,
+    RESOURCES,
+    ROLES,
+    SCHEMA_URNS,
+    USER,
+    Attribute,
+    Kind,
+    Resource,
+)
 from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
 BLANK: tuple[Any, ...] = ("", None, [], {})
@@ -218,9 +228,7 @@ def list_response(resources: list[dict], *, total: int, start_index: int) -> dic
 
 # --- attributes / excludedAttributes (RFC 7644 §3.4.2.5) ---
 
-SCHEMA_URNS = tuple(urn for resource in RESOURCES.values() for urn in resource.schemas)
 EXTENSION_URNS = {urn for resource in RESOURCES.values() for urn in resource.extensions}
-AttributePath = tuple[str | None, str, str | None]  # (extension URN, attribute, sub-attribute)
 
 
 def _split_urn(raw: str) -> tuple[str | None, str]:
@@ -233,14 +241,15 @@ def _split_urn(raw: str) -> tuple[str | None, str]:
 
 
 def parse_attribute_list(text: str | None) -> list[AttributePath]:
-    """ "userName,name.givenName,urn:…:enterprise:2.0:User:manager" → [(extension, top, sub)]."""
+    """ "userName,name.givenName,urn:…:enterprise:2.0:User:manager" → [AttributePath], names
+    lower-cased; the schema is set only for an extension's attributes."""
     paths = []
     for raw in (text or "").split(","):
         raw = raw.strip().lower()
         if raw:
             extension, rest = _split_urn(raw)
             top, _, sub = rest.partition(".")
-            paths.append((extension, top, sub or None))
+            paths.append(AttributePath(top, sub or None, extension, text=raw))
     return paths
 
 
@@ -248,10 +257,13 @@ def requests_attribute(attributes: str | None, excluded: str | None, name: str) 
     """Whether the response will carry a top-level attribute (so whether to load it)."""
     name = name.lower()
     if attributes:
-        return any(ext is None and top == name for ext, top, _ in parse_attribute_list(attributes))
+        return any(
+            path.schema is None and path.attribute == name
+            for path in parse_attribute_list(attributes)
+        )
     return not any(
-        ext is None and top == name and sub is None
-        for ext, top, sub in parse_attribute_list(excluded)
+        path.schema is None and path.attribute == name and path.sub_attribute is None
+        for path in parse_attribute_list(excluded)
     )
 
 
@@ -280,7 +292,7 @@ def _merge(target: dict, key: str, picked) -> None:
 
 
 def _include(result: dict, resource: dict, path: AttributePath) -> None:
-    extension, top, sub = path
+    extension, top, sub = path.schema, path.attribute, path.sub_attribute
     if not top:
         if extension and extension in resource:
             result[extension] = copy.deepcopy(resource[extension])
@@ -298,7 +310,7 @@ def _include(result: dict, resource: dict, path: AttributePath) -> None:
 
 
 def _exclude(result: dict, path: AttributePath) -> None:
-    extension, top, sub = path
+    extension, top, sub = path.schema, path.attribute, path.sub_attribute
     container = result.get(extension) if extension else result
     if not isinstance(container, dict):
         return
