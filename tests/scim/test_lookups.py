@@ -1,6 +1,5 @@
 """The hot lookups (a userName filter, a page, a resource by id) stay within the account."""
 
-
 import pytest
 from django.utils import timezone
 
