@@ -1,6 +1,5 @@
 """Settings for the Commbox API module; every knob is named after its environment variable."""
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,6 +8,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+from apps.tenants.rates import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -263,8 +264,12 @@ REST_FRAMEWORK: dict[str, object] = {
 
 def _rate(name: str, default: str) -> str:
     value = env.str(name, default=default)
-    if not re.fullmatch(r"\s*[1-9]\d*\s*/\s*\d*\s*[smhd][a-z]*\s*", value, re.IGNORECASE):
-        raise ImproperlyConfigured(f'{name} must look like "3000/m" or "600/10s", not {value!r}.')
+    try:
+        parse_rate(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f'{name} must look like "3000/m" or "600/10s", not {value!r}.'
+        ) from None
     return value
 
 
@@ -286,10 +291,6 @@ TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 # this many rows wait); 0 writes each row in its request.
 SCIM_REQUEST_LOG_FLUSH_SECONDS = env.float("SCIM_REQUEST_LOG_FLUSH_SECONDS", default=1.0)
 SCIM_REQUEST_LOG_FLUSH_ROWS = env.int("SCIM_REQUEST_LOG_FLUSH_ROWS", default=500)
-# How often that writer also brings PostgreSQL's planner statistics up to date for tables
-# that grew past autoanalyze's threshold (autovacuum may be off, or a minute behind an
-# initial sync); 0 leaves it to autovacuum alone.
-DATABASE_STATISTICS_SECONDS = env.float("DATABASE_STATISTICS_SECONDS", default=10.0)
 
 # SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES
 # ("default"): with several workers or instances, CACHE_URL must point at a shared cache.
@@ -297,6 +298,17 @@ SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=120)
 SSO_REQUEST_TTL_SECONDS = env.int("SSO_REQUEST_TTL_SECONDS", default=900)
 SSO_METADATA_TIMEOUT_SECONDS = env.int("SSO_METADATA_TIMEOUT_SECONDS", default=10)
 SSO_METADATA_MAX_BYTES = env.int("SSO_METADATA_MAX_BYTES", default=1024 * 1024)
+# Anonymous sign-in starts per client address; each start keeps a pending request in the
+# cache for SSO_REQUEST_TTL_SECONDS, and an account holds at most this many started in one
+# such period (so at most twice as many at once). Offices share one address: be generous.
+SSO_RATE_LIMIT_START_PER_ADDRESS = _rate("SSO_RATE_LIMIT_START_PER_ADDRESS", "200/10m")
+SSO_MAX_PENDING_SIGN_INS_PER_ACCOUNT = env.int("SSO_MAX_PENDING_SIGN_INS_PER_ACCOUNT", default=2000)
+# Responses refused before their signature was verified, per client address (over it, the
+# address gets 429 without its responses being read) and per account (over it, refusals
+# answer 429; a response that verifies is still accepted). Such refusals leave at most one
+# audit row per account per period of the per-account rate, without the text they claim.
+SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS = _rate("SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS", "20/10m")
+SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT = _rate("SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT", "200/10m")
 # An App Federation Metadata URL on a loopback, private, link-local or other non-public
 # address is refused (an admin's URL must not reach the server's own network); on for a
 # development server, whose test IdP listens on 127.0.0.1.

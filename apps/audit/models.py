@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     USER_CREATED = "user.created", "User created"
     USER_UPDATED = "user.updated", "User updated"
     USER_DELETED = "user.deleted", "User deleted"
+    USER_UPDATE_REFUSED = "user.update_refused", "User change refused"
     PASSWORD_SET = "user.password_set", "Password set"
     STAFF_CREATED = "staff.created", "Staff account created"
     STAFF_UPDATED = "staff.updated", "Staff account updated"

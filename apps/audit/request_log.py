@@ -5,11 +5,8 @@ buffer with one bulk INSERT every SCIM_REQUEST_LOG_FLUSH_SECONDS, or sooner once
 SCIM_REQUEST_LOG_FLUSH_ROWS rows wait, and once more when the process exits. A read of
 /Users therefore costs no INSERT and no commit of its own. With the setting at 0 the row is
 written in the request, as tests want. A crash loses at most the last second of log rows,
-never an audit event: those are written in the transaction of the change.
-
-The same thread keeps PostgreSQL's planner statistics fresh (`refresh_statistics`): an
-initial sync grows an empty tenant to thousands of users within a minute, and a planner
-that still believes the tables empty scans every row for each userName lookup.
+never an audit event: those are written in the transaction of the change. Writing keeps
+the log to its size: each tenant's oldest rows are trimmed as its new ones arrive.
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ import atexit
 import logging
 import os
 import threading
-import time
 from collections import deque
 
 from django.conf import settings
@@ -60,34 +56,6 @@ def _trim(tenant_id: int) -> None:
         ScimRequest.objects.filter(tenant_id=tenant_id, id__lt=cutoff).delete()
 
 
-# Tables whose rows changed by more than autoanalyze's own threshold since their last
-# statistics (the same formula autovacuum uses, with the server's settings).
-STALE_TABLES_SQL = """
-    SELECT quote_ident(s.schemaname) || '.' || quote_ident(s.relname)
-    FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-    WHERE s.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::int
-        + current_setting('autovacuum_analyze_scale_factor')::float8 * GREATEST(c.reltuples, 0)
-"""
-
-
-def refresh_statistics() -> list[str]:
-    """ANALYZE the tables that grew or changed past the threshold; returns their names.
-
-    Autovacuum does the same when it is on, but only once per naptime (a minute), and not
-    at all where it is switched off. SKIP_LOCKED: a table another process is analyzing now
-    is left to it.
-    """
-    if connection.vendor != "postgresql":
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(STALE_TABLES_SQL)
-        tables = [name for (name,) in cursor.fetchall()]
-        for table in tables:
-            # The name comes quoted from quote_ident() of the catalogue, not from a request.
-            cursor.execute(f"ANALYZE (SKIP_LOCKED) {table}")
-    return tables
-
-
 class RequestLogBuffer:
     """Rows waiting to be written, and the thread that writes them; one per process."""
 
@@ -127,39 +95,25 @@ class RequestLogBuffer:
             self.thread.start()
 
     def _run(self) -> None:
-        statistics_due = time.monotonic() + settings.DATABASE_STATISTICS_SECONDS
         while True:
             self.wake.wait(settings.SCIM_REQUEST_LOG_FLUSH_SECONDS)
             self.wake.clear()
-            interval = settings.DATABASE_STATISTICS_SECONDS
-            refresh = interval > 0 and statistics_due <= time.monotonic()
-            if not self.rows and not refresh:
+            if not self.rows:
                 continue
             try:
-                if self.rows:
-                    self._flush_logged()
-                if refresh:
-                    statistics_due = time.monotonic() + interval
-                    self._refresh_statistics_logged()
+                self._flush_logged()
             finally:
                 # One connection a second at most, none held while idle.
                 connection.close()
 
-    # The log and the statistics are best effort, and this thread must outlive a database
-    # restart; an error still reaches the logs (and error tracking) with its traceback.
+    # The log is best effort, and this thread must outlive a database restart; an error
+    # still reaches the logs (and error tracking) with its traceback.
 
     def _flush_logged(self) -> None:
         try:
             self.flush()
         except Exception:
             logger.exception("Writing the SCIM request log failed; the rows are dropped.")
-
-    @staticmethod
-    def _refresh_statistics_logged() -> None:
-        try:
-            refresh_statistics()
-        except Exception:
-            logger.exception("Refreshing the database statistics failed.")
 
 
 buffer = RequestLogBuffer()

@@ -10,6 +10,7 @@ from django.db import models
 from apps.audit import request_log
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.redaction import redact_secrets
+from apps.audit.tokenless import count_request_without_token
 
 if TYPE_CHECKING:
     from typing import NotRequired
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
         # Follows from the actor unless named (a sign-in is SSO whoever signs in).
         channel: NotRequired[Channel | None]
         actor_label: NotRequired[str | None]
+        # For an actor that is no row of ours (actor None): "idp" for the identity provider.
+        actor_type: NotRequired[str | None]
 
 
 def _is_token(actor: Actor) -> TypeIs[ApiToken]:
@@ -94,14 +97,20 @@ def clean_changes(changes: dict[str, Any] | None) -> dict[str, Any]:
 def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
     """An unsaved event, for callers that write many at once with bulk_create.
 
-    `channel` and `actor_label` describe an event nobody signed in caused (actor None),
-    such as a sign-in lockout on the sign-in page.
+    `channel`, `actor_label` and `actor_type` describe an event nobody signed in caused
+    (actor None), such as a sign-in lockout on the sign-in page or a sign-in the identity
+    provider's response was refused for (actor_type "idp").
     """
     actor, target = fields["actor"], fields["target"]
     actor_fields = _actor_fields(actor)
+    actor_type = fields.get("actor_type")
+    if actor_type is not None:
+        if actor is not None:
+            raise ValueError("actor_type names an actor that is not a user or token.")
+        actor_fields["actor_type"] = actor_type[:20]
     actor_label = fields.get("actor_label")
     if actor_label is not None:
-        actor_fields["actor_label"] = actor_label[:255]
+        actor_fields["actor_label"] = actor_label[:255].strip()
     return AuditEvent(
         tenant=fields["tenant"],
         channel=fields.get("channel") or channel_of(actor),
@@ -151,14 +160,19 @@ def record_scim_request(
     detail: str = "",
     refusal: str = "",
 ) -> None:
-    """One row per request, refused ones included (never headers, bodies or secrets).
+    """One row per request made with one of the account's tokens, refused ones included
+    (never headers, bodies or secrets); a request with no valid token is only counted
+    (tokenless.py), as anyone can send one with any path.
 
     The row waits in this process's buffer and is written in bulk off the request path,
     with the trimming of old rows (request_log.py).
     """
+    if token is None:
+        count_request_without_token(tenant_id)
+        return
     request_log.record(
         tenant_id=tenant_id,
-        token_id=token.pk if token is not None else None,
+        token_id=token.pk,
         method=method[:10],
         path=_storable(redact_secrets(path))[:500],
         status=status,

@@ -129,17 +129,19 @@ def _user_update(actor: str, name: str, changes: dict) -> Sentence:
         (field,) = changes
         pair = _pair(changes, field)
         if pair is not None:
-            label = field_label(field)
-            if _is_empty(pair[0]):
-                return Sentence(
-                    f"{actor} set ", name, f"'s {label} to {value_text(field, pair[1])}"
-                )
-            return Sentence(
-                f"{actor} changed ",
-                name,
-                f"'s {label} from {value_text(field, pair[0])} to {value_text(field, pair[1])}",
-            )
+            return _one_field_changed(actor, name, field, pair)
     return Sentence(f"{actor} updated ", name, "")
+
+
+def _one_field_changed(actor: str, name: str, field: str, pair: tuple[Any, Any]) -> Sentence:
+    label = field_label(field)
+    if _is_empty(pair[0]):
+        return Sentence(f"{actor} set ", name, f"'s {label} to {value_text(field, pair[1])}")
+    return Sentence(
+        f"{actor} changed ",
+        name,
+        f"'s {label} from {value_text(field, pair[0])} to {value_text(field, pair[1])}",
+    )
 
 
 # Actions told as "<actor> <verb><target>".
@@ -210,8 +212,16 @@ def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
         return _sso_sign_in(event, target, changes)
     if action == "user.updated":
         return _user_update(actor, target, changes)
+    if action == "user.update_refused":
+        fields = [field_label(f) for f in changes if f != "reason"] or ["details"]
+        return Sentence(f"{actor} was refused a change to ", target, f"'s {' and '.join(fields)}")
     if action in ("group.member_added", "group.member_removed"):
         return _member_change(actor, target, changes, added=action == "group.member_added")
+    return _settings_sentence(actor, action, target, changes)
+
+
+def _settings_sentence(actor: str, action: str, target: str, changes: dict) -> Sentence:
+    """Account settings, renames, tokens and seeding; any other action by its code."""
     if action in ("tenant.token_access", "tenant.provisioning_role"):
         return _account_setting(actor, action, changes)
     if action == "group.updated":

@@ -42,28 +42,9 @@ def login_view(request):
 
     if request.method == "POST":
         form = SignInForm(request.POST)
-        if form.is_valid():
-            subdomain = form.cleaned_data["subdomain"]
-            if host_subdomain is not None and subdomain != host_subdomain:
-                form.add_error(
-                    "subdomain",
-                    f"This address signs in to {host_subdomain} only. To sign in to "
-                    f"{subdomain}, go to {request.scheme}://{subdomain}.{settings.BASE_DOMAIN}"
-                    f"{reverse('portal:login')}.",
-                )
-            else:
-                user = authenticate(
-                    request,
-                    subdomain=subdomain,
-                    username=form.cleaned_data["user_name"],
-                    password=form.cleaned_data["password"],
-                )
-                if user is None or user.tenant is None:
-                    form.add_error(None, SIGN_IN_FAILED)
-                else:
-                    login(request, user)
-                    messages.success(request, f"Signed in to {user.tenant.name}.")
-                    return HttpResponseRedirect(next_url or home_url(user))
+        user = _signed_in(request, form, host_subdomain) if form.is_valid() else None
+        if user is not None:
+            return HttpResponseRedirect(next_url or home_url(user))
     else:
         # A sign-in link an admin hands out names the account: /login/?account=<subdomain>.
         named = request.GET.get("account", "").strip().lower()[:63]
@@ -79,6 +60,31 @@ def login_view(request):
             "base_domain": settings.BASE_DOMAIN,
         },
     )
+
+
+def _signed_in(request, form: SignInForm, host_subdomain: str | None):
+    """The user the valid form signs in, signed in now; else None, with the form's error."""
+    subdomain = form.cleaned_data["subdomain"]
+    if host_subdomain is not None and subdomain != host_subdomain:
+        form.add_error(
+            "subdomain",
+            f"This address signs in to {host_subdomain} only. To sign in to "
+            f"{subdomain}, go to {request.scheme}://{subdomain}.{settings.BASE_DOMAIN}"
+            f"{reverse('portal:login')}.",
+        )
+        return None
+    user = authenticate(
+        request,
+        subdomain=subdomain,
+        username=form.cleaned_data["user_name"],
+        password=form.cleaned_data["password"],
+    )
+    if user is None or user.tenant is None:
+        form.add_error(None, SIGN_IN_FAILED)
+        return None
+    login(request, user)
+    messages.success(request, f"Signed in to {user.tenant.name}.")
+    return user
 
 
 def _safe_next_url(request) -> str:

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
@@ -48,11 +49,88 @@ def find_roles(*, tenant: Tenant, values: Iterable[str]) -> list[Role]:
     return found
 
 
-def assignment_for(*, tenant: Tenant, roles: Iterable[Role]) -> tuple[str, Role | None]:
+Assignment: TypeAlias = "tuple[str, Role | None]"
+"""What a user holds: (built-in role, custom role or None)."""
+
+
+class RoleChange(enum.Enum):
+    """How a request changes the roles a user holds (SCIM's operations on `roles`)."""
+
+    REPLACE = "replace"  # exactly these roles
+    ADD = "add"  # these beside the ones held
+    REMOVE = "remove"  # the ones held less these
+    REMOVE_ALL = "remove all"
+    SET_ONE = "set one"  # this role in place of the held role of its kind (built-in or custom)
+
+
+def resolve_role_assignment(
+    *, tenant_id: int | None, held: Assignment, changes: dict[str, Any]
+) -> Assignment:
+    """What a user ends up holding when `changes` ("role", "custom_role", either or both)
+    are applied to what they hold: the one place the rules between the two are applied.
+
+    A custom role makes an agent: an end-user given one becomes an agent; taking the
+    agent role away (an end-user role given without a custom role) takes it with it.
+    """
+    role = changes.get("role", held[0])
+    custom_role = changes.get("custom_role", held[1])
+    if role not in BuiltinRole.values:
+        raise ValidationError(
+            f'"{role}" is not a role. Valid roles: {", ".join(BuiltinRole.values)}.',
+            code="invalid",
+        )
+    if custom_role is None:
+        return role, None
+    if custom_role.is_builtin or custom_role.tenant_id != tenant_id:
+        raise ValidationError(f'"{custom_role}" is not a custom role.', code="invalid")
+    if role != BuiltinRole.END_USER:
+        return role, custom_role
+    if "role" in changes and "custom_role" not in changes:
+        return role, None
+    return BuiltinRole.AGENT, custom_role
+
+
+def change_role_assignment(
+    *,
+    tenant: Tenant,
+    change: RoleChange,
+    roles: list[Role],
+    current: list[Role],
+    held: Assignment | None,
+) -> Assignment:
+    """What a user holds after `change` with `roles`, from the `current` roles (an earlier
+    operation of the same request may have changed them) and what was `held` before the
+    request (None for a new user)."""
+    if change is RoleChange.ADD:
+        return assignment_for(tenant=tenant, roles=_added(current, roles))
+    if change is RoleChange.SET_ONE:
+        return assignment_for(tenant=tenant, roles=_set_one(current, roles))
+    if change is RoleChange.REPLACE and roles:
+        return assignment_for(tenant=tenant, roles=roles)
+    # An empty replace is the unassigned state too (RFC 7644 §3.5.2): a removal.
+    gone = {role.pk for role in roles} if change is RoleChange.REMOVE else None
+    remaining = [role for role in current if gone is not None and role.pk not in gone]
+    return assignment_after_removal(tenant=tenant, held=held, remaining=remaining)
+
+
+def _added(current: list[Role], roles: list[Role]) -> list[Role]:
+    """A new custom role takes the place of the one held, since a user holds one."""
+    if any(not role.is_builtin for role in roles):
+        current = [role for role in current if role.is_builtin]
+    return [*current, *roles]
+
+
+def _set_one(current: list[Role], roles: list[Role]) -> list[Role]:
+    """The role given takes the place of the held role of its kind (built-in or custom)."""
+    builtin_given = any(role.is_builtin for role in roles)
+    return [*(role for role in current if role.is_builtin != builtin_given), *roles]
+
+
+def assignment_for(*, tenant: Tenant, roles: Iterable[Role]) -> Assignment:
     """(built-in role, custom role) for a set of assigned roles.
 
     The highest built-in role wins (admin > agent > end-user); at most one custom role;
-    no built-in role gives the tenant's provisioning role (a custom role still implies agent).
+    no built-in role gives the tenant's provisioning role.
     """
     roles = list(roles)
     builtins = [r.builtin for r in roles if r.is_builtin]
@@ -67,18 +145,17 @@ def assignment_for(*, tenant: Tenant, roles: Iterable[Role]) -> tuple[str, Role 
 
 
 def assignment_after_removal(
-    *, tenant: Tenant, held: tuple[str, Role | None], remaining: Iterable[Role]
-) -> tuple[str, Role | None]:
+    *, tenant: Tenant, held: Assignment | None, remaining: Iterable[Role]
+) -> Assignment:
     """(built-in role, custom role) once roles are taken away: never above what was held.
 
     No role left means the tenant's provisioning role, which may be higher than the role
     the user held (an end-user in a tenant that provisions agents); a removal never
-    widens access, so the lower of the two wins.
+    widens access, so the lower of the two wins. A new user (held None) holds nothing yet.
     """
     builtin, custom = assignment_for(tenant=tenant, roles=remaining)
-    held_builtin = held[0]
-    if BUILTIN_RANK[builtin] > BUILTIN_RANK[held_builtin]:
-        builtin = held_builtin
+    if held is not None and BUILTIN_RANK[builtin] > BUILTIN_RANK[held[0]]:
+        builtin = held[0]
     return builtin, custom
 
 

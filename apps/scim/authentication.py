@@ -1,7 +1,6 @@
 from django.contrib.auth.models import AnonymousUser
 from rest_framework import authentication, exceptions, permissions
 
-from apps.scim.throttling import counting_version_reader, take_back_count
 from apps.tokens.auth import TokenRejected, authenticate_token
 
 
@@ -14,20 +13,19 @@ class TokenAuthenticationFailed(exceptions.AuthenticationFailed):
 
 
 class ScimTokenAuthentication(authentication.BaseAuthentication):
-    """request.auth is the ApiToken (and so the tenant); the caller is a client, not a person."""
+    """request.auth is the ApiToken (and so the tenant); the caller is a client, not a person.
+
+    DRF authenticates before it throttles, so a refused token never reaches the token's
+    rate limit (apps/scim/throttling.py).
+    """
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
         try:
-            token = authenticate_token(
-                header=header,
-                host=request.get_host(),
-                read_version=counting_version_reader(request),
-            )
+            token = authenticate_token(header=header, host=request.get_host())
         except TokenRejected as error:
-            take_back_count(request)
             # The view logs the refused request under the account the token names.
             raise TokenAuthenticationFailed(error) from None
         return AnonymousUser(), token

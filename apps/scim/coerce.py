@@ -38,7 +38,11 @@ def as_bool(value: Any, name: str) -> bool:
 
 
 def as_string(value: Any, name: str, max_length: int | None = None) -> str:
-    """A string attribute; null clears it."""
+    """A string attribute; null clears it.
+
+    `max_length` only where no service checks a length: a column's limit is the service's
+    to check (apps/users/services.py, apps/groups/services.py).
+    """
     if value is None:
         return ""
     if not isinstance(value, str):

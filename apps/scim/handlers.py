@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from apps.roles.services import find_roles
+from apps.roles.services import RoleChange, find_roles
 from apps.scim import coerce
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import Attribute, Kind
@@ -27,7 +27,6 @@ class Draft(Protocol):
 
     def unwrap(self, value: Any) -> Any: ...
     def cleared(self, attribute: Attribute) -> Any: ...
-    def max_length(self, field_name: str) -> int | None: ...
     def item_limits(self, attribute: Attribute) -> dict[str, int]: ...
 
 
@@ -36,9 +35,7 @@ class UserDraft(Draft, Protocol):
 
     tenant: Any
 
-    def current_roles(self) -> list: ...
-    def assign_roles(self, roles) -> None: ...
-    def assign_remaining_roles(self, roles) -> None: ...
+    def change_roles(self, change: RoleChange, roles: list) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -74,8 +71,8 @@ def write_simple(draft: Draft, attribute: Attribute, change: Change) -> None:
             draft.cleared(attribute) if value is None else coerce.as_bool(value, change.text)
         )
     else:
-        limit = draft.max_length(attribute.field)
-        draft.values[attribute.field] = coerce.as_string(value, change.text, limit)
+        # Only the type here: the service checks the length against the column.
+        draft.values[attribute.field] = coerce.as_string(value, change.text)
 
 
 def apply_simple(draft: Draft, attribute: Attribute, change: Change) -> None:
@@ -261,51 +258,24 @@ def _roles_in(draft: UserDraft, value: Any, text: str) -> list:
     return find_roles(tenant=draft.tenant, values=coerce.role_values(value, text))
 
 
-def _set_single_role(draft: UserDraft, change: Change) -> None:
-    """roles[primary eq "True"].value (SingleAppRoleAssignment): the one assigned role."""
-    if change.path.sub_attribute in ("display", "type", "primary"):
-        return  # describes the role; the value decides it
-    if change.op == "remove" or change.value in (None, ""):
-        draft.assign_remaining_roles([])
-        return
-    roles = _roles_in(draft, [change.value], change.text)
-    builtin_given = any(role.is_builtin for role in roles)
-    keep = [role for role in draft.current_roles() if role.is_builtin != builtin_given]
-    draft.assign_roles([*keep, *roles])
-
-
-def _remove_roles(draft: UserDraft, change: Change) -> None:
-    """A removal never raises the user's role (patch.UserDraft.assign_remaining_roles)."""
-    if not (change.has_value and change.value):
-        draft.assign_remaining_roles([])
-        return
-    gone = {role.pk for role in _roles_in(draft, change.value, change.text)}
-    draft.assign_remaining_roles([role for role in draft.current_roles() if role.pk not in gone])
-
-
-def _add_roles(draft: UserDraft, roles: list) -> None:
-    """AppRoleAssignmentsComplex: keep what the user has; a new custom role takes the place
-    of the old one, since a user holds one."""
-    keep = draft.current_roles()
-    if any(not role.is_builtin for role in roles):
-        keep = [role for role in keep if role.is_builtin]
-    draft.assign_roles([*keep, *roles])
-
-
 def apply_roles(draft: UserDraft, attribute: Attribute, change: Change) -> None:
+    """Translate the operation into a role change; the roles service decides what it gives."""
     if change.path.value_filter is not None or change.path.sub_attribute is not None:
-        _set_single_role(draft, change)
-    elif change.op == "remove":
-        _remove_roles(draft, change)
-    elif change.op == "replace":
-        roles = _roles_in(draft, change.value, change.text)
-        if roles:
-            draft.assign_roles(roles)
+        # roles[primary eq "True"].value: Entra's SingleAppRoleAssignment.
+        if change.path.sub_attribute in ("display", "type", "primary"):
+            return  # describes the role; the value decides it
+        if change.op == "remove" or change.value in (None, ""):
+            draft.change_roles(RoleChange.REMOVE_ALL, [])
         else:
-            # An empty list is the unassigned state too (RFC 7644 §3.5.2): a removal.
-            draft.assign_remaining_roles([])
+            draft.change_roles(RoleChange.SET_ONE, _roles_in(draft, [change.value], change.text))
+    elif change.op == "remove":
+        if change.has_value and change.value:
+            draft.change_roles(RoleChange.REMOVE, _roles_in(draft, change.value, change.text))
+        else:
+            draft.change_roles(RoleChange.REMOVE_ALL, [])
     else:
-        _add_roles(draft, _roles_in(draft, change.value, change.text))
+        kind = RoleChange.REPLACE if change.op == "replace" else RoleChange.ADD
+        draft.change_roles(kind, _roles_in(draft, change.value, change.text))
 
 
 def apply_read_only(draft: Draft, attribute: Attribute, change: Change) -> None:

@@ -16,7 +16,7 @@ from django.db.models import Field, Model
 
 from apps.groups.models import Group
 from apps.groups.services import MemberChange
-from apps.roles.services import assignment_after_removal, assignment_for, find_roles
+from apps.roles.services import RoleChange, assignment_for, change_role_assignment, find_roles
 from apps.scim import coerce
 from apps.scim.exceptions import ScimError
 from apps.scim.filters import Comparison, Node
@@ -111,9 +111,6 @@ class Draft:
         """
         return False if attribute.type == "boolean" else ""
 
-    def max_length(self, field_name: str) -> int | None:
-        return _max_length(self.resource.model, field_name)
-
     def item_limits(self, attribute: Attribute) -> dict[str, int]:
         """Longest value per sub-attribute of rows (addresses are JSON, no column limits)."""
         if attribute.rows is None:
@@ -142,7 +139,7 @@ class UserDraft(Draft):
         self.roles_given = False
         self.given = set()
         held = user or replacing
-        # A removal of roles never leaves the user above what they hold before the request.
+        # What the user holds before the request: role removals are measured against it.
         self.held_roles = (
             (held.role, held.custom_role if held.custom_role_id else None) if held else None
         )
@@ -181,19 +178,14 @@ class UserDraft(Draft):
             roles.append(self.values["custom_role"])
         return roles
 
-    def assign_roles(self, roles) -> None:
-        self.values["role"], self.values["custom_role"] = assignment_for(
-            tenant=self.tenant, roles=roles
-        )
-        self.roles_given = True
-
-    def assign_remaining_roles(self, roles) -> None:
-        """The roles left after a removal (or an empty replace): never more than was held."""
-        if self.held_roles is None:
-            self.assign_roles(roles)
-            return
-        self.values["role"], self.values["custom_role"] = assignment_after_removal(
-            tenant=self.tenant, held=self.held_roles, remaining=roles
+    def change_roles(self, change: RoleChange, roles: list) -> None:
+        """Apply a role change as the roles service decides it."""
+        self.values["role"], self.values["custom_role"] = change_role_assignment(
+            tenant=self.tenant,
+            change=change,
+            roles=roles,
+            current=self.current_roles(),
+            held=self.held_roles,
         )
         self.roles_given = True
 
@@ -202,7 +194,7 @@ class UserDraft(Draft):
     def finish_create(self) -> dict[str, Any]:
         """Service attributes for create_user: no role given → the tenant's provisioning role."""
         if self.values["role"] is None:
-            self.assign_roles([])
+            self.values["role"], _ = assignment_for(tenant=self.tenant, roles=[])
         return {
             k: v for k, v in self.values.items() if v not in ("", [], None) or k in ("is_active",)
         }

@@ -173,9 +173,7 @@ def parse_idp_metadata(xml: str | bytes) -> IdpMetadata:
     except Exception as error:  # noqa: BLE001 - the parser raises bare Exceptions for bad XML
         raise ValueError(f"The metadata is not a SAML metadata document ({error}).") from error
     idp = parsed.get("idp") or {}
-    certificates = list((idp.get("x509certMulti") or {}).get("signing") or [])
-    if not certificates and idp.get("x509cert"):
-        certificates = [idp["x509cert"]]
+    certificates = _signing_certificates(idp)
     entity_id = idp.get("entityId") or ""
     sso_url = (idp.get("singleSignOnService") or {}).get("url") or ""
     if not entity_id or not sso_url:
@@ -189,6 +187,14 @@ def parse_idp_metadata(xml: str | bytes) -> IdpMetadata:
         sso_url=sso_url,
         certificates=tuple(normalize_certificate(c) for c in dict.fromkeys(certificates)),
     )
+
+
+def _signing_certificates(idp: dict) -> list[str]:
+    """The toolkit's parse gives several signing certificates, or one alone."""
+    certificates = list((idp.get("x509certMulti") or {}).get("signing") or [])
+    if not certificates and idp.get("x509cert"):
+        certificates = [idp["x509cert"]]
+    return certificates
 
 
 def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):

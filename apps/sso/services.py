@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,18 +21,38 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.models import AuditAction, AuditEvent, Channel
-from apps.audit.services import build_event, diff, record_event
+from apps.audit.services import diff, record_event
+from apps.roles.models import BuiltinRole
 from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
+from apps.tenants.rates import parse_rate
 from apps.users.models import User
+from apps.users.names import checked_name
 from apps.users.services import find_user_by_name
 
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 OBJECT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
 
 Actor = User | None
+
+
+@dataclass(frozen=True)
+class SignInStart:
+    """Where to send the browser, and the nonce its cookie must carry back to the ACS."""
+
+    url: str
+    browser_nonce: str
+
+
+class TooManyAttempts(Exception):
+    """A throttle of anonymous sign-in traffic is exceeded; try again in `minutes`."""
+
+    def __init__(self, reason: str, *, minutes: int):
+        super().__init__(reason)
+        self.reason = reason
+        self.minutes = minutes
 
 
 @dataclass(frozen=True)
@@ -302,24 +324,94 @@ def _report_key(token: str) -> str:
     return f"sso:test-report:{token}"
 
 
+def _nonce_digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode()).hexdigest()
+
+
+# Throttles: fixed-window counters in the shared cache --------------------------------------
+
+
+def _window_key(name: str, seconds: int) -> tuple[str, int]:
+    """This window's counter key for `name`, and the minutes until the window ends."""
+    now = time.time()
+    window = int(now // seconds)
+    minutes = max(1, -(-int((window + 1) * seconds - now) // 60))
+    return f"sso:throttle:{name}:{seconds}:{window}", minutes
+
+
+def _count(name: str, seconds: int) -> tuple[int, int]:
+    """Count one more in `name`'s current window: the new count and the minutes left."""
+    key, minutes = _window_key(name, seconds)
+    cache.add(key, 0, timeout=seconds)
+    try:
+        return cache.incr(key), minutes
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=seconds)
+        return 1, minutes
+
+
+def _counted(name: str, seconds: int) -> tuple[int, int]:
+    key, minutes = _window_key(name, seconds)
+    return cache.get(key) or 0, minutes
+
+
+def _address_name(kind: str, client_address: str | None) -> str:
+    return f"{kind}:address:" + hashlib.sha256((client_address or "").encode()).hexdigest()
+
+
+def _throttle_start(tenant: Tenant, client_address: str | None) -> None:
+    """Anonymous sign-in starts: so many per client address, so many pending per account."""
+    limit, seconds = astuple(parse_rate(settings.SSO_RATE_LIMIT_START_PER_ADDRESS))
+    count, minutes = _count(_address_name("start", client_address), seconds)
+    if count > limit:
+        raise TooManyAttempts(
+            "Too many sign-ins were started from your network address.", minutes=minutes
+        )
+    bound, seconds = settings.SSO_MAX_PENDING_SIGN_INS_PER_ACCOUNT, settings.SSO_REQUEST_TTL_SECONDS
+    count, minutes = _count(f"start:account:{tenant.pk}", seconds)
+    if count > bound:
+        raise TooManyAttempts(
+            "Too many sign-ins to this account are waiting for the identity provider.",
+            minutes=minutes,
+        )
+
+
+def _refuse_throttled_address(client_address: str | None) -> None:
+    """An address over its limit of unverified responses is not read at all."""
+    limit, seconds = astuple(parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS))
+    count, minutes = _counted(_address_name("unverified", client_address), seconds)
+    if count >= limit:
+        raise TooManyAttempts(
+            "Too many sign-in responses from your network address could not be verified.",
+            minutes=minutes,
+        )
+
+
 def start_sign_in(
     *,
     tenant: Tenant,
     sp: saml.ServiceProvider,
     next_url: str = "",
     test_by: User | None = None,
-) -> str:
-    """The IdP URL to redirect to; the AuthnRequest ID and RelayState wait in the shared cache.
+    client_address: str | None = None,
+) -> SignInStart:
+    """The IdP URL to redirect to, and a nonce for the browser's cookie; the AuthnRequest ID,
+    RelayState and the nonce's digest wait in the shared cache.
 
     The IdP's POST back to the ACS is cross-site, so the session cookie (SameSite=Lax) is not
-    sent with it: what the ACS must check is kept in Django's cache, shared by every worker.
+    sent with it: what the ACS must check is kept in Django's cache, shared by every worker,
+    and the nonce cookie (SameSite=None) ties the answer to the browser that asked.
+    Anonymous starts are throttled (TooManyAttempts); an admin's test sign-in is not.
     """
     sso_settings = get_sso_settings(tenant)
     if test_by is None and not sso_settings.is_enabled:
         raise ValidationError("Single sign-on is off for this account.", code="invalid")
     if not sso_settings.has_idp:
         raise ValidationError("No identity provider is configured.", code="invalid")
+    if test_by is None:
+        _throttle_start(tenant, client_address)
     relay_state = secrets.token_urlsafe(24)
+    browser_nonce = secrets.token_urlsafe(32)
     url, request_id = saml.authn_request(
         sp, identity_provider(sso_settings), relay_state=relay_state
     )
@@ -327,12 +419,13 @@ def start_sign_in(
         _request_key(tenant, request_id),
         {
             "relay_state": relay_state,
+            "browser": _nonce_digest(browser_nonce),
             "next": next_url,
             "test_by": test_by.pk if test_by else None,
         },
         timeout=settings.SSO_REQUEST_TTL_SECONDS,
     )
-    return url
+    return SignInStart(url=url, browser_nonce=browser_nonce)
 
 
 def complete_sign_in(
@@ -342,12 +435,17 @@ def complete_sign_in(
     saml_response: str,
     relay_state: str,
     received_at_url: str,
+    browser_nonce: str = "",
+    client_address: str | None = None,
 ) -> SignIn:
-    """Verify an ACS POST and find the user; every outcome is in the audit trail (channel SSO).
+    """Verify an ACS POST and find the user; outcomes are in the audit trail (channel SSO).
 
-    Raises saml.Refused with the failed check. A test sign-in never signs anyone in: it
-    stores a report for the admin who started it and returns its key.
+    Raises saml.Refused with the failed check, or TooManyAttempts. A refusal before the
+    signature is verified is counted, not detailed in the trail (_refused_unverified). A
+    test sign-in never signs anyone in: it stores a report for the admin who started it and
+    returns its key.
     """
+    _refuse_throttled_address(client_address)
     sso_settings = get_sso_settings(tenant)
     received = saml.read_unverified(saml_response)
     pending = None
@@ -366,11 +464,15 @@ def complete_sign_in(
             received_at_url=received_at_url,
             received=received,
             pending=pending,
+            browser_nonce=browser_nonce,
         )
     except saml.Refused as refusal:
         if test_by:
             return _test_report(tenant, sso_settings, test_by, received, refusal=refusal)
-        _record_attempt(tenant, sso_settings, received, refusal=refusal, user=_matched(refusal))
+        if isinstance(refusal, _Unverified):
+            _refused_unverified(tenant, sso_settings, refusal, client_address=client_address)
+        else:
+            _record_attempt(tenant, sso_settings, received, refusal=refusal, user=_matched(refusal))
         raise
     if test_by:
         return _test_report(tenant, sso_settings, test_by, received, user=user)
@@ -394,6 +496,10 @@ def _matched(refusal: saml.Refused) -> User | None:
     return getattr(refusal, "user", None)
 
 
+class _Unverified(saml.Refused):
+    """A refusal of a response whose signature was not verified: what it claims is unproven."""
+
+
 def _verify(
     *,
     tenant: Tenant,
@@ -404,7 +510,36 @@ def _verify(
     received_at_url: str,
     received: saml.Received,
     pending: dict[str, Any] | None,
+    browser_nonce: str,
 ) -> tuple[saml.Identity, User]:
+    try:
+        identity = _verify_signature(
+            sso_settings=sso_settings,
+            sp=sp,
+            saml_response=saml_response,
+            relay_state=relay_state,
+            received_at_url=received_at_url,
+            received=received,
+            pending=pending,
+        )
+    except saml.Refused as refusal:
+        raise _Unverified(refusal.check, refusal.reason) from refusal
+    _check_browser(pending, browser_nonce)
+    _accept_once(identity)
+    return identity, _find_user(tenant, sso_settings, identity)
+
+
+def _verify_signature(
+    *,
+    sso_settings: SsoSettings,
+    sp: saml.ServiceProvider,
+    saml_response: str,
+    relay_state: str,
+    received_at_url: str,
+    received: saml.Received,
+    pending: dict[str, Any] | None,
+) -> saml.Identity:
+    """Every check up to and including the signature (and the toolkit's strict checks)."""
     if not sso_settings.has_idp:
         raise saml.Refused("configuration", "Single sign-on is not configured for this account.")
     if not (pending and pending.get("test_by")) and not sso_settings.is_enabled:
@@ -422,7 +557,7 @@ def _verify(
         )
     if pending is not None and relay_state != pending["relay_state"]:
         raise saml.Refused("relay-state", "The RelayState is not the one this server sent.")
-    identity = saml.verify_response(
+    return saml.verify_response(
         sp,
         identity_provider(sso_settings),
         saml_response=saml_response,
@@ -430,8 +565,22 @@ def _verify(
         request_id=received.in_response_to if pending else None,
         clock_skew=timedelta(seconds=settings.SSO_CLOCK_SKEW_SECONDS),
     )
-    _accept_once(identity)
-    return identity, _find_user(tenant, sso_settings, identity)
+
+
+def _check_browser(pending: dict[str, Any] | None, browser_nonce: str) -> None:
+    """An answer to our request counts only in the browser that made it (login CSRF).
+
+    IdP-initiated responses (no pending request) have no browser to compare with.
+    """
+    if pending is None:
+        return
+    expected = pending.get("browser") or ""
+    if not browser_nonce or not hmac.compare_digest(_nonce_digest(browser_nonce), expected):
+        raise saml.Refused(
+            "browser",
+            "This sign-in was not started in this browser (its sign-in cookie is missing or "
+            "does not match). Start again from the sign-in page, in the same browser.",
+        )
 
 
 def _accept_once(identity: saml.Identity) -> None:
@@ -449,7 +598,7 @@ def _accept_once(identity: saml.Identity) -> None:
 def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identity) -> User:
     match_by = sso_settings.match_by
     if match_by == MatchBy.EMAIL:
-        value = _first_claim(identity, EMAIL_CLAIM)
+        value = _matching_value(_first_claim(identity, EMAIL_CLAIM), "email claim")
         users = list(
             User.objects.for_tenant(tenant)
             .filter(emails__value__lower=Lower(Value(value)))
@@ -461,9 +610,10 @@ def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identit
         users = list(User.objects.for_tenant(tenant).filter(external_id__iexact=value)[:2])
         label = f'objectidentifier "{value}" (externalId)'
     else:
-        user = find_user_by_name(tenant, identity.name_id)
+        value = _matching_value(identity.name_id, "NameID")
+        user = find_user_by_name(tenant, value)
         users = [user] if user else []
-        label = f'NameID "{identity.name_id}" (userName)'
+        label = f'NameID "{value}" (userName)'
     if not users:
         raise saml.Refused("user", f"No user of this account has the {label}.")
     if len(users) > 1:
@@ -471,7 +621,31 @@ def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identit
     user = users[0]
     if not user.is_active:
         raise _UserRefused(f"{user.user_name} is deactivated.", user)
+    _check_role_within_grant(tenant, user)
     return user
+
+
+def _matching_value(value: str, label: str) -> str:
+    """The claim in the form names are stored in (NFKC); a look-alike name matches nobody."""
+    try:
+        return checked_name(value, label=f"The {label}")
+    except ValidationError as error:
+        raise saml.Refused("user", " ".join(error.messages)) from error
+
+
+def _check_role_within_grant(tenant: Tenant, user: User) -> None:
+    """Single sign-on never lands in a role above what Entra ID may grant, whatever it matched.
+
+    Where the account does not let Entra make admins, Entra cannot decide who is one, so it
+    cannot sign one in either: a userName, email or objectId that SCIM set cannot lead there.
+    """
+    if user.role == BuiltinRole.ADMIN and not tenant.scim_may_grant_admin:
+        raise _UserRefused(
+            f"{user.user_name} is an admin, and admins of this account sign in with their "
+            "password while Microsoft Entra ID may not grant the admin role. An admin can "
+            'change that in Settings → API → Provisioning ("Let Entra ID make users admins").',
+            user,
+        )
 
 
 def _first_claim(identity: saml.Identity, name: str) -> str:
@@ -490,27 +664,76 @@ def _record_attempt(
     refusal: saml.Refused | None = None,
     flow: str | None = None,
 ) -> None:
+    """One row for a response whose signature was verified: its subject is the IdP's word."""
     changes: dict[str, Any] = {"subject": received.name_id[:255]}
     if refusal is not None:
         changes.update(check=refusal.check, reason=refusal.reason[:500])
     else:
         changes["flow"] = flow
-    event = build_event(
+    # The host only (sts.windows.net): the full issuer is on the SSO page, and a long
+    # label would crowd the Activity table.
+    issuer_host = urlsplit(received.issuer).netloc or received.issuer
+    record_event(
         tenant=tenant,
         actor=user,
+        actor_type=None if user else "idp",
+        actor_label=None if user else f"identity provider {issuer_host}",
         action=AuditAction.SSO_REFUSED if refusal is not None else AuditAction.SSO_SIGNED_IN,
         target=user or sso_settings,
         changes=changes,
         channel=Channel.SSO,
     )
-    if user is None:
-        event.actor_type = "idp"
-        event.actor_id = ""
-        # The host only (sts.windows.net): the full issuer is on the SSO page, and a long
-        # label would crowd the Activity table.
-        issuer_host = urlsplit(received.issuer).netloc or received.issuer
-        event.actor_label = f"identity provider {issuer_host}"[:255].strip()
-    event.save()
+
+
+def _refused_unverified(
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    refusal: saml.Refused,
+    *,
+    client_address: str | None,
+) -> None:
+    """Count a refusal before the signature was verified, per address and per account.
+
+    Anyone can post such a response, so nothing it claims reaches the trail: the account
+    gets at most one row per period of SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT, naming only
+    our own check. Over either limit this raises TooManyAttempts (a 429) instead.
+    """
+    address_rate = parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS)
+    account_rate = parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT)
+    by_address, address_minutes = _count(
+        _address_name("unverified", client_address), address_rate.seconds
+    )
+    by_account, account_minutes = _count(f"unverified:account:{tenant.pk}", account_rate.seconds)
+    if by_account == 1:
+        minutes = account_rate.seconds // 60 or 1
+        record_event(
+            tenant=tenant,
+            actor=None,
+            actor_type="anonymous",
+            actor_label="unverified sign-in response",
+            action=AuditAction.SSO_REFUSED,
+            target=sso_settings,
+            changes={
+                "check": refusal.check,
+                "reason": (
+                    f"the response could not be verified (check: {refusal.check}); the "
+                    f"subject and issuer it claims are not recorded, and further unverified "
+                    f"responses in the next {minutes} minutes are only counted"
+                ),
+                "verified": False,
+            },
+            channel=Channel.SSO,
+        )
+    if by_address > address_rate.requests:
+        raise TooManyAttempts(
+            "Too many sign-in responses from your network address could not be verified.",
+            minutes=address_minutes,
+        )
+    if by_account > account_rate.requests:
+        raise TooManyAttempts(
+            "Too many sign-in responses to this account could not be verified.",
+            minutes=account_minutes,
+        )
 
 
 def _test_report(

@@ -1,3 +1,5 @@
+from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,11 @@ from apps.tenants.models import Tenant
 
 # The session records how its user signed in (the sign-in page and the profile say so).
 SIGNED_IN_WITH = "signed_in_with"
+# Ties an ACS POST to the browser that started the sign-in. SameSite=None so that it comes
+# back with the IdP's cross-site POST, which browsers accept only with Secure; browsers
+# honour Secure cookies on http://127.0.0.1 and http://*.localhost, so the quick start works.
+BROWSER_COOKIE = "sso_browser"
+BROWSER_COOKIE_PATH = "/sso/"
 
 
 # Which account a flow URL is for -----------------------------------------------------------
@@ -76,12 +83,31 @@ def sign_on(request, subdomain=None):
     tenant = _tenant_of_request(request, subdomain)
     sp = services.service_provider(tenant, _base_url(request))
     try:
-        url = services.start_sign_in(
-            tenant=tenant, sp=sp, next_url=_safe_next(request, request.GET.get("next", ""))
+        started = services.start_sign_in(
+            tenant=tenant,
+            sp=sp,
+            next_url=_safe_next(request, request.GET.get("next", "")),
+            client_address=get_client_ip_address(request),
         )
     except ValidationError as error:
         return _refused(request, tenant, error.messages[0], status=403)
-    return redirect(url)
+    except services.TooManyAttempts as error:
+        return _too_many(request, tenant, error)
+    return _to_idp(started)
+
+
+def _to_idp(started: services.SignInStart):
+    response = redirect(started.url)
+    response.set_cookie(
+        BROWSER_COOKIE,
+        started.browser_nonce,
+        max_age=settings.SSO_REQUEST_TTL_SECONDS,
+        path=BROWSER_COOKIE_PATH,
+        secure=True,
+        httponly=True,
+        samesite="None",
+    )
+    return response
 
 
 @csrf_exempt  # the IdP's cross-site POST; the signed response is what is checked
@@ -98,14 +124,23 @@ def acs(request, subdomain=None):
             saml_response=request.POST.get("SAMLResponse", ""),
             relay_state=request.POST.get("RelayState", ""),
             received_at_url=request.build_absolute_uri(request.path),
+            browser_nonce=request.COOKIES.get(BROWSER_COOKIE, ""),
+            client_address=get_client_ip_address(request),
         )
     except saml.Refused as refusal:
-        return _refused(request, tenant, refusal.reason, check=refusal.check)
-    if result.test_report_key:
-        return redirect("sso:test_result", token=result.test_report_key)
-    login(request, result.user, backend="apps.users.backends.TenantUserBackend")
-    request.session[SIGNED_IN_WITH] = "sso"
-    return redirect(_safe_next(request, result.next_url) or _landing_url(result.user))
+        response = _refused(request, tenant, refusal.reason, check=refusal.check)
+    except services.TooManyAttempts as error:
+        response = _too_many(request, tenant, error)
+    else:
+        if result.test_report_key:
+            response = redirect("sso:test_result", token=result.test_report_key)
+        else:
+            login(request, result.user, backend="apps.users.backends.TenantUserBackend")
+            request.session[SIGNED_IN_WITH] = "sso"
+            response = redirect(_safe_next(request, result.next_url) or _landing_url(result.user))
+    if BROWSER_COOKIE in request.COOKIES:
+        response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH, samesite="None")
+    return response
 
 
 def _refused(request, tenant, reason: str, *, check: str = "", status: int = 403):
@@ -115,6 +150,17 @@ def _refused(request, tenant, reason: str, *, check: str = "", status: int = 403
         {"tenant": tenant, "reason": reason, "check": check},
         status=status,
     )
+
+
+def _too_many(request, tenant, error: services.TooManyAttempts):
+    response = render(
+        request,
+        "sso/too_many.html",
+        {"tenant": tenant, "reason": error.reason, "minutes": error.minutes},
+        status=429,
+    )
+    response["Retry-After"] = str(error.minutes * 60)
+    return response
 
 
 @require_GET
@@ -306,11 +352,11 @@ def test_start(request):
     """Run the flow for the admin; the ACS reports instead of signing anyone in or out."""
     sp = services.service_provider(request.tenant, _base_url(request))
     try:
-        url = services.start_sign_in(tenant=request.tenant, sp=sp, test_by=request.user)
+        started = services.start_sign_in(tenant=request.tenant, sp=sp, test_by=request.user)
     except ValidationError as error:
         messages.error(request, error.messages[0])
         return redirect("sso:settings")
-    return redirect(url)
+    return _to_idp(started)
 
 
 @tenant_admin_required

@@ -1,6 +1,6 @@
 """The version of a tenant's API access, kept in the shared cache.
 
-Each process may keep the tokens it has checked (apps/tokens/auth.py); before it trusts one it
+Each process may keep the tokens it has checked (apps/tokens/cache.py); before it trusts one it
 compares the version it saw with the current one here. Whatever can refuse a token (revoking
 it, switching Token Access) or changes what a cached tenant says calls access_changed(), so
 every worker of every instance sees the change on its next request.
@@ -24,8 +24,7 @@ UNKNOWN = object()
 
 
 def version_key(tenant_id: int) -> str:
-    """Where the tenant's version is kept: read here, or by a caller that reads it along with
-    its own keys in one round trip (the SCIM rate limiter)."""
+    """Where the tenant's version is kept in the cache."""
     return f"tenants:access-version:{tenant_id}"
 
 

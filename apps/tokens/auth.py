@@ -5,15 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import time
-from collections.abc import Callable
 
-from django.conf import settings
 from django.db import connection
 
 from apps.audit.models import Refusal
-from apps.tenants.access import UNKNOWN, access_version
 from apps.tenants.hosts import tenant_subdomain_of_host
+from apps.tokens.cache import TokenCache
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import digest_of, is_well_formed
 from apps.tokens.services import touch_last_used
@@ -61,20 +58,8 @@ def credentials_from_header(header: str) -> tuple[str, str | None]:
     )
 
 
-# Tokens this process has checked, by digest: (token with its tenant, access version, loaded).
-_cached_tokens: dict[str, tuple[ApiToken, object, float]] = {}
-# The tenant and token id of every digest seen: a token never changes either, and knowing
-# them lets the version be read before the token is loaded, so a change committed meanwhile
-# is not missed.
-_ids_of_digest: dict[str, tuple[int, int]] = {}
-
-VersionReader = Callable[[int, int], object]
-"""(tenant id, token id) -> the tenant's access version (access_version). The SCIM layer
-passes one that also counts the request against the token in the same cache round trip."""
-
-
-def read_access_version(tenant_id: int, token_id: int) -> object:
-    return access_version(tenant_id)
+# The tokens this process has checked (bounded; invalidated by the tenant's access version).
+token_cache = TokenCache()
 
 
 def _load_token(digest: str) -> ApiToken | None:
@@ -82,52 +67,21 @@ def _load_token(digest: str) -> ApiToken | None:
 
 
 def _check_database() -> None:
-    """A database outage is answered (503) before anything else, cached token or not.
+    """A database outage is answered (503) before the request is let through, cached token
+    or not.
 
-    Without it a request with a cached token would reach the rate limiter, which counts it,
-    before the outage shows: a client retrying fast would be throttled once the database is
-    back. It is Django's own health check (CONN_HEALTH_CHECKS), a SELECT 1 that the request's
-    first query would otherwise run: run here, it is the request's only one. A connection
-    broken by a restart is replaced; with the database still down the new connection fails
-    with OperationalError, which answers 503.
+    Without it a request with a cached token would pass authentication without a query and
+    reach the rate limiter, which counts it, before the outage shows: a client retrying fast
+    would be throttled once the database is back. It is Django's own health check
+    (CONN_HEALTH_CHECKS), a SELECT 1 that the request's first query would otherwise run;
+    after a query it costs nothing. A connection broken by a restart is replaced; with the
+    database still down the new connection fails with OperationalError, which answers 503.
     """
     connection.close_if_health_check_failed()
     connection.ensure_connection()
 
 
-def find_token(digest: str, read_version: VersionReader = read_access_version) -> ApiToken | None:
-    """The token with this digest, with its tenant, from this process's cache when current.
-
-    A cached token is used only while the tenant's access version in the shared cache is the
-    one seen when it was loaded (services change it on revoke and Token Access), and for at
-    most TOKEN_CACHE_SECONDS; revocation is refused on the next request in every process.
-    """
-    lifetime = settings.TOKEN_CACHE_SECONDS
-    ids = _ids_of_digest.get(digest) if lifetime > 0 else None
-    if ids is None:
-        token = _load_token(digest)
-        if token is not None and lifetime > 0:
-            _ids_of_digest[digest] = (token.tenant_id, token.pk)
-        return token
-    # Before the version: read_version may count the request, and an outage must not.
-    _check_database()
-    version = read_version(*ids)
-    cached = _cached_tokens.get(digest)
-    now = time.monotonic()
-    if cached is not None and cached[1] == version and now - cached[2] < lifetime:
-        return cached[0]
-    token = _load_token(digest)
-    if token is None:
-        _cached_tokens.pop(digest, None)
-        _ids_of_digest.pop(digest, None)
-    elif version is not UNKNOWN:
-        _cached_tokens[digest] = (token, version, now)
-    return token
-
-
-def authenticate_token(
-    *, header: str, host: str, read_version: VersionReader = read_access_version
-) -> ApiToken:
+def authenticate_token(*, header: str, host: str) -> ApiToken:
     """The active token the header names, or TokenRejected saying why not."""
     secret, admin_user_name = credentials_from_header(header)
     if not is_well_formed(secret):
@@ -138,7 +92,7 @@ def authenticate_token(
             refusal=Refusal.MALFORMED,
         )
     digest = digest_of(secret)
-    token = find_token(digest, read_version)
+    token = token_cache.find(digest, _load_token)
     if token is None or not hmac.compare_digest(token.digest, digest):
         raise TokenRejected("The API token is not recognised.", refusal=Refusal.UNKNOWN)
     if not token.is_saved:
@@ -166,12 +120,18 @@ def authenticate_token(
             token=token,
         )
     if admin_user_name is not None:
-        user = find_user_by_name(token.tenant, admin_user_name)
-        if user is None or not user.is_tenant_admin:
-            raise TokenRejected(
-                f'"{admin_user_name}" is not an active admin of the account that owns this token.',
-                refusal=Refusal.NOT_ADMIN,
-                token=token,
-            )
+        _check_admin(token, admin_user_name)
+    _check_database()
     touch_last_used(token)
     return token
+
+
+def _check_admin(token: ApiToken, admin_user_name: str) -> None:
+    """Basic credentials name a user: an active admin of the token's account, or refused."""
+    user = find_user_by_name(token.tenant, admin_user_name)
+    if user is None or not user.is_tenant_admin:
+        raise TokenRejected(
+            f'"{admin_user_name}" is not an active admin of the account that owns this token.',
+            refusal=Refusal.NOT_ADMIN,
+            token=token,
+        )

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.audit import selectors
+from apps.audit import selectors, tokenless
 from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.tenants.decorators import tenant_admin_required
 from apps.tokens import services
@@ -247,6 +247,8 @@ def provisioning(request):
             "scim_requests": recent,
             "attempts": AuditEvent.objects.for_tenant(tenant).filter(channel=Channel.SSO)[:20],
             "recent_limit": RECENT_SCIM_REQUESTS,
+            "requests_without_token": tokenless.requests_without_token(tenant.pk),
+            "without_token_hours": tokenless.WINDOWS_SHOWN * tokenless.WINDOW_SECONDS // 3600,
             "cycles": selectors.sync_cycles(tenant, now=now),
             "intervals": selectors.requests_per_interval(tenant, now=now),
             "quiet_gap_minutes": int(selectors.QUIET_GAP.total_seconds() // 60),

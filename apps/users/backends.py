@@ -3,6 +3,7 @@ from django.contrib.auth.backends import ModelBackend
 
 from apps.tenants.models import Tenant
 from apps.users.models import User
+from apps.users.names import lookup_form
 
 
 def sign_in_key(subdomain: str | None, user_name: str) -> str:
@@ -10,7 +11,7 @@ def sign_in_key(subdomain: str | None, user_name: str) -> str:
 
     `manage.py axes_reset_username <key>` takes the same string.
     """
-    user_name = (user_name or "").strip().lower()
+    user_name = lookup_form(user_name).lower()
     return f"{subdomain}/{user_name}" if subdomain else user_name
 
 
@@ -44,7 +45,7 @@ class TenantUserBackend(ModelBackend):
             if tenant is None:
                 User().set_password(password)  # Same work as a real check, against timing probes.
                 return None
-        users = User.objects.filter(user_name__iexact=username.strip())
+        users = User.objects.filter(user_name__iexact=lookup_form(username))
         users = users.filter(tenant=tenant) if tenant is not None else users.filter(tenant=None)
         user = users.first()
         if user is None:

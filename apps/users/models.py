@@ -20,15 +20,20 @@ from apps.tenants.scoping import TenantOwnedQuerySet
 
 
 def can_sign_in_q() -> Q:
-    """Users who can sign in today: active, with a usable password or their account's
-    single sign-on switched on.
+    """Users who can sign in today: active, with a usable password or signed in by their
+    account's single sign-on.
 
-    The one definition of "can sign in", as a filter; User.can_sign_in is the same
+    Single sign-on signs in an admin only while the account lets Entra ID grant the admin
+    role (apps.sso.services refuses the others), so an admin without a password counts only
+    then. The one definition of "can sign in", as a filter; User.can_sign_in is the same
     test on one row. The SSO settings are reached by the reverse relation's name, since
     the sso app sits above users.
     """
     has_password = ~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX) & ~Q(password="")
-    has_sso = Q(tenant__sso_settings__enabled_at__isnull=False)
+    sso_may_sign_in = ~Q(role=BuiltinRole.ADMIN) | Q(
+        tenant__scim_admin_grants_enabled_at__isnull=False
+    )
+    has_sso = Q(tenant__sso_settings__enabled_at__isnull=False) & sso_may_sign_in
     return Q(is_active=True) & (has_password | has_sso)
 
 
@@ -259,6 +264,10 @@ class User(AbstractBaseUser, PermissionsMixin):
             return False
         if self.password and self.has_usable_password():
             return True
+        if self.role == BuiltinRole.ADMIN and not (
+            self.tenant and self.tenant.scim_may_grant_admin
+        ):
+            return False
         sso_settings = getattr(self.tenant, "sso_settings", None) if self.tenant_id else None
         return sso_settings is not None and sso_settings.enabled_at is not None
 

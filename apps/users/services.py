@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -10,7 +11,7 @@ from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group as PermissionGroup
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -19,6 +20,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction, Channel
 from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
+from apps.roles.services import resolve_role_assignment
 from apps.tenants.scoping import save_with_version
 from apps.tenants.transactions import atomic_service
 from apps.users.backends import sign_in_key
@@ -30,11 +32,14 @@ from apps.users.models import (
     UserPhoneNumber,
     UserQuerySet,
 )
+from apps.users.names import checked_name, lookup_form
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group as PermissionGroup
+    from typing_extensions import Unpack
 
-    from apps.audit.services import Actor
+    from apps.audit.models import AuditEvent
+    from apps.audit.services import Actor, EventFields
     from apps.tenants.models import Tenant
 
 # Plain columns a caller may set; emails, phone_numbers, manager, role and
@@ -72,6 +77,8 @@ MULTI_VALUED: dict[str, type[UserEmail] | type[UserPhoneNumber]] = {
 # or an attack that would write a row each.
 MAX_MULTI_VALUES = 50
 ALL_FIELDS = (*SCALAR_FIELDS, *MULTI_VALUED, "manager", "role", "custom_role")
+# What single sign-on finds a person by (SsoSettings.match_by), with its SCIM name.
+IDENTITY_FIELDS = {"user_name": "userName", "emails": "emails", "external_id": "externalId"}
 AGENT_ROLES = (BuiltinRole.AGENT, BuiltinRole.ADMIN)
 
 
@@ -88,7 +95,11 @@ def find_users(tenant: Tenant, user_ids: Iterable[UUID | str]) -> list[User]:
 
 
 def find_user_by_name(tenant: Tenant, user_name: str) -> User | None:
-    """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index."""
+    """Case-insensitive userName lookup that uses the (tenant, lower(user_name)) index.
+
+    The name is looked up in the form names are stored in (NFKC), so "ａｄｍｉｎ" finds "admin".
+    """
+    user_name = lookup_form(user_name)
     return User.objects.for_tenant(tenant).filter(user_name__lower=Lower(Value(user_name))).first()
 
 
@@ -126,12 +137,20 @@ def _normalise_multi(items: Iterable[dict[str, Any]] | None) -> list[dict[str, A
 
 
 def _checked_user_name(user_name: str) -> str:
-    user_name = (user_name or "").strip()
+    user_name = checked_name(user_name or "", label="userName")
     if not user_name:
         raise ValidationError("userName is required.", code="required")
     if len(user_name) > 255:
         raise ValidationError("userName is longer than 255 characters.", code="invalid")
     return user_name
+
+
+def _checked_emails(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The emails with their values in lookup form: single sign-on may match a user by one."""
+    return [
+        {**item, "value": checked_name(str(item.get("value") or ""), label="email")}
+        for item in items or []
+    ]
 
 
 def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None) -> str:
@@ -152,24 +171,9 @@ def _check_user_name(tenant: Tenant, user_name: str, exclude: User | None = None
 
 
 def _resolve_roles(user: User, attributes: dict[str, Any]) -> tuple[str, Role | None]:
-    """Apply the role rules: a custom role implies agent; leaving the agents drops it."""
-    role = attributes.get("role", user.role)
-    custom_role = attributes.get("custom_role", user.custom_role if user.custom_role_id else None)
-    if role not in BuiltinRole.values:
-        raise ValidationError(
-            f'"{role}" is not a role. Valid roles: {", ".join(BuiltinRole.values)}.',
-            code="invalid",
-        )
-    if custom_role is not None:
-        if custom_role.is_builtin or custom_role.tenant_id != user.tenant_id:
-            raise ValidationError(f'"{custom_role}" is not a custom role.', code="invalid")
-        dropping_agent = "role" in attributes and "custom_role" not in attributes
-        if dropping_agent and role == BuiltinRole.END_USER:
-            # Taking away the agent role takes the custom role with it.
-            custom_role = None
-        elif role == BuiltinRole.END_USER:
-            role = BuiltinRole.AGENT
-    return role, custom_role
+    held = (user.role, user.custom_role if user.custom_role_id else None)
+    changes: dict[str, Any] = {k: attributes[k] for k in ("role", "custom_role") if k in attributes}
+    return resolve_role_assignment(tenant_id=user.tenant_id, held=held, changes=changes)
 
 
 def _check_group_rule(user: User, role: str, custom_role: Role | None) -> None:
@@ -192,7 +196,8 @@ def _check_last_admin(user: User, *, role: str, is_active: bool, deleting: bool 
 
     Only admins who can sign in count (User.can_sign_in): an admin that SCIM created has
     no password, and counting it would let an API token lock every person out; it counts
-    once the account's single sign-on is on, since Entra then signs that admin in.
+    while the account's single sign-on is on and lets Entra ID grant the admin role, since
+    only then does Entra sign that admin in.
     """
     was_admin = user.pk and user.role == BuiltinRole.ADMIN
     stays_admin = not deleting and role == BuiltinRole.ADMIN and is_active
@@ -229,6 +234,78 @@ def _check_admin_grant(tenant: Tenant, actor: Actor, user: User, role: str) -> N
         )
 
 
+def _identity_changes(user: User, attributes: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [now, asked]} for the attributes single sign-on matches on that would change."""
+    changes: dict[str, list[Any]] = {}
+    if "user_name" in attributes and attributes["user_name"] != lookup_form(user.user_name):
+        changes["user_name"] = [user.user_name, attributes["user_name"]]
+    if "external_id" in attributes:
+        external_id = "" if attributes["external_id"] is None else str(attributes["external_id"])
+        if external_id != user.external_id:
+            changes["external_id"] = [user.external_id, external_id]
+    if "emails" in attributes:
+        emails = sorted(item["value"] for item in _normalise_multi(attributes["emails"]))
+        held = sorted(lookup_form(value) for value, *_ in user.contacts("emails"))
+        if emails != held:
+            changes["emails"] = [held, emails]
+    return changes
+
+
+def _check_identity_of_admin(
+    tenant: Tenant, actor: Actor, user: User, role: str, attributes: dict[str, Any]
+) -> None:
+    """SCIM changes what single sign-on finds an admin by only where Entra may grant the role.
+
+    Otherwise a token could give an admin the userName (or email, or objectId) of anyone
+    Entra signs in, and hand them the admin role that it may not grant directly.
+    """
+    is_admin = role == BuiltinRole.ADMIN or user.role == BuiltinRole.ADMIN
+    if not user.pk or not is_admin or tenant.scim_may_grant_admin:
+        return
+    if channel_of(actor) != Channel.SCIM:
+        return
+    changes = _identity_changes(user, attributes)
+    if not changes:
+        return
+    names = " and ".join(IDENTITY_FIELDS[field] for field in changes)
+    reason = (
+        f"Microsoft Entra ID (SCIM) may not change the {names} of {user.user_name}, who is "
+        "an admin: single sign-on finds people by these, and this account does not let "
+        "provisioning grant the admin role. An admin can allow it in Settings → API → "
+        'Provisioning ("Let Entra ID make users admins").'
+    )
+    _record_refusal(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.USER_UPDATE_REFUSED,
+        target=user,
+        changes={**changes, "reason": reason},
+    )
+    raise ValidationError(reason, code="invalid")
+
+
+def _record_refusal(**fields: Unpack[EventFields]) -> None:
+    """Write the audit row of a refused change so that the refusal's rollback keeps it.
+
+    The refusal undoes the transaction it happens in (a SCIM write is one), and the row
+    saying that something was refused must outlive it. A thread has a database connection
+    of its own, as the SCIM request log's writer does: the row is committed there, alone.
+    """
+    event = build_event(**fields)
+    writer = threading.Thread(target=_save_alone, args=(event,), name="audit-refusal")
+    writer.start()
+    if connection.vendor != "sqlite":
+        # SQLite has one writer, this transaction, until the refusal ends: the row waits.
+        writer.join()
+
+
+def _save_alone(event: AuditEvent) -> None:
+    try:
+        event.save()
+    finally:
+        connection.close()  # this thread's connection, opened for the one row
+
+
 def _check_manager(user: User, manager: User | None) -> None:
     if manager is None:
         return
@@ -260,6 +337,7 @@ def _apply(tenant: Tenant, actor: Actor, user: User, attributes: dict[str, Any])
         values["manager"] = attributes["manager"]
     role, custom_role = _resolve_roles(user, attributes)
     _check_admin_grant(tenant, actor, user, role)
+    _check_identity_of_admin(tenant, actor, user, role, attributes)
     _check_group_rule(user, role, custom_role)
     _check_last_admin(user, role=role, is_active=values.get("is_active", user.is_active))
     for field, value in values.items():
@@ -333,6 +411,8 @@ def create_user(
     # No lookup first: the (tenant, lower(userName)) unique index refuses a taken name in
     # the INSERT itself, which every create would otherwise pay a query to foresee.
     user_name = _checked_user_name(attributes.pop("user_name", ""))
+    if "emails" in attributes:
+        attributes["emails"] = _checked_emails(attributes["emails"])
     user = User(tenant=tenant, user_name=user_name, source=source or channel_of(actor))
     if "role" not in attributes and "custom_role" not in attributes:
         attributes["role"] = BuiltinRole.END_USER
@@ -366,6 +446,8 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     attributes = dict(attributes)
     if "user_name" in attributes:
         attributes["user_name"] = _check_user_name(tenant, attributes["user_name"], exclude=user)
+    if "emails" in attributes:
+        attributes["emails"] = _checked_emails(attributes["emails"])
     _apply(tenant, actor, user, attributes)
     after = _snapshot(user)
     for field in MULTI_VALUED:
@@ -374,25 +456,31 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     changes = diff(before, after)
     if not changes:
         return user
+    _save_update(user, attributes, changes, was_active=before["is_active"])
+    record_event(
+        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
+    )
+    return user
+
+
+def _save_update(
+    user: User, attributes: dict[str, Any], changes: dict[str, Any], *, was_active: bool
+) -> None:
     _save_multi(user, {f: attributes[f] for f in MULTI_VALUED if f in changes}, replace=True)
     # Only the columns this change sets: an edit of other columns meanwhile is kept.
     columns = [f for f in (*SCALAR_FIELDS, "manager") if f in attributes]
     user.modified_at = timezone.now()
-    if before["is_active"] and not user.is_active:
+    if was_active and not user.is_active:
         columns.append(_revoke_sessions(user))
     values = {f: getattr(user, f) for f in (*columns, "role", "custom_role", "modified_at")}
     try:
-        # No savepoint needed: the error leaves this atomic block, which undoes it all.
+        # No savepoint needed: the error leaves update_user's atomic block, which undoes it all.
         save_with_version(user, values)
     except IntegrityError as error:
         raise ValidationError(
             f'A user with userName "{user.user_name}" already exists in this account.',
             code="unique",
         ) from error
-    record_event(
-        tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
-    )
-    return user
 
 
 def set_password(*, tenant: Tenant, actor: Actor, user: User, password: str) -> None:
@@ -477,7 +565,7 @@ def create_staff_account(
     """A platform staff account (no tenant) for Django admin: Support (view-only) or superuser."""
     if support and superuser:
         raise ValidationError("A staff account is Support or superuser, not both.", code="invalid")
-    user_name = (user_name or "").strip()
+    user_name = checked_name(user_name or "", label="userName")
     if not user_name:
         raise ValidationError("userName is required.", code="required")
     if User.objects.filter(tenant=None, user_name__iexact=user_name).exists():

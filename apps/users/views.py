@@ -92,6 +92,17 @@ def sign_in_phrase(user) -> str:
         return f"{name} is deactivated and cannot sign in."
     sso_on, sso_required = _single_sign_on(user.tenant)
     has_password = user.has_usable_password()
+    if sso_on and user.role == BuiltinRole.ADMIN and not user.tenant.scim_may_grant_admin:
+        # apps.sso.services refuses them: Entra may not grant the admin role here.
+        if has_password:
+            return (
+                f"{name} can sign in with a password; single sign-on does not sign admins in "
+                "while Microsoft Entra ID may not make users admins."
+            )
+        return (
+            f"{name} has no password, and single sign-on does not sign admins in while "
+            "Microsoft Entra ID may not make users admins, so they cannot sign in."
+        )
     if sso_required or (sso_on and not has_password):
         return f"{name} signs in through single sign-on (Microsoft Entra ID)."
     if sso_on:

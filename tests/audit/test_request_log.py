@@ -6,9 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.audit import request_log
 from apps.audit.models import ScimRequest
-from apps.audit.request_log import RequestLogBuffer, refresh_statistics
+from apps.audit.request_log import RequestLogBuffer
 from apps.audit.services import record_scim_request
-from tests.factories import AgentFactory
 
 
 def test_buffered_rows_wait_until_flushed(tenant, api_token):
@@ -69,40 +68,3 @@ def test_the_writer_thread_writes_buffered_rows_within_its_interval(settings, te
         "/scim/v2/Users",
         3,
     )
-
-
-def _changes_counted():
-    """Make this connection's pending table counters visible to pg_stat_user_tables."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_force_next_flush()")
-        cursor.execute("SELECT 1")  # the flush happens as a transaction ends
-
-
-def _users_tuples() -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'users_user'")
-        return cursor.fetchone()[0]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_statistics_are_refreshed_for_a_table_that_grew(tenant):
-    AgentFactory.create_batch(120, tenant=tenant)  # past 50 rows + 10 % of the table
-    _changes_counted()
-
-    analyzed = refresh_statistics()
-
-    assert "public.users_user" in analyzed
-    assert _users_tuples() >= 120
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_table_that_barely_changed_keeps_its_statistics(tenant):
-    AgentFactory.create_batch(120, tenant=tenant)
-    _changes_counted()
-    refresh_statistics()
-    AgentFactory(tenant=tenant)
-    _changes_counted()
-
-    assert "public.users_user" not in refresh_statistics()

@@ -60,7 +60,7 @@ def test_agent_clicks_sign_in_with_entra_and_lands_on_the_workspace(
     page.on(
         "request",
         lambda request: (
-            acs_posts.append(request.headers.get("cookie", ""))
+            acs_posts.append(request)
             if request.method == "POST" and "/saml/acs/" in request.url
             else None
         ),
@@ -71,13 +71,22 @@ def test_agent_clicks_sign_in_with_entra_and_lands_on_the_workspace(
     assert lax_cookies == {"csrftoken": "Lax"}
     page.get_by_role("link", name="Sign in with Microsoft Entra ID").click()
     expect(page.get_by_role("heading", name="Test identity provider")).to_be_visible()
+    sso_cookies = [c for c in page.context.cookies(f"{product}/sso/") if c["name"] == "sso_browser"]
+    assert [(c["sameSite"], c["secure"], c["httpOnly"], c["path"]) for c in sso_cookies] == [
+        ("None", True, True, "/sso/")
+    ]
     assert page.url.startswith(f"http://idp.localhost:{idp_server.port}/saml2?SAMLRequest=")
     page.get_by_role("button", name="Sign in as agent@contoso.com").click()
 
     expect(page.get_by_role("heading", level=1, name="Workspace")).to_be_visible()
     assert page.url == f"{product}/workspace/"
     expect(page.get_by_text("agent@contoso.com").first).to_be_visible()
-    # The POST came cross-site: 127.0.0.1's SameSite=Lax cookie was not sent with it, so
-    # the ACS worked from the server-side cache alone; the session was set afterwards.
-    assert acs_posts == [""]
+    # The POST came cross-site: 127.0.0.1's SameSite=Lax cookies were not sent with it; only
+    # the sign-in's own SameSite=None cookie was (Chromium keeps a Secure cookie on plain
+    # http://127.0.0.1), binding the answer to this browser. The ACS deleted it again.
+    sent = [post.all_headers().get("cookie", "") for post in acs_posts]
+    assert [{part.split("=")[0] for part in cookies.split("; ")} for cookies in sent] == [
+        {"sso_browser"}
+    ]
     assert "sessionid" in {c["name"] for c in page.context.cookies(product)}
+    assert "sso_browser" not in {c["name"] for c in page.context.cookies(f"{product}/sso/")}

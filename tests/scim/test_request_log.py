@@ -1,10 +1,12 @@
-"""What the Provisioning tab keeps of each SCIM request, refused ones included."""
+"""What the Provisioning tab keeps of each SCIM request, refused ones included; requests
+without a valid token are counted, not stored."""
 
 import base64
 
 from rest_framework.test import APIClient
 from rest_framework.throttling import BaseThrottle
 
+from apps.audit import tokenless
 from apps.audit.models import Refusal, ScimRequest
 from apps.scim.base import ScimView
 from apps.tokens.secrets import new_secret
@@ -30,17 +32,20 @@ def call(secret=None, host="testserver", scheme="Bearer"):
     return client.get(CONFIG_URL, HTTP_HOST=host)
 
 
-def test_request_without_a_token_on_the_account_address_is_logged_for_that_account(tenant):
-    call(host=OWN_HOST)
+def test_request_without_a_token_on_the_account_address_is_counted_for_it_not_stored(tenant):
+    response = call(host=OWN_HOST)
 
-    row = ScimRequest.objects.get()
-    assert (row.tenant, row.status, row.refusal, row.token) == (
-        tenant,
-        401,
-        Refusal.NO_TOKEN,
-        None,
-    )
-    assert row.detail == "Authentication credentials were not provided."
+    assert response.status_code == 401
+    assert not ScimRequest.objects.exists()
+    assert tokenless.requests_without_token(tenant.pk) == 1
+
+
+def test_a_hundred_requests_without_a_token_add_no_row_and_are_all_counted(tenant):
+    for n in range(100):
+        APIClient().get(f"/scim/v2/Users/attacker-chosen-{n}", HTTP_HOST=OWN_HOST)
+
+    assert ScimRequest.objects.count() == 0
+    assert tokenless.requests_without_token(tenant.pk) == 100
 
 
 def test_request_without_a_token_on_the_shared_address_names_no_account(tenant):
@@ -49,13 +54,11 @@ def test_request_without_a_token_on_the_shared_address_names_no_account(tenant):
     assert not ScimRequest.objects.exists()
 
 
-def test_malformed_token_on_the_account_address_is_logged_without_the_secret(tenant):
+def test_malformed_token_on_the_account_address_is_counted_not_stored(tenant):
     call("cbx_not-a-whole-token", host=OWN_HOST)
 
-    row = ScimRequest.objects.get()
-    assert (row.tenant, row.refusal) == (tenant, Refusal.MALFORMED)
-    assert "cbx_not-a-whole-token" not in str(row.__dict__)
-    assert "malformed" in row.detail
+    assert not ScimRequest.objects.exists()
+    assert tokenless.requests_without_token(tenant.pk) == 1
 
 
 def test_revoked_token_is_logged_for_its_account_and_token(tenant, tenant_admin, api_token):
@@ -110,11 +113,21 @@ def test_basic_credentials_naming_a_non_admin_are_logged_as_such(tenant, api_tok
     assert ScimRequest.objects.get().refusal == Refusal.NOT_ADMIN
 
 
-def test_unknown_token_on_the_account_address_is_logged_for_that_account(tenant):
+def test_unknown_token_on_the_account_address_is_counted_not_stored(tenant):
     call(new_secret(), host=OWN_HOST)
 
-    row = ScimRequest.objects.get()
-    assert (row.tenant, row.refusal) == (tenant, Refusal.UNKNOWN)
+    assert not ScimRequest.objects.exists()
+    assert tokenless.requests_without_token(tenant.pk) == 1
+
+
+def test_a_refused_request_with_the_accounts_token_is_not_counted_as_without_token(
+    tenant, tenant_admin, api_token
+):
+    revoke_token(tenant=tenant, actor=tenant_admin, token=api_token[0])
+
+    call(api_token[1], host=OWN_HOST)
+
+    assert tokenless.requests_without_token(tenant.pk) == 0
 
 
 def test_throttled_request_is_logged_as_refused(scim_client, tenant, monkeypatch):

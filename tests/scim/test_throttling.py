@@ -5,12 +5,14 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import cache
 from django.db import connection
 from redis import connection as redis_connection
 from rest_framework.test import APIClient
 
 from apps.scim import throttling
-from apps.scim.throttling import TokenRateThrottle, parse_rate
+from apps.scim.throttling import TokenRateThrottle
+from apps.tenants.rates import Rate, parse_rate
 from apps.tokens.services import create_token, set_token_access
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -213,7 +215,7 @@ def test_sustained_overload_is_cut_to_the_limit_not_shut_out(monkeypatch, settin
     [("3000/m", 3000, 60), ("50/s", 50, 1), ("600/10s", 600, 10), ("100/hour", 100, 3600)],
 )
 def test_rates_are_read_as_requests_per_period(text, requests, seconds):
-    assert parse_rate(text) == throttling.Rate(requests=requests, seconds=seconds)
+    assert parse_rate(text) == Rate(requests=requests, seconds=seconds)
 
 
 @pytest.mark.parametrize("text", ["", "fast", "0/m", "10/x", "10 per minute"])
@@ -299,8 +301,7 @@ def test_requests_refused_while_the_database_is_down_do_not_count_against_the_to
 def test_requests_refused_for_their_token_do_not_count_against_it(
     settings, tenant, tenant_admin, scim_client, django_capture_on_commit_callbacks
 ):
-    # A known token's request is counted while its token is checked (one round trip with the
-    # access version); when the token is then refused, the count is taken back.
+    # DRF authenticates first and throttles after: a refused token never reaches the count.
     settings.SCIM_RATE_LIMIT_PER_TOKEN = "4/m"
     settings.SCIM_RATE_LIMIT_FAILED_AUTH = "1000/m"
     for _ in range(2):
@@ -314,6 +315,22 @@ def test_requests_refused_for_their_token_do_not_count_against_it(
     statuses = [scim_client.get("/scim/v2/Users").status_code for _ in range(3)]
 
     assert statuses == [200, 200, 429]
+
+
+def test_a_refused_token_is_never_counted_against_its_limit(
+    monkeypatch, tenant, tenant_admin, api_token, scim_client, django_capture_on_commit_callbacks
+):
+    clock = FakeClock()
+    monkeypatch.setattr(TokenRateThrottle, "timer", clock)
+    with django_capture_on_commit_callbacks(execute=True):
+        set_token_access(tenant=tenant, actor=tenant_admin, enabled=False)
+
+    statuses = [scim_client.get("/scim/v2/Users").status_code for _ in range(3)]
+
+    # A count taken back would leave the counter at 0; a request never counted leaves none.
+    window = int(clock.now // TokenRateThrottle().rate.seconds)
+    assert statuses == [401] * 3
+    assert cache.get(f"throttle:token:{api_token[0].pk}:{window}") is None
 
 
 @pytest.fixture
@@ -331,9 +348,11 @@ def redis_commands(monkeypatch):
 
 
 @pytest.mark.redis
-def test_a_known_token_is_checked_and_counted_in_one_round_trip_to_the_cache(
+def test_a_known_token_is_checked_then_counted_in_two_round_trips_to_the_cache(
     scim_client, redis_commands
 ):
+    # One to read the tenant's access version while authenticating, one pipeline to count
+    # the request in the throttle that DRF runs after authentication.
     for _ in range(2):  # the first loads the token, the second caches it with its version
         scim_client.get("/scim/v2/ServiceProviderConfig")
     redis_commands.clear()
@@ -341,4 +360,4 @@ def test_a_known_token_is_checked_and_counted_in_one_round_trip_to_the_cache(
     response = scim_client.get("/scim/v2/ServiceProviderConfig")
 
     assert response.status_code == 200
-    assert len(redis_commands) == 1
+    assert len(redis_commands) == 2

@@ -91,7 +91,7 @@ def test_end_user_lands_on_the_profile_page(end_user, response_for, post_to_acs)
 
 
 def test_admin_lands_on_the_workspace_with_a_link_to_settings(
-    browser, tenant_admin, response_for, post_to_acs
+    browser, tenant_admin, scim_may_grant_admin, response_for, post_to_acs
 ):
     response = post_to_acs(response_for(tenant_admin.user_name))
     page = browser.get(response["Location"])

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent, ScimRequest
+from apps.audit.tokenless import count_request_without_token
 from apps.tenants.models import Tenant
 from apps.tokens.models import ApiToken
 from apps.tokens.services import create_token, revoke_token
@@ -502,6 +503,15 @@ def test_provisioning_tab_lists_the_last_50_scim_requests(admin_client, tenant, 
     assert "/scim/v2/Users/054" in content
     assert "/scim/v2/Users/004" not in content
     assert "/scim/v2/Theirs" not in content
+
+
+def test_provisioning_tab_shows_how_many_requests_came_without_a_valid_token(admin_client, tenant):
+    for _ in range(3):
+        count_request_without_token(tenant.pk)
+
+    response = admin_client.get(reverse("tokens:provisioning"))
+
+    assert "3 requests without a valid token" in response.content.decode()
 
 
 def test_provisioning_role_can_be_set_to_end_user(admin_client, tenant):

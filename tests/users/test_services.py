@@ -795,8 +795,8 @@ def sso_switched_on(tenant):
     )
 
 
-def test_an_admin_without_a_password_counts_as_one_who_can_sign_in_once_sso_is_on(
-    tenant, tenant_admin, sso_switched_on
+def test_an_admin_without_a_password_counts_as_one_who_can_sign_in_once_sso_signs_admins_in(
+    tenant, tenant_admin, sso_switched_on, scim_may_grant_admin
 ):
     AdminFactory(tenant=tenant, without_password=True)
 
@@ -808,7 +808,7 @@ def test_an_admin_without_a_password_counts_as_one_who_can_sign_in_once_sso_is_o
 
 
 def test_the_last_admin_who_signs_in_with_sso_cannot_be_deactivated(
-    tenant, tenant_admin, sso_switched_on
+    tenant, tenant_admin, sso_switched_on, scim_may_grant_admin
 ):
     sso_admin = AdminFactory(tenant=tenant, without_password=True)
     update_user(tenant=tenant, actor=tenant_admin, user=tenant_admin, attributes={"role": "agent"})

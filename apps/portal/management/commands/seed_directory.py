@@ -29,6 +29,13 @@ from apps.users.models import User, UserEmail
 BATCH = 50_000
 
 
+def _check_counts(*, users: int, groups: int, members: int) -> None:
+    if users < 0 or groups < 0 or members < 0:
+        raise CommandError("--users, --groups and --members must be zero or more.")
+    if members > users or (members and not groups):
+        raise CommandError("--members needs as many new users and at least one new group.")
+
+
 class Progress:
     """A one-line progress bar on stderr: what, how far, how fast."""
 
@@ -99,10 +106,7 @@ class Command(BaseCommand):
         tenant = Tenant.objects.filter(subdomain=subdomain.lower()).first()
         if tenant is None:
             raise CommandError(f'No tenant with subdomain "{subdomain}".')
-        if users < 0 or groups < 0 or members < 0:
-            raise CommandError("--users, --groups and --members must be zero or more.")
-        if members > users or (members and not groups):
-            raise CommandError("--members needs as many new users and at least one new group.")
+        _check_counts(users=users, groups=groups, members=members)
         stream = None if no_progress else sys.stderr
         start = User.objects.for_tenant(tenant).filter(user_name__startswith="bench").count()
         first_new_pk = (User.objects.order_by("-pk").values_list("pk", flat=True).first()) or 0
