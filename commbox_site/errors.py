@@ -16,8 +16,9 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.views import defaults
+from rest_framework.response import Response
 
-from apps.scim.exceptions import DATABASE_UNAVAILABLE, body_too_large, error_body
+from apps.scim.exceptions import body_too_large, database_unavailable, error_body
 from apps.scim.media import SCIM_MEDIA_TYPE, SCIM_ROOT
 
 
@@ -31,6 +32,18 @@ def scim_error_page(status_code: int, detail: str) -> HttpResponse:
         status=status_code,
         content_type=SCIM_MEDIA_TYPE,
     )
+
+
+def _as_page(answer: Response) -> HttpResponse:
+    """A SCIM error Response given outside a view, where no DRF renderer runs."""
+    page = HttpResponse(
+        json.dumps(answer.data, separators=(",", ":")),
+        status=answer.status_code,
+        content_type=SCIM_MEDIA_TYPE,
+    )
+    if "Retry-After" in answer:
+        page["Retry-After"] = answer["Retry-After"]
+    return page
 
 
 def bad_request(request, exception):
@@ -52,9 +65,8 @@ def bad_request(request, exception):
 def service_unavailable(request) -> HttpResponse:
     """A database outage met outside a SCIM view: 503 with Retry-After, a SCIM body on SCIM."""
     if _is_scim(request):
-        response = scim_error_page(503, DATABASE_UNAVAILABLE)
-    else:
-        response = HttpResponse(render_to_string("503.html"), status=503)
+        return _as_page(database_unavailable())
+    response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
     return response
 
