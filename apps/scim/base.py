@@ -1,4 +1,4 @@
-"""ScimView, the APIView every SCIM endpoint is, and the .search form of a collection."""
+"""ScimView, the APIView every SCIM endpoint is (with its shared answers), and .search."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ from apps.scim.paging import list_page
 from apps.scim.parsers import BoundedJSONParser, ScimJSONParser
 from apps.scim.renderers import ScimJSONRenderer
 from apps.scim.request_attribution import request_log_fields
-from apps.scim.serializers import ResourceSerializer, requests_attribute, select_attributes
+from apps.scim.resources import get_group, with_etag
+from apps.scim.serializers import (
+    ResourceSerializer,
+    render_group,
+    render_user,
+    requests_attribute,
+    select_attributes,
+)
 from apps.scim.throttling import ScimThrottling
 from apps.tokens.models import ApiToken
 
@@ -118,6 +125,18 @@ class ScimView(ScimThrottling, APIView):
             count_all=count_all,
         )
         return Response(page)
+
+    def user_response(self, user, status_code=status.HTTP_200_OK) -> Response:
+        """The user as the services left it: written rows are in memory, nothing is read back."""
+        resource = self.shaped(render_user(user, self.request))
+        return with_etag(Response(resource, status=status_code), user.version)
+
+    def group_response(self, group_id, status_code=status.HTTP_200_OK) -> Response:
+        """The group as stored, members loaded only when the response will show them."""
+        members = self.shows_members()
+        group = get_group(self.tenant, group_id, members=members)
+        resource = self.shaped(render_group(group, self.request, members=members))
+        return with_etag(Response(resource, status=status_code), group.version)
 
     def shows_members(self) -> bool:
         params = self.params()

@@ -60,12 +60,6 @@ class UnknownEndpointView(ScimView):
 # --- Users ---
 
 
-def user_response(view: ScimView, user: User, status_code=status.HTTP_200_OK) -> Response:
-    """The user as the services left it: written rows are in memory, nothing is read back."""
-    resource = render_user(user, view.request)
-    return with_etag(Response(view.shaped(resource), status=status_code), user.version)
-
-
 class UserCollectionView(ScimView):
     def get(self, request):
         return self.page(
@@ -85,7 +79,7 @@ class UserCollectionView(ScimView):
             attributes=draft.finish_create(),
             source=Source.SCIM,
         )
-        response = user_response(self, user, status.HTTP_201_CREATED)
+        response = self.user_response(user, status.HTTP_201_CREATED)
         response["Location"] = response.data["meta"]["location"]
         return response
 
@@ -96,7 +90,7 @@ class UserSearchView(SearchMixin, UserCollectionView):
 
 class UserView(ScimView):
     def get(self, request, user_id):
-        return user_response(self, get_user(self.tenant, user_id))
+        return self.user_response(get_user(self.tenant, user_id))
 
     def put(self, request, user_id):
         body = self.body(ResourceSerializer)
@@ -111,7 +105,7 @@ class UserView(ScimView):
                 user=user,
                 attributes=draft.finish_replace(),
             )
-        return user_response(self, user)
+        return self.user_response(user)
 
     def patch(self, request, user_id):
         operations = self.body(PatchOpSerializer)
@@ -126,7 +120,7 @@ class UserView(ScimView):
                 user = user_services.update_user(
                     tenant=self.tenant, actor=request.auth, user=user, attributes=changes
                 )
-        return user_response(self, user)
+        return self.user_response(user)
 
     def delete(self, request, user_id):
         with single_transaction():
@@ -137,30 +131,6 @@ class UserView(ScimView):
 
 
 # --- Groups ---
-
-
-def save_group(view: ScimView, group: Group, draft: GroupDraft) -> Group:
-    """The draft's name, then its member changes in order, through the group services."""
-    tenant, actor = view.tenant, view.api_token
-    group = group_services.update_group(
-        tenant=tenant,
-        actor=actor,
-        group=group,
-        display_name=draft.display_name,
-        external_id=draft.external_id,
-    )
-    group_services.change_members(
-        tenant=tenant, actor=actor, group=group, changes=draft.member_changes
-    )
-    return group
-
-
-def group_response(view: ScimView, group_id, status_code=status.HTTP_200_OK) -> Response:
-    """The group as stored, members loaded only when the response will show them."""
-    members = view.shows_members()
-    group = get_group(view.tenant, group_id, members=members)
-    resource = view.shaped(render_group(group, view.request, members=members))
-    return with_etag(Response(resource, status=status_code), group.version)
 
 
 class GroupCollectionView(ScimView):
@@ -187,7 +157,7 @@ class GroupCollectionView(ScimView):
                     self.tenant, draft.initial_member_ids(), strict=True
                 ),
             )
-        response = group_response(self, group.public_id, status.HTTP_201_CREATED)
+        response = self.group_response(group.public_id, status.HTTP_201_CREATED)
         response["Location"] = response.data["meta"]["location"]
         return response
 
@@ -197,8 +167,22 @@ class GroupSearchView(SearchMixin, GroupCollectionView):
 
 
 class GroupView(ScimView):
+    def save(self, group: Group, draft: GroupDraft) -> Group:
+        """The draft's name, then its member changes in order, through the group services."""
+        group = group_services.update_group(
+            tenant=self.tenant,
+            actor=self.api_token,
+            group=group,
+            display_name=draft.display_name,
+            external_id=draft.external_id,
+        )
+        group_services.change_members(
+            tenant=self.tenant, actor=self.api_token, group=group, changes=draft.member_changes
+        )
+        return group
+
     def get(self, request, group_id):
-        return group_response(self, group_id)
+        return self.group_response(group_id)
 
     def put(self, request, group_id):
         body = self.body(ResourceSerializer)
@@ -208,8 +192,8 @@ class GroupView(ScimView):
             draft = GroupDraft()
             draft.apply_resource(body)
             draft.replacing_members()
-            group = save_group(self, group, draft)
-        return group_response(self, group_id)
+            group = self.save(group, draft)
+        return self.group_response(group_id)
 
     def patch(self, request, group_id):
         operations = self.body(PatchOpSerializer)
@@ -219,10 +203,10 @@ class GroupView(ScimView):
             draft = GroupDraft(group)
             for operation in operations:
                 draft.apply_operation(operation)
-            group = save_group(self, group, draft)
+            group = self.save(group, draft)
         params = self.params()
         if "attributes" in params or "excludedattributes" in params:
-            return group_response(self, group_id)
+            return self.group_response(group_id)
         # Entra wants 204 for group updates; a body listing every member is not advisable.
         return with_etag(Response(status=status.HTTP_204_NO_CONTENT), group.version)
 
