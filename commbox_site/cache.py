@@ -1,37 +1,38 @@
-"""Django's RedisCache, with one redis-py client per connection pool instead of one per call.
+"""Django's RedisCache, plus the rate limiter's work on every request in one Redis round trip.
 
-Django builds a new `redis.Redis` for every cache call, and each one copies redis-py's table
-of about 170 response callbacks: a quarter of a millisecond, several times in every SCIM
-request (rate limit, token access version). A client is safe to share between threads; the
-pool it draws connections from is the same one Django would use.
+`window_count` runs on a redis-py client of its own (redis-py's public client and pipeline),
+built once per cache object from the same server and options Django's cache uses; keys are
+made by the cache's own make_and_validate_key and the value it reads back is decoded by
+Django's RedisSerializer, so the counters and the access version are the very entries
+`cache.get`, `cache.set` and `cache.decr` see.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import redis
 from django.core.cache.backends import redis as django_redis
 
-
-class RedisCacheClient(django_redis.RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
-
-    def get_client(self, key=None, *, write=False):
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
-        if client is None:
-            client = self._clients[index] = self._client(
-                connection_pool=self._get_connection_pool(write)
-            )
-        return client
+# OPTIONS Django's RedisCacheClient consumes itself; the rest are redis-py connection options.
+DJANGO_ONLY_OPTIONS = ("pool_class", "parser_class", "serializer")
 
 
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = RedisCacheClient
+        servers = server.split(";") if isinstance(server, str) else list(server)
+        # Django writes to the first server; the counter is a write.
+        self.write_server = servers[0]
+        options = params.get("OPTIONS", {})
+        self.redis_options = {k: v for k, v in options.items() if k not in DJANGO_ONLY_OPTIONS}
+        self.serializer = django_redis.RedisSerializer()
+
+    @functools.cached_property
+    def counter_client(self) -> redis.Redis:
+        """One client for window_count; Django's cache builds a new one for every call."""
+        return redis.Redis.from_url(self.write_server, **self.redis_options)
 
     def window_count(
         self, key: str, previous_key: str, timeout: int, read_key: str | None = None
@@ -40,14 +41,12 @@ class RedisCache(django_redis.RedisCache):
         if given, the value at `read_key` (as `get` would), in one round trip: the rate
         limiter's work on every request, with the token's access version riding along."""
         current = self.make_and_validate_key(key)
-        previous = self.make_and_validate_key(previous_key)
-        client = self._cache.get_client(current, write=True)
-        pipeline = client.pipeline(transaction=True)
+        pipeline = self.counter_client.pipeline(transaction=True)
         pipeline.set(current, 0, ex=timeout, nx=True)
         pipeline.incr(current)
-        pipeline.get(previous)
+        pipeline.get(self.make_and_validate_key(previous_key))
         if read_key is not None:
             pipeline.get(self.make_and_validate_key(read_key))
         _, count, previous_count, *read = pipeline.execute()
-        value = self._cache._serializer.loads(read[0]) if read and read[0] is not None else None
+        value = self.serializer.loads(read[0]) if read and read[0] is not None else None
         return int(count), int(previous_count or 0), value

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse
-from django.template.loader import render_to_string
+from django.http import JsonResponse
 from redis.exceptions import RedisError
 
-from apps.scim import views as scim_views
-from apps.scim.exceptions import database_unavailable_body
+from commbox_site.errors import service_unavailable
 
 logger = logging.getLogger(__name__)
-
-SCIM_PREFIX = "/scim/"
-SCIM_MEDIA_TYPE = "application/scim+json"
 
 
 def _database_ready() -> bool:
@@ -83,22 +75,3 @@ class DatabaseUnavailableMiddleware:
             return None
         logger.error("%s %s: database unavailable: %s", request.method, request.path, exception)
         return service_unavailable(request)
-
-
-def service_unavailable(request) -> HttpResponse:
-    if request.path_info.startswith(SCIM_PREFIX):
-        response = HttpResponse(
-            json.dumps(database_unavailable_body()), status=503, content_type=SCIM_MEDIA_TYPE
-        )
-    else:
-        response = HttpResponse(render_to_string("503.html"), status=503)
-    response["Retry-After"] = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
-    return response
-
-
-def server_error(request):
-    """handler500: a database outage met outside a view (in a middleware) is still a 503."""
-    error = sys.exc_info()[1]
-    if isinstance(error, OperationalError | InterfaceError):
-        return service_unavailable(request)
-    return scim_views.server_error(request)  # a SCIM error body under /scim/, else Django's

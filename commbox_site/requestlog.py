@@ -25,15 +25,14 @@ LOGGED_PATH_LENGTH = 1000
 
 def _caller(request, response) -> tuple[int | None, str | None]:
     """(tenant id, token id) without a query: only what the request already loaded."""
-    # The SCIM view keeps the token it authenticated; asking DRF's request.auth instead
-    # would authenticate again when authentication failed.
-    view = getattr(response, "renderer_context", {}).get("view")
-    token = getattr(view, "token", None)
+    # A view that authenticated an API token names it in request.api_token (the SCIM views
+    # do); asking DRF's request.auth instead would authenticate again when that failed.
+    token = getattr(request, "api_token", None)
     if token is not None:
         return token.tenant_id, str(token.public_id)
-    # AuthenticationMiddleware loads the user lazily; reading request.user here would
-    # cost a query (or fail, with the database down) for pages that never needed it.
-    user = request.__dict__.get("_cached_user")
+    # The user is loaded lazily; reading request.user here would cost a query (or fail, with
+    # the database down) for pages that never needed it (commbox_site.middleware).
+    user = getattr(request, "signed_in_user", None)
     if user is not None and getattr(user, "tenant_id", None) is not None:
         return user.tenant_id, None
     return None, None

@@ -150,7 +150,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# redis:// maps to Django's own RedisCache (redis-py), reusing its clients (commbox_site/cache.py).
+# redis:// maps to Django's own RedisCache (redis-py) with the rate limiter's round trip
+# (commbox_site/cache.py).
 # Short socket timeouts: with Redis down or unreachable a request loses milliseconds, not
 # seconds (rate limiting then fails open).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.urls import include, path
 
-handler500 = "commbox_site.health.server_error"
+from apps.scim.media import SCIM_PATH
+
+handler500 = "commbox_site.errors.server_error"
 
 admin.site.site_header = "Commbox support"
 admin.site.site_title = "Commbox support"
@@ -17,10 +19,10 @@ urlpatterns = [
     path("settings/groups/", include("apps.groups.urls")),
     path("settings/roles/", include("apps.roles.urls")),
     path("settings/activity/", include("apps.audit.urls")),
-    path("scim/v2/", include("apps.scim.urls")),
+    path(SCIM_PATH.removeprefix("/"), include("apps.scim.urls")),
     path("", include("apps.sso.urls")),
     path("admin/", admin.site.urls),
 ]
 
 # SCIM clients get SCIM error bodies even for errors raised before a SCIM view runs.
-handler400 = "apps.scim.views.bad_request"
+handler400 = "commbox_site.errors.bad_request"

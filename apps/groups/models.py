@@ -8,7 +8,14 @@ from apps.tenants.scoping import TenantOwnedQuerySet
 
 
 class GroupQuerySet(TenantOwnedQuerySet["Group"]):
-    pass
+    def for_scim(self, tenant, *, members: bool):
+        """The tenant's groups in id order; with `members`, every membership and its user in
+        one more query for the whole page."""
+        queryset = self.for_tenant(tenant).order_by("pk")
+        if members:
+            memberships = GroupMembership.objects.select_related("user").order_by("pk")
+            queryset = queryset.prefetch_related(models.Prefetch("memberships", memberships))
+        return queryset
 
     def count_for(self, tenant) -> int:
         """The tenant's number of groups, exact, from the counters (no COUNT over the table)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.http import Http404
@@ -17,7 +18,9 @@ from apps.audit.models import AuditAction
 from apps.audit.services import build_event, channel_of, record_event, record_events
 from apps.groups.models import Group, GroupMembership, GroupQuerySet
 from apps.tenants.scoping import save_with_version
+from apps.tenants.transactions import atomic, atomic_service
 from apps.users.models import User
+from apps.users.services import find_users
 
 if TYPE_CHECKING:
     from apps.audit.services import Actor
@@ -103,7 +106,7 @@ def _record_member_changes(
     _bump(group)
 
 
-@transaction.atomic
+@atomic_service
 def create_group(
     *,
     tenant: Tenant,
@@ -117,7 +120,7 @@ def create_group(
     external_id = _check_external_id(external_id)
     members = _check_members(tenant, members)
     try:
-        with transaction.atomic():
+        with atomic():
             group = Group.objects.create(
                 tenant=tenant,
                 display_name=display_name,
@@ -165,11 +168,11 @@ def update_group(
         group.external_id = external_id or ""
     if not changes:
         return group
-    with transaction.atomic():
+    with atomic():
         group.modified_at = timezone.now()
         values = {f: getattr(group, f) for f in ("display_name", "external_id", "modified_at")}
         try:
-            with transaction.atomic():
+            with atomic():
                 save_with_version(group, values, refresh=("version", "modified_at"))
         except IntegrityError as error:
             raise ValidationError(
@@ -205,7 +208,7 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     return new
 
 
-@transaction.atomic
+@atomic_service
 def add_group_members(
     *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
 ) -> list[User]:
@@ -216,7 +219,7 @@ def add_group_members(
     return _insert_members(tenant=tenant, actor=actor, group=group, users=users)
 
 
-@transaction.atomic
+@atomic_service
 def remove_group_members(
     *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
 ) -> list[User]:
@@ -236,7 +239,7 @@ def remove_group_members(
     return removed
 
 
-@transaction.atomic
+@atomic_service
 def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]) -> None:
     """Make the members exactly these users (SCIM PUT and replace)."""
     if group.tenant_id != tenant.pk:
@@ -252,7 +255,7 @@ def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iter
     _insert_members(tenant=tenant, actor=actor, group=group, users=users)
 
 
-@transaction.atomic
+@atomic_service
 def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
     """Delete a group and its memberships; the members stay."""
     if group.tenant_id != tenant.pk:
@@ -266,3 +269,57 @@ def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
         changes={"display_name": [group.display_name, None], "member_count": member_count},
     )
     group.delete()
+
+
+# --- member changes of a SCIM PATCH or PUT, as values ---
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """One change to a group's members: add or set the users with these public ids (an
+    unknown id is refused), remove them (unknown ids are ignored), or, with `matching`,
+    remove the members it picks."""
+
+    action: Literal["add", "set", "remove"]
+    user_ids: tuple[str, ...] = ()
+    matching: Callable[[User], bool] | None = None
+
+
+def find_members(tenant: Tenant, user_ids: Iterable[str], *, strict: bool) -> list[User]:
+    """The tenant's users with these public ids; with `strict`, an unknown id is invalid."""
+    parsed, unknown = [], []
+    for user_id in user_ids:
+        try:
+            parsed.append(UUID(user_id))
+        except ValueError:
+            unknown.append(user_id)
+    users = find_users(tenant, parsed) if parsed else []
+    found = {u.public_id for u in users}
+    unknown += [str(u) for u in parsed if u not in found]
+    if strict and unknown:
+        raise ValidationError(
+            f"No user with id {', '.join(repr(u) for u in unknown)} in this account; provision "
+            "the user before adding them to a group.",
+            code="invalid",
+        )
+    return users
+
+
+@atomic_service
+def change_members(
+    *, tenant: Tenant, actor: Actor, group: Group, changes: Iterable[MemberChange]
+) -> None:
+    """Apply member changes in the order they were asked for (SCIM PATCH and PUT)."""
+    for change in changes:
+        if change.matching is not None:
+            memberships = GroupMembership.objects.filter(group=group).select_related("user")
+            users = [m.user for m in memberships if change.matching(m.user)]
+        else:
+            strict = change.action != "remove"
+            users = find_members(tenant, change.user_ids, strict=strict)
+        service = {
+            "add": add_group_members,
+            "set": set_group_members,
+            "remove": remove_group_members,
+        }[change.action]
+        service(tenant=tenant, actor=actor, group=group, users=users)

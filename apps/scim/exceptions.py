@@ -66,8 +66,13 @@ def _error(status_code: int, detail: str, scim_type: str | None = None, **kwargs
     return Response(error_body(status_code, detail, scim_type), status=status_code, **kwargs)
 
 
-def database_unavailable_body() -> dict:
-    return error_body(503, "The directory database is unavailable; retry shortly.")
+def database_unavailable() -> Response:
+    """The SCIM answer to a database outage, in a view or outside one (commbox_site.errors):
+    503, a SCIM error body and Retry-After. Nothing of the request was written, so a retry
+    is safe."""
+    retry = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
+    detail = "The directory database is unavailable; retry shortly."
+    return _error(503, detail, headers={"Retry-After": retry})
 
 
 def _unavailable_error(exc) -> Response | None:
@@ -76,8 +81,7 @@ def _unavailable_error(exc) -> Response | None:
         # The database is down or the connection broke: the transaction rolled back, so the
         # client may safely retry. Logged, since it is an outage and not bad input.
         logger.error("SCIM request failed: database unavailable: %s", exc)
-        retry = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
-        return Response(database_unavailable_body(), status=503, headers={"Retry-After": retry})
+        return database_unavailable()
     if isinstance(exc, exceptions.Throttled):
         wait = getattr(exc, "wait", None)
         return _error(429, str(exc.detail), headers={"Retry-After": retry_after(wait)})

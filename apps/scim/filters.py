@@ -21,12 +21,9 @@ from django.utils.dateparse import parse_datetime
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import (
     BOOLEAN,
-    CORE_GROUP,
-    CORE_USER,
     DATETIME,
-    ENTERPRISE_USER,
     RESOURCES,
-    ROLE,
+    SCHEMA_URNS,
     STRING,
     UUID,
     Column,
@@ -35,8 +32,6 @@ from apps.scim.mapping import (
 
 MAX_FILTER_LENGTH = 2000
 MAX_DEPTH = 32
-
-KNOWN_SCHEMAS = (ENTERPRISE_USER, CORE_GROUP, CORE_USER, ROLE)
 
 COMPARISON_OPERATORS = frozenset({"eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"})
 KEYWORDS = COMPARISON_OPERATORS | {"pr", "and", "or", "not"}
@@ -161,7 +156,7 @@ def _split_schema(text: str) -> tuple[str | None, str]:
     """Split `urn:...:User:manager.value` into the schema URN and the attribute part."""
     if not text.lower().startswith("urn:"):
         return None, text
-    for schema in KNOWN_SCHEMAS:
+    for schema in SCHEMA_URNS:
         # A dot after a known URN (`...:2.0:User.manager`) is an old Entra spelling of the colon.
         if text.lower().startswith(schema.lower()) and text[len(schema) : len(schema) + 1] in (
             ":",
@@ -651,36 +646,3 @@ def filter_q(filter_text: str, resource: str) -> Q:
 def filter_queryset(queryset: QuerySet, filter_text: str, resource: str) -> QuerySet:
     """Narrow `queryset` (already scoped to the tenant) by a SCIM filter, in the database."""
     return queryset.filter(filter_q(filter_text, resource))
-
-
-@dataclass(frozen=True)
-class Equality:
-    """A filter that is one `attribute eq "text"` on a string column of the resource's own row,
-    as Entra sends for every user and group it matches. `key` names the attribute; `q(value)`
-    is what filter_q gives for that filter with any value, so one compiled query serves all."""
-
-    key: str
-    column: Column
-
-    def q(self, value: str) -> Q:
-        return _compare_string(self.column, "eq", value)
-
-
-def equality(filter_text: str, resource: str) -> tuple[Equality, str] | None:
-    """(the Equality, its value) when the filter is one; else None. Raises what filter_q raises
-    for a filter that does not parse."""
-    node = parse_filter(filter_text)
-    if not (isinstance(node, Comparison) and node.operator == "eq" and isinstance(node.value, str)):
-        return None
-    compiler = _Compiler(resource, TABLES[resource], tuple(RESOURCES[resource].schemas))
-    path = node.path
-    for base in compiler.bases(path):
-        key = f"{base}.{path.sub_attribute}" if path.sub_attribute else base
-        column = compiler.table.get(key)
-        if isinstance(column, Column):
-            # Role values also match with underscores as spaces: two literals, another shape.
-            plain = column.kind == STRING and not column.underscores_as_spaces
-            return (Equality(key, column), node.value) if plain else None
-        if isinstance(compiler.table.get(base), Related):
-            return None
-    return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from apps.roles.services import RoleChange, find_roles
 from apps.scim import coerce
@@ -18,8 +18,24 @@ from apps.scim.mapping import Attribute, Kind
 from apps.scim.paths import PatchPath, eq_terms, matches
 from apps.users.services import resolve_manager
 
-if TYPE_CHECKING:
-    from apps.scim.patch import Draft, UserDraft
+
+class Draft(Protocol):
+    """What a handler asks of a draft (patch.Draft); typed here so handlers need not import it."""
+
+    values: dict[str, Any]
+    given: set[str]
+
+    def unwrap(self, value: Any) -> Any: ...
+    def cleared(self, attribute: Attribute) -> Any: ...
+    def item_limits(self, attribute: Attribute) -> dict[str, int]: ...
+
+
+class UserDraft(Draft, Protocol):
+    """What the manager and roles handlers ask of a user's draft (patch.UserDraft)."""
+
+    tenant: Any
+
+    def change_roles(self, change: RoleChange, roles: list) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -176,19 +192,23 @@ def _edit_whole(items: Items, change: Change) -> None:
     if change.op == "replace":
         items.items = new
     elif change.op == "add":
-        for item in new:
-            # One item per type (Entra expects one work email): a typed item replaces the
-            # item of its type, an untyped one merges with the item of its value.
-            same = next((i for i in items.items if _same_item(i, item)), None)
-            if same is None:
-                items.items.append(item)
-            else:
-                same.update(item)
+        _add_items(items, new)
     elif change.has_value and new:
         drop = {_item_value(i) for i in new}
         items.items = [i for i in items.items if _item_value(i) not in drop]
     else:
         items.items = []
+
+
+def _add_items(items: Items, new: list[dict]) -> None:
+    for item in new:
+        # One item per type (Entra expects one work email): a typed item replaces the
+        # item of its type, an untyped one merges with the item of its value.
+        same = next((i for i in items.items if _same_item(i, item)), None)
+        if same is None:
+            items.items.append(item)
+        else:
+            same.update(item)
 
 
 def _edit_targets(items: Items, change: Change, sub: str | None) -> None:

@@ -461,3 +461,5 @@ ROLES = Resource(
     {ROLE: ROLE_CORE},
 )
 RESOURCES = {resource.name: resource for resource in (USER, GROUP, ROLES)}
+# Every schema URN this server knows (core and extension), as spelled in the schemas.
+SCHEMA_URNS = tuple(urn for resource in RESOURCES.values() for urn in resource.schemas)

@@ -17,8 +17,8 @@ from django.conf import settings
 from rest_framework.parsers import JSONParser
 
 from apps.scim.exceptions import ScimError, body_too_large, shown
+from apps.scim.media import SCIM_MEDIA_TYPE
 
-SCIM_MEDIA_TYPE = "application/scim+json"
 # The deepest SCIM body is a PatchOp (body → Operations → operation → value → extension →
 # manager), six levels; anything near this limit is an attack on the decoder, not a resource.
 MAX_JSON_DEPTH = 32

@@ -10,15 +10,12 @@ views save inside one transaction, so a request applies all or nothing.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 
 from django.db.models import Field, Model
 
-from apps.groups import services as group_services
-from apps.groups.models import Group, GroupMembership
+from apps.groups.models import Group
+from apps.groups.services import MemberChange
 from apps.roles.services import RoleChange, assignment_for, change_role_assignment, find_roles
 from apps.scim import coerce
 from apps.scim.exceptions import ScimError
@@ -32,27 +29,18 @@ from apps.scim.mapping import (
     Resource,
 )
 from apps.scim.paths import PatchPath, eq_terms, matches, parse_path
-from apps.users import services as user_services
+from apps.scim.serializers import PatchOperation, contact
 from apps.users.models import User
 
-# Schemas a PATCH path may name; a path under any other URN is an extension not stored.
-KNOWN_SCHEMAS = {urn.lower() for resource in (USER, GROUP) for urn in resource.schemas}
-
-
-@dataclass(frozen=True)
-class PatchOperation:
-    """One operation of a PatchOp body, op lower-cased and path stripped (RFC 7644 §3.5.2)."""
-
-    op: str
-    path: str | None
-    value: Any
-    has_value: bool
+# Schemas a PATCH path may name (users' and groups'); a path under any other URN is an
+# extension not stored, and is ignored.
+PATCHABLE_SCHEMAS = {urn.lower() for resource in (USER, GROUP) for urn in resource.schemas}
 
 
 def parse_target(text: str) -> PatchPath | None:
     """A PATCH path; None for an extension schema this server does not store."""
     path = parse_path(text)
-    if path.schema and path.schema.lower() not in KNOWN_SCHEMAS:
+    if path.schema and path.schema.lower() not in PATCHABLE_SCHEMAS:
         return None
     return path
 
@@ -139,16 +127,6 @@ def _max_length(model: type[Model], field_name: str) -> int | None:
     return getattr(model._meta.get_field(field_name), "max_length", None)
 
 
-def contact(value: str, kind: str, primary, display: str) -> dict:
-    """An emails or phoneNumbers entry as a SCIM item; empty sub-attributes left out."""
-    item = {"value": value, "type": kind, "primary": bool(primary), "display": display}
-    return {key: value for key, value in item.items() if value != ""}
-
-
-def contact_item(row) -> dict:
-    return contact(row.value, row.type, row.primary, row.display)
-
-
 class UserDraft(Draft):
     """A user's state in service terms, edited by SCIM operations."""
 
@@ -182,8 +160,8 @@ class UserDraft(Draft):
         values = {name: getattr(user, name) for name in USER.columns()}
         values.update(
             addresses=[dict(a) for a in user.addresses],
-            emails=[contact_item(e) for e in user.emails.all()],
-            phone_numbers=[contact_item(p) for p in user.phone_numbers.all()],
+            emails=[contact(*row) for row in user.contacts("emails")],
+            phone_numbers=[contact(*row) for row in user.contacts("phone_numbers")],
             manager=user.manager if user.manager_id else None,
             role=user.role,
             custom_role=user.custom_role if user.custom_role_id else None,
@@ -251,75 +229,16 @@ def _identity(value: Any, key: str) -> Any:
     return value
 
 
-# --- group members: typed changes, saved in order through the group services ---
+# --- group members: changes as values, which the group services apply in order ---
 
 
-def members_for(tenant, user_ids: list[str], *, strict: bool) -> list[User]:
-    """The users named by member ids; with `strict`, an unknown id is an invalid value."""
-    parsed, unknown = [], []
-    for user_id in user_ids:
-        try:
-            parsed.append(uuid.UUID(user_id))
-        except ValueError:
-            unknown.append(user_id)
-    users = user_services.find_users(tenant, parsed) if parsed else []
-    found = {u.public_id for u in users}
-    unknown += [str(u) for u in parsed if u not in found]
-    if strict and unknown:
-        raise coerce.invalid(
-            f"No user with id {', '.join(repr(u) for u in unknown)} in this account; provision "
-            "the user before adding them to a group."
-        )
-    return users
+def _remove_matching(value_filter: Node) -> MemberChange:
+    """members[display eq "…"]: the members the value filter matches."""
 
+    def matching(user: User) -> bool:
+        return matches(value_filter, {"value": str(user.public_id), "display": user.user_name})
 
-@dataclass(frozen=True)
-class MembersById:
-    """Members named by id, handed to one group service."""
-
-    ids: list[str]
-    strict: ClassVar[bool] = True  # an unknown id is an error, not skipped
-    service: ClassVar[Callable[..., Any]]
-
-    def save(self, *, tenant, actor, group: Group) -> None:
-        users = members_for(tenant, self.ids, strict=self.strict)
-        type(self).service(tenant=tenant, actor=actor, group=group, users=users)
-
-
-class AddMembers(MembersById):
-    service = group_services.add_group_members
-
-
-class SetMembers(MembersById):
-    service = group_services.set_group_members
-
-
-class RemoveMembers(MembersById):
-    """Exactly these members; ids of users who are not members are left alone."""
-
-    strict = False
-    service = group_services.remove_group_members
-
-
-@dataclass(frozen=True)
-class RemoveMatching:
-    """members[display eq "…"]: the members a value filter matches."""
-
-    value_filter: Node
-
-    def save(self, *, tenant, actor, group: Group) -> None:
-        memberships = GroupMembership.objects.filter(group=group).select_related("user")
-        users = [
-            m.user
-            for m in memberships
-            if matches(
-                self.value_filter, {"value": str(m.user.public_id), "display": m.user.user_name}
-            )
-        ]
-        group_services.remove_group_members(tenant=tenant, actor=actor, group=group, users=users)
-
-
-MemberChange = AddMembers | SetMembers | RemoveMembers | RemoveMatching
+    return MemberChange("remove", matching=matching)
 
 
 def _filtered_removal(change: Change, value_filter: Node) -> MemberChange:
@@ -329,8 +248,8 @@ def _filtered_removal(change: Change, value_filter: Node) -> MemberChange:
         )
     terms = eq_terms(value_filter)
     if set(terms) == {"value"} and isinstance(value_filter, Comparison):
-        return RemoveMembers([str(terms["value"])])
-    return RemoveMatching(value_filter)
+        return MemberChange("remove", (str(terms["value"]),))
+    return _remove_matching(value_filter)
 
 
 def apply_members(draft: GroupDraft, attribute: Attribute, change: Change) -> None:
@@ -339,16 +258,16 @@ def apply_members(draft: GroupDraft, attribute: Attribute, change: Change) -> No
         return
     if change.path.sub_attribute is not None:
         raise invalid_path(f'"{change.text}": members are changed as a whole item.')
-    ids = coerce.ids_of(change.value, change.text)
+    ids = tuple(coerce.ids_of(change.value, change.text))
     if change.op == "add":
-        draft.member_changes.append(AddMembers(ids))
+        draft.member_changes.append(MemberChange("add", ids))
     elif change.op == "replace":
-        draft.member_changes.append(SetMembers(ids))
+        draft.member_changes.append(MemberChange("set", ids))
     elif change.has_value and ids:
         # Entra's default removal: exactly these members, never all of them.
-        draft.member_changes.append(RemoveMembers(ids))
+        draft.member_changes.append(MemberChange("remove", ids))
     else:
-        draft.member_changes.append(SetMembers([]))
+        draft.member_changes.append(MemberChange("set"))
 
 
 class GroupDraft(Draft):
@@ -392,17 +311,10 @@ class GroupDraft(Draft):
     def initial_member_ids(self) -> list[str]:
         """The members a POST names (its members attribute is a replace)."""
         return [
-            i
-            for change in self.member_changes
-            if isinstance(change, SetMembers)
-            for i in change.ids
+            i for change in self.member_changes if change.action == "set" for i in change.user_ids
         ]
 
     def replacing_members(self) -> None:
         """A PUT without members leaves the group without members."""
-        if not any(isinstance(change, SetMembers) for change in self.member_changes):
-            self.member_changes.append(SetMembers([]))
-
-    def save_members(self, *, tenant, actor, group: Group) -> None:
-        for change in self.member_changes:
-            change.save(tenant=tenant, actor=actor, group=group)
+        if not any(change.action == "set" for change in self.member_changes):
+            self.member_changes.append(MemberChange("set"))

@@ -11,7 +11,7 @@ from apps.scim.filters import And, Comparison, Node, Not, Or, Present, ValuePath
 class PatchPath:
     """`[schema:]attribute[.sub]` or `attribute[valueFilter][.sub]`, names lower-cased.
 
-    `schema` is the canonical spelling of a known URN (filters.KNOWN_SCHEMAS), else as sent;
+    `schema` is the canonical spelling of a known URN (mapping.SCHEMA_URNS), else as sent;
     `text` is the path as sent, for messages.
     """
 
@@ -56,6 +56,12 @@ def matches(node: Node, item) -> bool:
             return matches(left, item) or matches(right, item)
         case Not(operand):
             return not matches(operand, item)
+    return _matches_path(node, item)
+
+
+def _matches_path(node: Node, item: dict) -> bool:
+    """matches() for a node that names an attribute: present, a comparison or a value path."""
+    match node:
         case Present(path):
             return _is_present(_value_of(item, path.attribute, path.sub_attribute))
         case Comparison(path, operator, expected):
@@ -132,6 +138,11 @@ def _compare(actual, op: str, expected) -> bool:
     if isinstance(actual, bool) or isinstance(expected, bool):
         actual, expected = _as_boolean(actual), _as_boolean(expected)
         return op == "eq" and actual is not None and actual == expected
+    return _compare_values(actual, op, expected)
+
+
+def _compare_values(actual, op: str, expected) -> bool:
+    """Two present, non-boolean values: as numbers, else as case-folded text."""
     left, right = _comparable(actual, expected)
     if op in _TEXT_OPERATORS:
         return isinstance(left, str) and _TEXT_OPERATORS[op](left, right)

@@ -12,6 +12,7 @@ from apps.scim.mapping import (
     Kind,
     Resource,
 )
+from apps.scim.media import SCIM_PATH
 
 __all__ = ["CORE_GROUP", "CORE_USER", "ENTERPRISE_USER", "ROLE"]
 
@@ -62,7 +63,7 @@ def schema_of(resource: Resource, urn: str) -> dict:
             for attribute in resource.schemas[urn]
             if attribute.kind is not Kind.META
         ],
-        "meta": {"resourceType": "Schema", "location": f"/scim/v2/Schemas/{urn}"},
+        "meta": {"resourceType": "Schema", "location": f"{SCIM_PATH}Schemas/{urn}"},
     }
 
 
@@ -77,7 +78,7 @@ def resource_type(resource: Resource) -> dict:
         "schemaExtensions": [{"schema": urn, "required": False} for urn in resource.extensions],
         "meta": {
             "resourceType": "ResourceType",
-            "location": f"/scim/v2/ResourceTypes/{resource.name}",
+            "location": f"{SCIM_PATH}ResourceTypes/{resource.name}",
         },
     }
 

@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import copy
 import functools
+from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
 from apps.scim.coerce import lower_keys
 from apps.scim.exceptions import ScimError
-from apps.scim.mapping import GROUP, RESOURCES, ROLES, USER, Attribute, Kind, Resource
-from apps.scim.patch import PatchOperation, contact, contact_item
+from apps.scim.filters import AttributePath
+from apps.scim.mapping import (
+    GROUP,
+    RESOURCES,
+    ROLES,
+    SCHEMA_URNS,
+    USER,
+    Attribute,
+    Kind,
+    Resource,
+)
 from apps.scim.schemas import LIST_RESPONSE, PATCH_OP
 
 BLANK: tuple[Any, ...] = ("", None, [], {})
@@ -39,9 +48,9 @@ def _path_around_id(url_name: str) -> tuple[str, str]:
 def location(request, url_name: str, public_id) -> str:
     # The absolute base (scheme and host) is worked out once per request: a page of 100 users
     # carries 100 locations and as many manager and member $refs.
-    base = getattr(request, "_scim_absolute_base", None)
+    base = getattr(request, "scim_base_url", None)
     if base is None:
-        base = request._scim_absolute_base = request.build_absolute_uri("/")[:-1]
+        base = request.scim_base_url = request.build_absolute_uri("/")[:-1]
     before, after = _path_around_id(url_name)
     return f"{base}{before}{public_id}{after}"
 
@@ -81,26 +90,14 @@ def _read_complex(attribute: Attribute, obj, request, resource: Resource) -> dic
     return _without_blanks({sub.name: getattr(obj, sub.field) for sub in attribute.sub_attributes})
 
 
-CONTACT_ROWS_SUFFIX = "_json"
+def contact(value: str, kind: str, primary, display: str) -> dict:
+    """An emails or phoneNumbers entry as a SCIM item; empty sub-attributes left out."""
+    item = {"value": value, "type": kind, "primary": bool(primary), "display": display}
+    return {key: value for key, value in item.items() if value != ""}
 
 
-def contact_rows_json(user, field: str) -> list[list] | None:
-    """The user's `field` rows as the JSON column of a query (views.users_queryset) carries
-    them, [[id, value, type, primary, display], ...], or None when the query had none."""
-    raw = getattr(user, field + CONTACT_ROWS_SUFFIX, None)
-    if raw is None:
-        return None
-    return orjson.loads(raw) if isinstance(raw, str | bytes) else raw
-
-
-def _read_contacts(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:
-    # Rows a service wrote or a prefetch loaded win; else a page renders straight from the
-    # JSON column, without a model instance per email of a hundred users.
-    if attribute.field not in getattr(obj, "_prefetched_objects_cache", ()):
-        items = contact_rows_json(obj, attribute.field)
-        if items is not None:
-            return [contact(*row[1:]) for row in items]  # [id, value, type, primary, display]
-    return [contact_item(row) for row in getattr(obj, attribute.field).all()]
+def _read_contacts(attribute: Attribute, user, request, resource: Resource) -> list[dict]:
+    return [contact(*row) for row in user.contacts(attribute.field)]
 
 
 def _read_addresses(attribute: Attribute, obj, request, resource: Resource) -> list[dict]:
@@ -231,9 +228,7 @@ def list_response(resources: list[dict], *, total: int, start_index: int) -> dic
 
 # --- attributes / excludedAttributes (RFC 7644 §3.4.2.5) ---
 
-SCHEMA_URNS = tuple(urn for resource in RESOURCES.values() for urn in resource.schemas)
 EXTENSION_URNS = {urn for resource in RESOURCES.values() for urn in resource.extensions}
-AttributePath = tuple[str | None, str, str | None]  # (extension URN, attribute, sub-attribute)
 
 
 def _split_urn(raw: str) -> tuple[str | None, str]:
@@ -246,14 +241,15 @@ def _split_urn(raw: str) -> tuple[str | None, str]:
 
 
 def parse_attribute_list(text: str | None) -> list[AttributePath]:
-    """ "userName,name.givenName,urn:…:enterprise:2.0:User:manager" → [(extension, top, sub)]."""
+    """ "userName,name.givenName,urn:…:enterprise:2.0:User:manager" → [AttributePath], names
+    lower-cased; the schema is set only for an extension's attributes."""
     paths = []
     for raw in (text or "").split(","):
         raw = raw.strip().lower()
         if raw:
             extension, rest = _split_urn(raw)
             top, _, sub = rest.partition(".")
-            paths.append((extension, top, sub or None))
+            paths.append(AttributePath(top, sub or None, extension, text=raw))
     return paths
 
 
@@ -261,10 +257,13 @@ def requests_attribute(attributes: str | None, excluded: str | None, name: str) 
     """Whether the response will carry a top-level attribute (so whether to load it)."""
     name = name.lower()
     if attributes:
-        return any(ext is None and top == name for ext, top, _ in parse_attribute_list(attributes))
+        return any(
+            path.schema is None and path.attribute == name
+            for path in parse_attribute_list(attributes)
+        )
     return not any(
-        ext is None and top == name and sub is None
-        for ext, top, sub in parse_attribute_list(excluded)
+        path.schema is None and path.attribute == name and path.sub_attribute is None
+        for path in parse_attribute_list(excluded)
     )
 
 
@@ -293,7 +292,7 @@ def _merge(target: dict, key: str, picked) -> None:
 
 
 def _include(result: dict, resource: dict, path: AttributePath) -> None:
-    extension, top, sub = path
+    extension, top, sub = path.schema, path.attribute, path.sub_attribute
     if not top:
         if extension and extension in resource:
             result[extension] = copy.deepcopy(resource[extension])
@@ -311,7 +310,7 @@ def _include(result: dict, resource: dict, path: AttributePath) -> None:
 
 
 def _exclude(result: dict, path: AttributePath) -> None:
-    extension, top, sub = path
+    extension, top, sub = path.schema, path.attribute, path.sub_attribute
     container = result.get(extension) if extension else result
     if not isinstance(container, dict):
         return
@@ -323,9 +322,13 @@ def _exclude(result: dict, path: AttributePath) -> None:
         return
     if sub is None:
         del container[key]
-        return
-    items = container[key] if isinstance(container[key], list) else [container[key]]
-    for item in items:
+    else:
+        _exclude_sub(container[key], sub)
+
+
+def _exclude_sub(value, sub: str) -> None:
+    """Drop the sub-attribute `sub` from a complex value or from each item of a list."""
+    for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
             for name in [name for name in item if name.lower() == sub]:
                 del item[name]
@@ -347,6 +350,16 @@ def select_attributes(resource: dict, attributes: str | None, excluded: str | No
 
 
 # --- input ---
+
+
+@dataclass(frozen=True)
+class PatchOperation:
+    """One operation of a PatchOp body, op lower-cased and path stripped (RFC 7644 §3.5.2)."""
+
+    op: str
+    path: str | None
+    value: Any
+    has_value: bool
 
 
 def _syntax(detail: str) -> ScimError:

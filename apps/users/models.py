@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
@@ -46,6 +47,22 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
     def count_for(self, tenant) -> int:
         """The tenant's number of users, exact, from the counters (no COUNT over the table)."""
         return UserCount.objects.total_for(tenant)
+
+    def for_scim(self, tenant, *, fields: Iterable[str]):
+        """The tenant's users as SCIM shows them, in id order, in one query: only `fields`,
+        manager and custom role joined, emails and phone numbers as JSON columns."""
+        return (
+            self.for_tenant(tenant)
+            .select_related("manager", "custom_role")
+            .only(*fields)
+            .annotate(
+                **{
+                    field + CONTACT_JSON_SUFFIX: ContactRowsJSON(model)
+                    for field, model in CONTACT_MODELS.items()
+                }
+            )
+            .order_by("pk")
+        )
 
     def active_admins(self):
         return self.filter(role=BuiltinRole.ADMIN, is_active=True)
@@ -258,6 +275,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     def full_name(self) -> str:
         return " ".join(part for part in (self.given_name, self.family_name) if part)
 
+    def contacts(self, field: str) -> list[tuple[str, str, bool, str]]:
+        """The user's `field` ("emails" or "phone_numbers") as (value, type, primary, display):
+        the rows a service just wrote, else the JSON column of for_scim(), else one query."""
+        written = getattr(self, WRITTEN_PREFIX + field, None)
+        if written is not None:
+            return [(row.value, row.type, row.primary, row.display) for row in written]
+        raw = getattr(self, field + CONTACT_JSON_SUFFIX, None)
+        if raw is not None:
+            # PostgreSQL's json arrives decoded, SQLite's as text.
+            items = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+            return [
+                (value, kind, bool(is_primary), text) for value, kind, is_primary, text in items
+            ]
+        rows = getattr(self, field).all()
+        return [(row.value, row.type, row.primary, row.display) for row in rows]
+
     @property
     def primary_email(self) -> str:
         emails = list(self.emails.all())
@@ -342,3 +375,41 @@ class UserCount(models.Model):
 
     def __str__(self):
         return f"{self.tenant_id}/{self.shard}: {self.count}"
+
+
+# The contact rows of a user, by the name of their reverse relation.
+CONTACT_MODELS: dict[str, type[UserEmail] | type[UserPhoneNumber]] = {
+    "emails": UserEmail,
+    "phone_numbers": UserPhoneNumber,
+}
+# for_scim() annotates "emails_json"; a service that wrote rows keeps them on "written_emails".
+CONTACT_JSON_SUFFIX = "_json"
+WRITTEN_PREFIX = "written_"
+
+
+class ContactRowsJSON(models.Func):
+    """A user's rows of `model` as one JSON column, [[value, type, primary, display], ...]:
+    a page of users with their emails in one query, with no model instance per email."""
+
+    output_field = models.TextField()
+
+    def __init__(self, model: type[MultiValuedAttribute]):
+        self.table = model._meta.db_table
+        super().__init__(models.F("pk"))
+
+    def _rows(self, compiler, connection, aggregate: str, **extra_context):
+        # Only the model's own table name goes into the text; the user's id is the expression.
+        table = connection.ops.quote_name(self.table)
+        template = f"(SELECT {aggregate} FROM {table} r WHERE r.user_id = %(expressions)s)"  # noqa: S608
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        aggregate = (
+            'COALESCE(json_agg(json_build_array(r.value, r.type, r."primary", r.display) '
+            "ORDER BY r.id), '[]')"
+        )
+        return self._rows(compiler, connection, aggregate, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        aggregate = 'json_group_array(json_array(r.value, r.type, r."primary", r.display))'
+        return self._rows(compiler, connection, aggregate, **extra_context)

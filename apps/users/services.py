@@ -22,8 +22,16 @@ from apps.audit.services import build_event, channel_of, diff, record_event, rec
 from apps.roles.models import BuiltinRole, Role
 from apps.roles.services import resolve_role_assignment
 from apps.tenants.scoping import save_with_version
+from apps.tenants.transactions import atomic_service
 from apps.users.backends import sign_in_key
-from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber, UserQuerySet
+from apps.users.models import (
+    WRITTEN_PREFIX,
+    MultiValuedAttribute,
+    User,
+    UserEmail,
+    UserPhoneNumber,
+    UserQuerySet,
+)
 from apps.users.names import checked_name, lookup_form
 
 if TYPE_CHECKING:
@@ -102,12 +110,13 @@ def _snapshot(user: User) -> dict[str, Any]:
     state["custom_role"] = user.custom_role.name if user.custom_role else None
     if user.pk:
         for field in MULTI_VALUED:
-            state[field] = _multi_values(getattr(user, field).all())
+            state[field] = _multi_values(user.contacts(field))
     return state
 
 
-def _multi_values(rows: Iterable[MultiValuedAttribute]) -> list[dict[str, Any]]:
-    return [row.as_dict() for row in rows]
+def _multi_values(rows: Iterable[tuple]) -> list[dict[str, Any]]:
+    # User.contacts() rows: those of the user's SCIM query or of the last change, no query.
+    return [dict(zip(MultiValuedAttribute.KEYS, row, strict=True)) for row in rows]
 
 
 def _normalise_multi(items: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -236,7 +245,7 @@ def _identity_changes(user: User, attributes: dict[str, Any]) -> dict[str, list[
             changes["external_id"] = [user.external_id, external_id]
     if "emails" in attributes:
         emails = sorted(item["value"] for item in _normalise_multi(attributes["emails"]))
-        held = sorted(lookup_form(email.value) for email in user.emails.all())
+        held = sorted(lookup_form(value) for value, *_ in user.contacts("emails"))
         if emails != held:
             changes["emails"] = [held, emails]
     return changes
@@ -369,18 +378,9 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
 
 
 def remember_rows(user: User, field: str, rows: list[MultiValuedAttribute]) -> None:
-    """Make user.<field>.all() give these rows, as a prefetch would, without a query."""
-    # The same cache prefetch_related() fills: callers that show the user after a change
-    # (SCIM answers with the resource) need not read back what was just written. The filter
-    # is deferred as Django's related managers defer it: built only if something filters
-    # further, not for every user of a page of a hundred; a fresh queryset, not a clone.
-    queryset: Any = MULTI_VALUED[field].objects.get_queryset()
-    queryset._deferred_filter = (False, (), {"user": user})
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    if not hasattr(user, "_prefetched_objects_cache"):
-        user._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    user._prefetched_objects_cache[field] = queryset  # type: ignore[attr-defined]
+    """Keep the rows just written on the user (User.contacts reads them first), so a caller
+    that shows the user after a change, as SCIM does, need not read them back."""
+    setattr(user, WRITTEN_PREFIX + field, list(rows))
 
 
 def _revoke_sessions(user: User) -> str:
@@ -437,7 +437,7 @@ def create_user(
     return user
 
 
-@transaction.atomic
+@atomic_service
 def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[str, Any]) -> User:
     """Change the given attributes under the directory's rules; no change, no audit row."""
     if user.tenant_id != tenant.pk:
@@ -496,7 +496,7 @@ def set_password(*, tenant: Tenant, actor: Actor, user: User, password: str) -> 
         )
 
 
-@transaction.atomic
+@atomic_service
 def delete_user(*, tenant: Tenant, actor: Actor, user: User) -> None:
     """Delete a user with their memberships; they stop being anyone's manager."""
     if user.tenant_id != tenant.pk:

@@ -17,6 +17,7 @@ from psycopg import pq
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def is_usable(self) -> bool:
+        """An idle connection with nothing to read is open: no `SELECT 1` round trip for it."""
         if self.connection is None or self.connection.closed:
             return False
         pgconn = self.connection.pgconn

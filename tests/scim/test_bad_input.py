@@ -14,7 +14,7 @@ from apps.groups.models import Group
 from apps.scim.filters import MAX_FILTER_LENGTH
 from apps.users.models import User
 from commbox_site import urls
-from commbox_site.health import server_error
+from commbox_site.errors import server_error
 from tests.scim.entra import SCIM, entra_user
 
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -441,9 +441,9 @@ def test_an_unexpected_error_elsewhere_keeps_django_s_500_page(rf):
 
 
 def test_the_project_uses_the_scim_error_handlers():
-    assert urls.handler400 == "apps.scim.views.bad_request"
+    assert urls.handler400 == "commbox_site.errors.bad_request"
     # The outage handler answers a database error with 503 and hands the rest to SCIM's.
-    assert urls.handler500 == "commbox_site.health.server_error"
+    assert urls.handler500 == "commbox_site.errors.server_error"
 
 
 # --- methods, Accept, ids, If-Match ---

@@ -8,7 +8,7 @@ from rest_framework.throttling import BaseThrottle
 
 from apps.audit import tokenless
 from apps.audit.models import Refusal, ScimRequest
-from apps.scim.views import ScimView
+from apps.scim.base import ScimView
 from apps.tokens.secrets import new_secret
 from apps.tokens.services import generate_token, revoke_token, set_token_access
 from tests.scim.entra import entra_user
