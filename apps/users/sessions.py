@@ -22,6 +22,8 @@ def keep_sign_in_time(sender, request, user, **kwargs) -> None:
 
 # A session in use has its expiry moved on when it was last moved longer ago than this.
 REFRESH_EVERY = timedelta(minutes=1)
+# When the expiry was last moved on, in seconds since the epoch (the sign-in time before that).
+EXPIRY_MOVED_AT = "users.expiry_moved_at"
 
 
 class SessionStore(db.SessionStore):
@@ -31,10 +33,11 @@ class SessionStore(db.SessionStore):
     here the expiry is moved on only when it is more than REFRESH_EVERY old.
     """
 
-    def _get_session_from_db(self):
-        stored = super()._get_session_from_db()  # type: ignore[misc]
-        if stored is not None:
-            moved_at = stored.expire_date - timedelta(seconds=self.get_session_cookie_age())
-            if timezone.now() - moved_at > REFRESH_EVERY:
-                self.modified = True  # Saving sets expire_date to now + SESSION_COOKIE_AGE.
-        return stored
+    def load(self):
+        data = super().load()
+        now = int(time.time())
+        moved_at = data.get(EXPIRY_MOVED_AT, data.get(SIGNED_IN_AT, 0))
+        if data and now - moved_at > REFRESH_EVERY.total_seconds():
+            data[EXPIRY_MOVED_AT] = now
+            self.modified = True  # Saving sets expire_date to now + SESSION_COOKIE_AGE.
+        return data
