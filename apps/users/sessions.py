@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 from django.contrib.sessions.backends import db
-from django.utils import timezone
 
 # When the session was signed in, in seconds since the epoch.
 SIGNED_IN_AT = "users.signed_in_at"
