@@ -2,15 +2,13 @@
 
 `window_count` runs on a redis-py client of its own (redis-py's public client and pipeline),
 built once per cache object from the same server and options Django's cache uses; keys are
-made by the cache's own make_and_validate_key and the value it reads back is decoded by
-Django's RedisSerializer, so the counters and the access version are the very entries
-`cache.get`, `cache.set` and `cache.decr` see.
+made by the cache's own make_and_validate_key, so the counters are the very entries
+`cache.get` and `cache.decr` see (Django stores an integer as a plain Redis integer).
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
 
 import redis
 from django.core.cache.backends import redis as django_redis
@@ -27,26 +25,20 @@ class RedisCache(django_redis.RedisCache):
         self.write_server = servers[0]
         options = params.get("OPTIONS", {})
         self.redis_options = {k: v for k, v in options.items() if k not in DJANGO_ONLY_OPTIONS}
-        self.serializer = django_redis.RedisSerializer()
 
     @functools.cached_property
     def counter_client(self) -> redis.Redis:
         """One client for window_count; Django's cache builds a new one for every call."""
         return redis.Redis.from_url(self.write_server, **self.redis_options)
 
-    def window_count(
-        self, key: str, previous_key: str, timeout: int, read_key: str | None = None
-    ) -> tuple[int, int, Any]:
-        """Increment the counter `key` (created with `timeout` if new), read `previous_key` and,
-        if given, the value at `read_key` (as `get` would), in one round trip: the rate
-        limiter's work on every request, with the token's access version riding along."""
+    def window_count(self, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
+        """Increment the counter `key` (created with `timeout` if new) and read `previous_key`
+        in one round trip: the rate limiter's work on every request (four calls through
+        Django's cache API)."""
         current = self.make_and_validate_key(key)
         pipeline = self.counter_client.pipeline(transaction=True)
         pipeline.set(current, 0, ex=timeout, nx=True)
         pipeline.incr(current)
         pipeline.get(self.make_and_validate_key(previous_key))
-        if read_key is not None:
-            pipeline.get(self.make_and_validate_key(read_key))
-        _, count, previous_count, *read = pipeline.execute()
-        value = self.serializer.loads(read[0]) if read and read[0] is not None else None
-        return int(count), int(previous_count or 0), value
+        _, count, previous_count = pipeline.execute()
+        return int(count), int(previous_count or 0)

@@ -121,8 +121,7 @@ def _window_count(key: str, previous_key: str, timeout: int) -> tuple[int, int]:
     (commbox_site.cache.RedisCache), the cache's add, incr and get elsewhere."""
     window_count = getattr(cache, "window_count", None)
     if window_count is not None:
-        current, previous, _ = window_count(key, previous_key, timeout)
-        return current, previous
+        return window_count(key, previous_key, timeout)
     cache.add(key, 0, timeout=timeout)
     try:
         current = cache.incr(key)
