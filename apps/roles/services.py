@@ -31,9 +31,16 @@ def find_roles(*, tenant: Tenant, values: Iterable[str]) -> list[Role]:
     values = [v for v in values if v and v.strip()]
     if not values:
         return []
-    roles = {r.normalized_name: r for r in Role.objects.for_tenant(tenant)}
+    return _named(_roles_by_name(tenant), values)
+
+
+def _roles_by_name(tenant: Tenant) -> dict[str, Role]:
+    return {r.normalized_name: r for r in Role.objects.for_tenant(tenant)}
+
+
+def _named(roles: dict[str, Role], values: Iterable[str]) -> list[Role]:
     found, unknown = [], []
-    for value in values:
+    for value in (v for v in values if v and v.strip()):
         role = roles.get(normalize_role_name(value))
         if role is None:
             unknown.append(value)
@@ -94,13 +101,29 @@ def change_role_assignment(
     *,
     tenant: Tenant,
     change: RoleChange,
+    values: Iterable[str],
+    current: tuple[str | None, Role | None],
+    held: Assignment | None,
+) -> Assignment:
+    """What a user holds after `change` with the roles named by `values`, from the `current`
+    assignment (an earlier operation of the same request may have changed it; no built-in
+    role yet for a new user) and what was `held` before the request (None for a new user).
+    The roles are looked up here, in one query: a request names them, the service decides."""
+    by_name = _roles_by_name(tenant)
+    roles = _named(by_name, values)
+    builtin, custom = current
+    held_now = _named(by_name, [builtin] if builtin else [])
+    current_roles = [*held_now, custom] if custom is not None else held_now
+    return _changed(tenant, change, roles, current_roles, held)
+
+
+def _changed(
+    tenant: Tenant,
+    change: RoleChange,
     roles: list[Role],
     current: list[Role],
     held: Assignment | None,
 ) -> Assignment:
-    """What a user holds after `change` with `roles`, from the `current` roles (an earlier
-    operation of the same request may have changed them) and what was `held` before the
-    request (None for a new user)."""
     if change is RoleChange.ADD:
         return assignment_for(tenant=tenant, roles=_added(current, roles))
     if change is RoleChange.SET_ONE:

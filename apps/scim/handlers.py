@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from apps.roles.services import RoleChange, find_roles
+from apps.roles.services import RoleChange
 from apps.scim import coerce
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import Attribute, Kind
@@ -35,7 +35,7 @@ class UserDraft(Draft, Protocol):
 
     tenant: Any
 
-    def change_roles(self, change: RoleChange, roles: list) -> None: ...
+    def change_roles(self, change: RoleChange, values: list[str]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -254,10 +254,6 @@ def apply_multi(draft: Draft, attribute: Attribute, change: Change) -> None:
 # --- roles ---
 
 
-def _roles_in(draft: UserDraft, value: Any, text: str) -> list:
-    return find_roles(tenant=draft.tenant, values=coerce.role_values(value, text))
-
-
 def apply_roles(draft: UserDraft, attribute: Attribute, change: Change) -> None:
     """Translate the operation into a role change; the roles service decides what it gives."""
     if change.path.value_filter is not None or change.path.sub_attribute is not None:
@@ -267,15 +263,15 @@ def apply_roles(draft: UserDraft, attribute: Attribute, change: Change) -> None:
         if change.op == "remove" or change.value in (None, ""):
             draft.change_roles(RoleChange.REMOVE_ALL, [])
         else:
-            draft.change_roles(RoleChange.SET_ONE, _roles_in(draft, [change.value], change.text))
+            draft.change_roles(RoleChange.SET_ONE, coerce.role_values([change.value], change.text))
     elif change.op == "remove":
         if change.has_value and change.value:
-            draft.change_roles(RoleChange.REMOVE, _roles_in(draft, change.value, change.text))
+            draft.change_roles(RoleChange.REMOVE, coerce.role_values(change.value, change.text))
         else:
             draft.change_roles(RoleChange.REMOVE_ALL, [])
     else:
         kind = RoleChange.REPLACE if change.op == "replace" else RoleChange.ADD
-        draft.change_roles(kind, _roles_in(draft, change.value, change.text))
+        draft.change_roles(kind, coerce.role_values(change.value, change.text))
 
 
 def apply_read_only(draft: Draft, attribute: Attribute, change: Change) -> None:

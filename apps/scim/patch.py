@@ -16,7 +16,7 @@ from django.db.models import Field, Model
 
 from apps.groups.models import Group
 from apps.groups.services import MemberChange
-from apps.roles.services import RoleChange, assignment_for, change_role_assignment, find_roles
+from apps.roles.services import RoleChange, assignment_for, change_role_assignment
 from apps.scim import coerce
 from apps.scim.exceptions import ScimError
 from apps.scim.filters import Comparison, Node
@@ -170,21 +170,13 @@ class UserDraft(Draft):
 
     # --- roles, for handlers.apply_roles ---
 
-    def current_roles(self) -> list:
-        roles = []
-        if self.values["role"]:
-            roles.extend(find_roles(tenant=self.tenant, values=[self.values["role"]]))
-        if self.values["custom_role"] is not None:
-            roles.append(self.values["custom_role"])
-        return roles
-
-    def change_roles(self, change: RoleChange, roles: list) -> None:
-        """Apply a role change as the roles service decides it."""
+    def change_roles(self, change: RoleChange, values: list[str]) -> None:
+        """Apply a role change, named by the request's values, as the roles service decides it."""
         self.values["role"], self.values["custom_role"] = change_role_assignment(
             tenant=self.tenant,
             change=change,
-            roles=roles,
-            current=self.current_roles(),
+            values=values,
+            current=(self.values["role"], self.values["custom_role"]),
             held=self.held_roles,
         )
         self.roles_given = True

@@ -3,7 +3,6 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from apps.roles.models import Role
 from apps.roles.services import (
     RoleChange,
     assignment_after_removal,
@@ -92,62 +91,56 @@ def test_an_unknown_built_in_role_is_refused(tenant):
 # change_role_assignment: SCIM's operations on roles.
 
 
-@pytest.fixture
-def builtin(tenant):
-    """The tenant's built-in roles by value."""
-    return {role.builtin: role for role in Role.objects.for_tenant(tenant).exclude(builtin="")}
-
-
-def test_adding_a_custom_role_replaces_the_custom_role_held(tenant, builtin):
+def test_adding_a_custom_role_replaces_the_custom_role_held(tenant):
     lead, coach = (CustomRoleFactory(tenant=tenant, name=name) for name in ("Lead", "Coach"))
 
     assignment = change_role_assignment(
         tenant=tenant,
         change=RoleChange.ADD,
-        roles=[coach],
-        current=[builtin["admin"], lead],
+        values=["Coach"],
+        current=("admin", lead),
         held=("admin", lead),
     )
 
     assert assignment == ("admin", coach)
 
 
-def test_setting_one_built_in_role_keeps_the_custom_role(tenant, builtin):
+def test_setting_one_built_in_role_keeps_the_custom_role(tenant):
     lead = CustomRoleFactory(tenant=tenant, name="Lead")
 
     assignment = change_role_assignment(
         tenant=tenant,
         change=RoleChange.SET_ONE,
-        roles=[builtin["admin"]],
-        current=[builtin["agent"], lead],
+        values=["admin"],
+        current=("agent", lead),
         held=("agent", lead),
     )
 
     assert assignment == ("admin", lead)
 
 
-def test_an_empty_replace_is_a_removal_that_never_raises_the_role(tenant, builtin):
+def test_an_empty_replace_is_a_removal_that_never_raises_the_role(tenant):
     tenant.provisioning_role = "admin"
 
     assignment = change_role_assignment(
         tenant=tenant,
         change=RoleChange.REPLACE,
-        roles=[],
-        current=[builtin["agent"]],
+        values=[],
+        current=("agent", None),
         held=("agent", None),
     )
 
     assert assignment == ("agent", None)
 
 
-def test_removing_the_custom_role_keeps_the_built_in_role(tenant, builtin):
+def test_removing_the_custom_role_keeps_the_built_in_role(tenant):
     lead = CustomRoleFactory(tenant=tenant, name="Lead")
 
     assignment = change_role_assignment(
         tenant=tenant,
         change=RoleChange.REMOVE,
-        roles=[lead],
-        current=[builtin["admin"], lead],
+        values=["lead"],
+        current=("admin", lead),
         held=("admin", lead),
     )
 
