@@ -29,6 +29,7 @@ from apps.scim.mapping import (
     Column,
     Resource,
 )
+from apps.users.names import lookup_form
 
 MAX_FILTER_LENGTH = 2000
 MAX_DEPTH = 32
@@ -508,7 +509,8 @@ def _compare_datetime(column: Column, op: str, value, name: str) -> Q:
 
 
 def _compare_text(column: Column, op: str, value, name: str) -> Q:
-    return _compare_string(column, op, _string_value(value, name))
+    text = _string_value(value, name)
+    return _compare_string(column, op, lookup_form(text) if column.lookup_form else text)
 
 
 _COMPARE_BY_KIND = {

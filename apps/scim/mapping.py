@@ -53,6 +53,8 @@ class Column:
     case_exact: bool = False
     # Role values: "Tier_2_Specialist" also finds the name "Tier 2 Specialist".
     underscores_as_spaces: bool = False
+    # Stored in the users app's lookup form (NFKC): a filter value is compared in it too.
+    lookup_form: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,18 +103,20 @@ def simple(
     column: str | None = None,
     filterable: bool = True,
     case_exact: bool = False,
+    lookup_form: bool = False,
     **characteristics: Any,
 ) -> Attribute:
     """A single-valued attribute in one column; a filter compares `column` (default: `field`)."""
     lookup = column or field
     kind = BOOLEAN if type == "boolean" else STRING
+    column_filter = Column((lookup,), kind, case_exact, lookup_form=lookup_form)
     return Attribute(
         name,
         Kind.SIMPLE,
         field,
         type,
         case_exact=case_exact,
-        filter=Column((lookup,), kind, case_exact) if filterable and lookup else None,
+        filter=column_filter if filterable and lookup else None,
         **characteristics,
     )
 
@@ -155,7 +159,13 @@ def _meta() -> Attribute:
 
 
 def _contacts(
-    name: str, field: str, model: type[Model], description: str, types: tuple[str, ...]
+    name: str,
+    field: str,
+    model: type[Model],
+    description: str,
+    types: tuple[str, ...],
+    *,
+    lookup_form: bool = False,
 ) -> Attribute:
     return Attribute(
         name,
@@ -166,7 +176,13 @@ def _contacts(
         description=description,
         rows=Rows(model, "user"),
         sub_attributes=(
-            simple("value", "value", description=f"The {name[:-1]} as sent; stored unchanged."),
+            simple(
+                "value",
+                "value",
+                description=f"The {name[:-1]}"
+                + (" in Unicode's NFKC form." if lookup_form else " as sent; stored unchanged."),
+                lookup_form=lookup_form,
+            ),
             simple("display", "display", description="A human-readable name."),
             simple("type", "type", description="A label such as work.", canonical_values=types),
             simple(
@@ -191,6 +207,7 @@ USER_CORE = (
         description="Unique identifier for the user, typically the UPN.",
         required=True,
         uniqueness="server",
+        lookup_form=True,
     ),
     _external_id("user"),
     Attribute(
@@ -225,7 +242,12 @@ USER_CORE = (
         ),
     ),
     _contacts(
-        "emails", "emails", UserEmail, "Email addresses for the user.", ("work", "home", "other")
+        "emails",
+        "emails",
+        UserEmail,
+        "Email addresses for the user.",
+        ("work", "home", "other"),
+        lookup_form=True,
     ),
     _contacts(
         "phoneNumbers",

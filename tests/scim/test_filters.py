@@ -277,6 +277,24 @@ def test_user_name_eq_is_case_insensitive(tenant):
     assert user_names(tenant, 'userName eq "aLICE@example.COM"') == ["Alice@Example.com"]
 
 
+def test_user_name_eq_finds_the_name_in_nfkc_form(tenant):
+    UserFactory(tenant=tenant, user_name="admin@contoso.com")
+
+    assert user_names(tenant, 'userName eq "\uff41dmin@contoso.com"') == ["admin@contoso.com"]
+
+
+def test_email_value_eq_finds_the_email_in_nfkc_form(tenant):
+    UserEmailFactory(user=UserFactory(tenant=tenant, user_name="ren"), value="ren\u00e9@x.fr")
+
+    assert user_names(tenant, 'emails.value eq "rene\u0301@x.fr"') == ["ren"]
+
+
+def test_display_name_eq_compares_the_value_as_sent(tenant):
+    UserFactory(tenant=tenant, user_name="wide", display_name="\uff21da")
+
+    assert user_names(tenant, 'displayName eq "\uff21da"') == ["wide"]
+
+
 def test_user_name_eq_uses_lower_on_both_sides(tenant):
     queryset = filter_queryset(User.objects.for_tenant(tenant), 'userName eq "A"', "User")
 
