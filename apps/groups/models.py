@@ -12,10 +12,12 @@ class GroupQuerySet(TenantOwnedQuerySet["Group"]):
         """The tenant's groups in id order; with `members`, every membership and its user in
         one more query for the whole page."""
         queryset = self.for_tenant(tenant).order_by("pk")
-        if members:
-            memberships = GroupMembership.objects.select_related("user").order_by("pk")
-            queryset = queryset.prefetch_related(models.Prefetch("memberships", memberships))
-        return queryset
+        return queryset.prefetch_related(self.members_prefetch()) if members else queryset
+
+    def members_prefetch(self) -> models.Prefetch:
+        """Every membership of the groups, with its user, in one query."""
+        memberships = GroupMembership.objects.select_related("user").order_by("pk")
+        return models.Prefetch("memberships", memberships)
 
     def count_for(self, tenant) -> int:
         """The tenant's number of groups, exact, from the counters (no COUNT over the table)."""

@@ -116,13 +116,14 @@ class ScimView(ScimThrottling, APIView):
             resource, params.get("attributes"), params.get("excludedattributes")
         )
 
-    def page(self, queryset, resource: str, render, *, count_all=None) -> Response:
+    def page(self, scope, resource: str, render, *, count_all=None, named=None) -> Response:
         page = list_page(
             self.params(),
-            queryset,
+            scope,
             resource,
             lambda row: self.shaped(render(row)),
             count_all=count_all,
+            named=named,
         )
         return Response(page)
 

@@ -645,6 +645,18 @@ def filter_q(filter_text: str, resource: str) -> Q:
     return _Compiler(resource, TABLES[resource], schemas).compile(parse_filter(filter_text))
 
 
+def name_sought(filter_text: str, attribute: str) -> str | None:
+    """The value of `<attribute> eq "…"` (a unique name: Entra's userName and displayName
+    lookups before each create), else None; `attribute` lower-case, as parsed."""
+    node = parse_filter(filter_text)
+    if not isinstance(node, Comparison) or node.operator != "eq":
+        return None
+    path = node.path
+    if (path.attribute, path.sub_attribute, path.schema) != (attribute, None, None):
+        return None
+    return node.value if isinstance(node.value, str) else None
+
+
 def filter_queryset(queryset: QuerySet, filter_text: str, resource: str) -> QuerySet:
     """Narrow `queryset` (already scoped to the tenant) by a SCIM filter, in the database."""
     return queryset.filter(filter_q(filter_text, resource))

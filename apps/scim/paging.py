@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.scim.exceptions import ScimError, shown
-from apps.scim.filters import filter_queryset
+from apps.scim.filters import filter_queryset, name_sought
 from apps.scim.serializers import list_response
 
 # startIndex beyond a 32-bit integer cannot be a position in any list this server holds; the
@@ -53,15 +53,25 @@ def paging(params: dict[str, str]) -> tuple[int, int]:
 
 def list_page(
     params: dict[str, str],
-    queryset: QuerySet,
+    scope: Callable[[], QuerySet],
     resource: str,
     render: Callable[[object], dict],
     *,
     count_all: Callable[[], int] | None = None,
+    named: tuple[str, Callable[[str, int, int], list]] | None = None,
 ) -> dict:
-    """The ListResponse of one page of `queryset`, filtered by the `filter` parameter."""
+    """The ListResponse of one page of the queryset `scope()`, filtered by the `filter` parameter.
+
+    `named` is (attribute, lookup): an attribute whose value is unique, and the function
+    that gives the page of `attribute eq "value"` as lookup(value, start, count) without the
+    queryset (apps.scim.prepared_lookups); a unique value makes a first page complete."""
     filter_text = params.get("filter")
     start, count = paging(params)
+    name = name_sought(filter_text, named[0]) if filter_text and named else None
+    if named is not None and name is not None and start == 1 and count > 1:
+        rows = named[1](name, start, count)
+        return list_response([render(row) for row in rows], total=len(rows), start_index=start)
+    queryset = scope()
     if filter_text:
         queryset = filter_queryset(queryset, filter_text, resource)
     rows = list(queryset[start - 1 : start - 1 + count]) if count else []

@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from apps.groups.models import Group
 from apps.scim.exceptions import ScimError
 from apps.scim.mapping import USER
+from apps.scim.prepared_lookups import group_by_id, user_by_id
 from apps.scim.serializers import etag
-from apps.tenants.scoping import not_found
 from apps.users.models import User
 
 # What a SCIM User shows and the services read: not the password, login or staff columns,
@@ -46,24 +46,12 @@ def scim_users(tenant):
 
 def get_user(tenant, user_id: str, *, lock: bool = False) -> User:
     """The tenant's user with this id, else 404; `lock` holds its row to the transaction's end."""
-    users = scim_users(tenant)
-    if lock:
-        users = users.select_for_update(of=("self",))
-    user = users.filter(public_id=resource_uuid(user_id, "User")).first()
-    if user is None:
-        raise not_found(User)
-    return user
+    return user_by_id(tenant, resource_uuid(user_id, "User"), lock=lock)
 
 
 def get_group(tenant, group_id: str, *, members: bool = False, lock: bool = False) -> Group:
     """The tenant's group with this id, else 404; `members` loads them, `lock` holds the row."""
-    groups = Group.objects.for_scim(tenant, members=members)
-    if lock:
-        groups = groups.select_for_update()
-    group = groups.filter(public_id=resource_uuid(group_id, "Group")).first()
-    if group is None:
-        raise not_found(Group)
-    return group
+    return group_by_id(tenant, resource_uuid(group_id, "Group"), lock=lock, members=members)
 
 
 def check_if_match(request, version: int) -> None:

@@ -14,6 +14,7 @@ from apps.scim import discovery
 from apps.scim.base import ScimView, SearchMixin
 from apps.scim.exceptions import ScimError
 from apps.scim.patch import GroupDraft, UserDraft
+from apps.scim.prepared_lookups import groups_named, users_named
 from apps.scim.resources import (
     check_if_match,
     get_group,
@@ -63,10 +64,14 @@ class UnknownEndpointView(ScimView):
 class UserCollectionView(ScimView):
     def get(self, request):
         return self.page(
-            scim_users(self.tenant),
+            lambda: scim_users(self.tenant),
             "User",
             lambda user: render_user(user, request),
             count_all=lambda: User.objects.count_for(self.tenant),
+            named=(
+                "username",
+                lambda name, start, count: users_named(self.tenant, name, start=start, count=count),
+            ),
         )
 
     def post(self, request):
@@ -137,10 +142,16 @@ class GroupCollectionView(ScimView):
     def get(self, request):
         members = self.shows_members()
         return self.page(
-            Group.objects.for_scim(self.tenant, members=members),
+            lambda: Group.objects.for_scim(self.tenant, members=members),
             "Group",
             lambda group: render_group(group, request, members=members),
             count_all=lambda: Group.objects.count_for(self.tenant),
+            named=(
+                "displayname",
+                lambda name, start, count: groups_named(
+                    self.tenant, name, start=start, count=count, members=members
+                ),
+            ),
         )
 
     def post(self, request):
@@ -223,8 +234,11 @@ class GroupView(ScimView):
 
 class RoleCollectionView(ScimView):
     def get(self, request):
-        roles = Role.objects.for_tenant(self.tenant).order_by("pk")
-        return self.page(roles, "Role", lambda role: render_role(role, request))
+        return self.page(
+            lambda: Role.objects.for_tenant(self.tenant).order_by("pk"),
+            "Role",
+            lambda role: render_role(role, request),
+        )
 
 
 class RoleSearchView(SearchMixin, RoleCollectionView):

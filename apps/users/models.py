@@ -48,21 +48,26 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
         """The tenant's number of users, exact, from the counters (no COUNT over the table)."""
         return UserCount.objects.total_for(tenant)
 
-    def for_scim(self, tenant, *, fields: Iterable[str]):
+    def for_scim(self, tenant, *, fields: Iterable[str], related_as_columns: bool = False):
         """The tenant's users as SCIM shows them, in id order, in one query: only `fields`,
-        manager and custom role joined, emails and phone numbers as JSON columns."""
-        return (
-            self.for_tenant(tenant)
-            .select_related("manager", "custom_role")
-            .only(*fields)
-            .annotate(
-                **{
-                    field + CONTACT_JSON_SUFFIX: ContactRowsJSON(model)
-                    for field, model in CONTACT_MODELS.items()
-                }
+        manager and custom role joined, emails and phone numbers as JSON columns.
+
+        `related_as_columns` gives the manager's and custom role's columns as the user's own
+        (manager_public_id, custom_role_name, ...) instead of related objects, for SQL run
+        with raw() (apps.scim.prepared_lookups)."""
+        users = self.for_tenant(tenant)
+        if related_as_columns:
+            users = users.only(*fields).annotate(
+                **{name: models.F(path) for name, path in RELATED_COLUMNS.items()}
             )
-            .order_by("pk")
-        )
+        else:
+            users = users.select_related("manager", "custom_role").only(*fields)
+        return users.annotate(
+            **{
+                field + CONTACT_JSON_SUFFIX: ContactRowsJSON(model)
+                for field, model in CONTACT_MODELS.items()
+            }
+        ).order_by("pk")
 
     def active_admins(self):
         return self.filter(role=BuiltinRole.ADMIN, is_active=True)
@@ -384,6 +389,13 @@ CONTACT_MODELS: dict[str, type[UserEmail] | type[UserPhoneNumber]] = {
 }
 # for_scim() annotates "emails_json"; a service that wrote rows keeps them on "written_emails".
 CONTACT_JSON_SUFFIX = "_json"
+# What SCIM shows of a user's manager and custom role, as columns of the user's row.
+RELATED_COLUMNS = {
+    "manager_public_id": "manager__public_id",
+    "manager_user_name": "manager__user_name",
+    "manager_display_name": "manager__display_name",
+    "custom_role_name": "custom_role__name",
+}
 WRITTEN_PREFIX = "written_"
 
 

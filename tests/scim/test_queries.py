@@ -22,7 +22,7 @@ def no_request_log_trimming(monkeypatch):
 
 
 @pytest.fixture
-def warm(scim_client):
+def warm(scim_client, prepared_lookups):
     # The first request writes the token's last use; later ones within a minute do not. The
     # first two load the token; later ones find it in the process's token cache.
     scim_client.get("/scim/v2/ServiceProviderConfig")

@@ -18,7 +18,7 @@ SIZES = [10, 3000]
 
 
 @pytest.fixture
-def warm(scim_client, buffered_request_log):
+def warm(scim_client, prepared_lookups, buffered_request_log):
     # The first two requests load the token (and write its last use); later ones do not.
     scim_client.get("/scim/v2/ServiceProviderConfig")
     scim_client.get("/scim/v2/ServiceProviderConfig")
