@@ -31,6 +31,16 @@ class RedisCache(django_redis.RedisCache):
         """One client for window_count; Django's cache builds a new one for every call."""
         return redis.Redis.from_url(self.write_server, **self.redis_options)
 
+    def get_text(self, key: str) -> bytes | None:
+        """The bytes at `key`, as set_text stored them: one GET on the shared client, for the
+        value every SCIM request reads (a tenant's access version); cache.get would build a
+        client and unpickle for it."""
+        return self.counter_client.get(self.make_and_validate_key(key))
+
+    def set_text(self, key: str, value: str) -> None:
+        """Store `value` at `key` with no expiry, for get_text."""
+        self.counter_client.set(self.make_and_validate_key(key), value)
+
     def window_count(self, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
         """Increment the counter `key` (created with `timeout` if new) and read `previous_key`
         in one round trip: the rate limiter's work on every request (four calls through

@@ -29,9 +29,13 @@ def version_key(tenant_id: int) -> str:
 
 
 def access_version(tenant_id: int) -> object:
-    """The tenant's current version (None if never changed), or UNKNOWN without a cache."""
+    """The tenant's current version (None if never changed), or UNKNOWN without a cache.
+
+    On Redis (commbox_site.cache) the version is read as plain bytes on a shared client, as
+    it is written: every SCIM request reads it."""
+    get_text = getattr(cache, "get_text", None)
     try:
-        return cache.get(version_key(tenant_id))
+        return get_text(version_key(tenant_id)) if get_text else cache.get(version_key(tenant_id))
     except RedisError:
         return UNKNOWN
 
@@ -45,8 +49,12 @@ def access_changed(tenant_id: int) -> None:
 
 
 def _bump(tenant_id: int) -> None:
+    set_text = getattr(cache, "set_text", None)
     try:
-        cache.set(version_key(tenant_id), uuid.uuid4().hex, timeout=None)
+        if set_text:
+            set_text(version_key(tenant_id), uuid.uuid4().hex)
+        else:
+            cache.set(version_key(tenant_id), uuid.uuid4().hex, timeout=None)
     except RedisError as error:
         # The change itself is committed; processes that cached the token trust it for at
         # most TOKEN_CACHE_SECONDS more, and none trusts a cache it cannot read.
