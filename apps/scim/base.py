@@ -116,14 +116,14 @@ class ScimView(ScimThrottling, APIView):
             resource, params.get("attributes"), params.get("excludedattributes")
         )
 
-    def page(self, scope, resource: str, render, *, count_all=None, named=None) -> Response:
+    def page(self, scope, resource: str, render, *, count_all=None, prepared=None) -> Response:
         page = list_page(
             self.params(),
             scope,
             resource,
             lambda row: self.shaped(render(row)),
             count_all=count_all,
-            named=named,
+            prepared=prepared,
         )
         return Response(page)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -51,6 +52,15 @@ def paging(params: dict[str, str]) -> tuple[int, int]:
     return start, count
 
 
+@dataclass(frozen=True)
+class PreparedReads:
+    """A collection's pages that need no queryset built (apps.scim.prepared_lookups)."""
+
+    unique_attribute: str  # as parsed (lower-case): `eq` on it finds at most one resource
+    named: Callable[[str, int, int], list]  # (value, start, count): the page of `eq value`
+    page: Callable[[int, int], list]  # (start, count): an unfiltered page
+
+
 def list_page(
     params: dict[str, str],
     scope: Callable[[], QuerySet],
@@ -58,32 +68,44 @@ def list_page(
     render: Callable[[object], dict],
     *,
     count_all: Callable[[], int] | None = None,
-    named: tuple[str, Callable[[str, int, int], list]] | None = None,
+    prepared: PreparedReads | None = None,
 ) -> dict:
-    """The ListResponse of one page of the queryset `scope()`, filtered by the `filter` parameter.
-
-    `named` is (attribute, lookup): an attribute whose value is unique, and the function
-    that gives the page of `attribute eq "value"` as lookup(value, start, count) without the
-    queryset (apps.scim.prepared_lookups); a unique value makes a first page complete."""
+    """The ListResponse of one page of the queryset `scope()`, filtered by the `filter`
+    parameter; `prepared` reads the commonest pages without building it."""
     filter_text = params.get("filter")
     start, count = paging(params)
-    name = name_sought(filter_text, named[0]) if filter_text and named else None
-    if named is not None and name is not None and start == 1 and count > 1:
-        rows = named[1](name, start, count)
+    rows = _prepared_rows(prepared, filter_text, start, count) if prepared and count else None
+    if rows is not None and filter_text:
+        # The unique value makes this first page complete.
         return list_response([render(row) for row in rows], total=len(rows), start_index=start)
-    queryset = scope()
-    if filter_text:
-        queryset = filter_queryset(queryset, filter_text, resource)
-    rows = list(queryset[start - 1 : start - 1 + count]) if count else []
-    total = _total(queryset, rows, start, count, None if filter_text else count_all)
+    if rows is None:
+        queryset = scope()
+        if filter_text:
+            queryset = filter_queryset(queryset, filter_text, resource)
+        rows = list(queryset[start - 1 : start - 1 + count]) if count else []
+        count_matches = queryset.count
+    else:
+        count_matches = lambda: scope().count()  # noqa: E731
+    total = _total(count_matches, rows, start, count, None if filter_text else count_all)
     return list_response([render(row) for row in rows], total=total, start_index=start)
 
 
-def _total(queryset: QuerySet, rows: list, start: int, count: int, count_all) -> int:
+def _prepared_rows(
+    prepared: PreparedReads, filter_text: str | None, start: int, count: int
+) -> list | None:
+    if not filter_text:
+        return prepared.page(start, count)
+    value = name_sought(filter_text, prepared.unique_attribute)
+    if value is None or start != 1 or count < 2:
+        return None
+    return prepared.named(value, start, count)
+
+
+def _total(count_matches: Callable[[], int], rows: list, start: int, count: int, count_all) -> int:
     """totalResults, without a COUNT(*) when the page or the counters tell it."""
     if len(rows) < count and (rows or start == 1):
         # A short page is the last one, so it tells the total.
         return start - 1 + len(rows)
     if count_all is not None:
         return count_all()
-    return queryset.count()
+    return count_matches()

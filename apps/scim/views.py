@@ -13,8 +13,9 @@ from apps.roles.services import get_role_for
 from apps.scim import discovery
 from apps.scim.base import ScimView, SearchMixin
 from apps.scim.exceptions import ScimError
+from apps.scim.paging import PreparedReads
 from apps.scim.patch import GroupDraft, UserDraft
-from apps.scim.prepared_lookups import groups_named, users_named
+from apps.scim.prepared_lookups import groups_named, groups_page, users_named, users_page
 from apps.scim.resources import (
     check_if_match,
     get_group,
@@ -68,9 +69,10 @@ class UserCollectionView(ScimView):
             "User",
             lambda user: render_user(user, request),
             count_all=lambda: User.objects.count_for(self.tenant),
-            named=(
+            prepared=PreparedReads(
                 "username",
                 lambda name, start, count: users_named(self.tenant, name, start=start, count=count),
+                lambda start, count: users_page(self.tenant, start=start, count=count),
             ),
         )
 
@@ -146,10 +148,13 @@ class GroupCollectionView(ScimView):
             "Group",
             lambda group: render_group(group, request, members=members),
             count_all=lambda: Group.objects.count_for(self.tenant),
-            named=(
+            prepared=PreparedReads(
                 "displayname",
                 lambda name, start, count: groups_named(
                     self.tenant, name, start=start, count=count, members=members
+                ),
+                lambda start, count: groups_page(
+                    self.tenant, start=start, count=count, members=members
                 ),
             ),
         )

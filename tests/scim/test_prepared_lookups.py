@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.scim import prepared_lookups
 from tests.factories import (
     AgentFactory,
     GroupFactory,
@@ -96,3 +97,13 @@ def test_a_group_of_another_account_is_not_found_by_id(scim_client):
     response = scim_client.get(f"/scim/v2/Groups/{group.public_id}")
 
     assert response.status_code == 404
+
+
+def test_prepared_shapes_are_bounded_per_process(scim_client, monkeypatch):
+    monkeypatch.setattr(prepared_lookups, "_prepared", {})
+    monkeypatch.setattr(prepared_lookups, "MAX_SHAPES", 2)
+
+    for start in (1, 2, 3):
+        scim_client.get(f"/scim/v2/Users?startIndex={start}&count=10")
+
+    assert [key[2] for key in prepared_lookups._prepared] == [2, 3]
