@@ -54,11 +54,10 @@ def paging(params: dict[str, str]) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class PreparedReads:
-    """A collection's pages that need no queryset built (apps.scim.prepared_lookups)."""
+    """A collection's page that needs no queryset built (apps.scim.prepared_lookups)."""
 
     unique_attribute: str  # as parsed (lower-case): `eq` on it finds at most one resource
     named: Callable[[str, int, int], list]  # (value, start, count): the page of `eq value`
-    page: Callable[[int, int], list]  # (start, count): an unfiltered page
 
 
 def list_page(
@@ -74,31 +73,19 @@ def list_page(
     parameter; `prepared` reads the commonest pages without building it."""
     filter_text = params.get("filter")
     start, count = paging(params)
-    rows = _prepared_rows(prepared, filter_text, start, count) if prepared and count else None
-    if rows is not None and filter_text:
+    value = (
+        name_sought(filter_text, prepared.unique_attribute) if filter_text and prepared else None
+    )
+    if prepared is not None and value is not None and start == 1 and count > 1:
         # The unique value makes this first page complete.
+        rows = prepared.named(value, start, count)
         return list_response([render(row) for row in rows], total=len(rows), start_index=start)
-    if rows is None:
-        queryset = scope()
-        if filter_text:
-            queryset = filter_queryset(queryset, filter_text, resource)
-        rows = list(queryset[start - 1 : start - 1 + count]) if count else []
-        count_matches = queryset.count
-    else:
-        count_matches = lambda: scope().count()  # noqa: E731
-    total = _total(count_matches, rows, start, count, None if filter_text else count_all)
+    queryset = scope()
+    if filter_text:
+        queryset = filter_queryset(queryset, filter_text, resource)
+    rows = list(queryset[start - 1 : start - 1 + count]) if count else []
+    total = _total(queryset.count, rows, start, count, None if filter_text else count_all)
     return list_response([render(row) for row in rows], total=total, start_index=start)
-
-
-def _prepared_rows(
-    prepared: PreparedReads, filter_text: str | None, start: int, count: int
-) -> list | None:
-    if not filter_text:
-        return prepared.page(start, count)
-    value = name_sought(filter_text, prepared.unique_attribute)
-    if value is None or start != 1 or count < 2:
-        return None
-    return prepared.named(value, start, count)
 
 
 def _total(count_matches: Callable[[], int], rows: list, start: int, count: int, count_all) -> int:

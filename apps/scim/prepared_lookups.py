@@ -102,8 +102,8 @@ def _scim_users(tenant: Any) -> QuerySet:
 
 
 _prepared: dict[tuple, PreparedLookup] = {}
-# Pages are shapes of their own (LIMIT and OFFSET are in the SQL): a paging walk would
-# prepare one per page, so the oldest shape goes past this many.
+# Each (start, count) is a shape of its own (LIMIT and OFFSET are in the SQL), so a
+# process keeps at most this many, the oldest going first.
 MAX_SHAPES = 256
 PUBLIC_ID = User._meta.get_field("public_id")
 
@@ -131,16 +131,6 @@ def users_named(tenant: Any, user_name: str, *, start: int, count: int) -> list[
     )
     users = lookup(tenant=tenant.pk, user_name=lookup_form(user_name))
     return [_with_related(user, lookup.db) for user in users]
-
-
-def users_page(tenant: Any, *, start: int, count: int) -> list[User]:
-    """An unfiltered page of the tenant's users, in id order."""
-    lookup = _lookup(
-        ("users page", start, count),
-        lambda tenant: _scim_users(tenant)[start - 1 : start - 1 + count],
-        tenant=int,
-    )
-    return [_with_related(user, lookup.db) for user in lookup(tenant=tenant.pk)]
 
 
 def user_by_id(tenant: Any, public_id: uuid.UUID, *, lock: bool) -> User:
@@ -171,16 +161,6 @@ def groups_named(
         name=str,
     )
     return _with_members(lookup(tenant=tenant.pk, name=display_name), members)
-
-
-def groups_page(tenant: Any, *, start: int, count: int, members: bool) -> list[Group]:
-    """An unfiltered page of the tenant's groups, in id order."""
-    lookup = _lookup(
-        ("groups page", start, count),
-        lambda tenant: Group.objects.for_scim(tenant, members=False)[start - 1 : start - 1 + count],
-        tenant=int,
-    )
-    return _with_members(lookup(tenant=tenant.pk), members)
 
 
 def group_by_id(tenant: Any, public_id: uuid.UUID, *, lock: bool, members: bool) -> Group:

@@ -15,7 +15,7 @@ from apps.scim.base import ScimView, SearchMixin
 from apps.scim.exceptions import ScimError
 from apps.scim.paging import PreparedReads
 from apps.scim.patch import GroupDraft, UserDraft
-from apps.scim.prepared_lookups import groups_named, groups_page, users_named, users_page
+from apps.scim.prepared_lookups import groups_named, users_named
 from apps.scim.resources import (
     check_if_match,
     get_group,
@@ -72,7 +72,6 @@ class UserCollectionView(ScimView):
             prepared=PreparedReads(
                 "username",
                 lambda name, start, count: users_named(self.tenant, name, start=start, count=count),
-                lambda start, count: users_page(self.tenant, start=start, count=count),
             ),
         )
 
@@ -152,9 +151,6 @@ class GroupCollectionView(ScimView):
                 "displayname",
                 lambda name, start, count: groups_named(
                     self.tenant, name, start=start, count=count, members=members
-                ),
-                lambda start, count: groups_page(
-                    self.tenant, start=start, count=count, members=members
                 ),
             ),
         )

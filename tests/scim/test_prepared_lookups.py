@@ -103,7 +103,7 @@ def test_prepared_shapes_are_bounded_per_process(scim_client, monkeypatch):
     monkeypatch.setattr(prepared_lookups, "_prepared", {})
     monkeypatch.setattr(prepared_lookups, "MAX_SHAPES", 2)
 
-    for start in (1, 2, 3):
-        scim_client.get(f"/scim/v2/Users?startIndex={start}&count=10")
+    for count in (10, 20, 30):
+        scim_client.get(f'/scim/v2/Users?filter=userName eq "ann"&count={count}')
 
-    assert [key[2] for key in prepared_lookups._prepared] == [2, 3]
+    assert [key[3] for key in prepared_lookups._prepared] == [20, 30]
