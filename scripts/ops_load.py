@@ -299,8 +299,20 @@ class Browser:
         return result
 
 
-def check_shared_saml_replay(first: str, second: str, account: str, name_id: str, checks) -> None:
-    """An IdP-initiated SAML response accepted by one instance is a replay on the other."""
+def check_shared_saml_replay(first: str, second: str, account: str, token: str, checks) -> None:
+    """An IdP-initiated SAML response accepted by one instance is a replay on the other.
+
+    It signs in an agent that Entra created: single sign-on refuses admins while the account
+    does not let Entra grant the admin role (the default)."""
+    name_id = "fleet-sso-agent@example.com"
+    agent = {
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": name_id,
+        "active": True,
+        "roles": [{"value": "agent"}],
+    }
+    created = call(first, "POST", "/scim/v2/Users", token=token, body=agent)
+    checks.expect(created.status == 201, f"an agent to sign in is created ({created.status})")
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root))
     from tests.sso.idp import TestIdp, encode  # the test suite's IdP: real keys, real signatures
@@ -427,7 +439,7 @@ def fleet(args) -> None:
         "every load request served, through the graceful restart too",
     )
 
-    check_shared_saml_replay(first, second, args.account, args.admin, checks)
+    check_shared_saml_replay(first, second, args.account, args.token, checks)
 
     statuses = []
     for number in range(args.failed_auth_limit + 1):
