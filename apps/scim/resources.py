@@ -9,23 +9,13 @@ from rest_framework.response import Response
 
 from apps.groups.models import Group
 from apps.scim.exceptions import ScimError
-from apps.scim.mapping import USER
-from apps.scim.prepared_lookups import group_by_id, user_by_id
+from apps.scim.prepared_lookups import USER_COLUMNS, group_by_id, user_by_id
 from apps.scim.serializers import etag
 from apps.users.models import User
 
-# What a SCIM User shows and the services read: not the password, login or staff columns,
-# and of the manager only what the manager attribute shows.
+# The user's columns SCIM reads, and of the manager only what the manager attribute shows.
 USER_FIELDS = (
-    *USER.columns(),
-    "public_id",
-    "tenant",
-    "manager",
-    "role",
-    "custom_role",
-    "version",
-    "created_at",
-    "modified_at",
+    *USER_COLUMNS,
     "manager__public_id",
     "manager__user_name",
     "manager__display_name",
