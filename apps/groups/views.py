@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.audit.models import AuditEvent
 from apps.groups import services
-from apps.groups.forms import AddMemberForm, GroupForm, MemberSearchForm
+from apps.groups.forms import AddMembersForm, GroupForm, MemberSearchForm
 from apps.groups.models import Group, GroupMembership
 from apps.tenants.decorators import tenant_admin_required
 from apps.users.models import User
@@ -51,7 +51,7 @@ def create(request):
     return render(request, "groups/create.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _render_detail(request, group, *, rename_form=None, add_form=None, status=200):
+def _render_detail(request, group, *, rename_form=None, add_form=None, ticked=(), status=200):
     tenant = request.tenant
     search_form = MemberSearchForm(request.GET)
     query = search_form.cleaned_data["q"].strip() if search_form.is_valid() else ""
@@ -80,7 +80,9 @@ def _render_detail(request, group, *, rename_form=None, add_form=None, status=20
         {
             "group": group,
             "rename_form": rename_form or GroupForm(initial={"display_name": group.display_name}),
-            "add_form": add_form or AddMemberForm(),
+            "add_form": add_form or AddMembersForm(),
+            # A refused add shows the same rows ticked again.
+            "ticked": set(ticked),
             "search_form": search_form,
             "query": query,
             "members_page": members_page,
@@ -125,22 +127,40 @@ def rename(request, group_id):
     return _render_detail(request, group, rename_form=form, status=400)
 
 
+def _names(users) -> str:
+    names = [u.user_name for u in users]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 @tenant_admin_required
 @require_POST
-def add_member(request, group_id):
+def add_members(request, group_id):
+    """Add the ticked agents, all or none: a refusal names each user it refuses."""
     tenant = request.tenant
     group = services.get_group_for(tenant, group_id)
-    form = AddMemberForm(request.POST)
+    form = AddMembersForm(request.POST)
     if form.is_valid():
-        user = get_user_for(tenant, form.cleaned_data["user_id"])
         try:
-            services.add_group_members(tenant=tenant, actor=request.user, group=group, users=[user])
+            users = services.find_members(
+                tenant, [str(i) for i in form.cleaned_data["user_id"]], strict=True
+            )
+            added = services.add_group_members(
+                tenant=tenant, actor=request.user, group=group, users=users
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"{user.user_name} is now a member of {group.display_name}.")
+            if added:
+                messages.success(
+                    request,
+                    f"Added {len(added)} member{'s' if len(added) != 1 else ''} to "
+                    f"{group.display_name}: {_names(added)}.",
+                )
+            else:
+                messages.info(request, f"They are already members of {group.display_name}.")
             return redirect("groups:detail", group_id=group.public_id)
-    return _render_detail(request, group, add_form=form, status=400)
+    ticked = request.POST.getlist("user_id")
+    return _render_detail(request, group, add_form=form, ticked=ticked, status=400)
 
 
 @tenant_admin_required
