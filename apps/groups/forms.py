@@ -8,13 +8,13 @@ class GroupForm(forms.Form):
     display_name = forms.CharField(label="Name", max_length=255)
 
 
-class UserIdsField(forms.Field):
-    """The public ids of the ticked users (every `user_id` value of the POST)."""
+class PublicIdsField(forms.Field):
+    """The public ids of the ticked rows (every value of the field's name in the POST)."""
 
     widget = forms.MultipleHiddenInput
     default_error_messages = {
-        "required": "Tick at least one agent to add.",
-        "invalid": "This list of users is not one this page sent; reload the page.",
+        "required": "Tick at least one row.",
+        "invalid": "This list is not one this page sent; reload the page.",
     }
 
     def to_python(self, value) -> list[UUID]:
@@ -30,7 +30,23 @@ class UserIdsField(forms.Field):
 class AddMembersForm(forms.Form):
     """Several agents at once: the ids of the ticked rows."""
 
-    user_id = UserIdsField()
+    user_id = PublicIdsField(
+        error_messages={
+            "required": "Tick at least one agent to add.",
+            "invalid": "This list of users is not one this page sent; reload the page.",
+        }
+    )
+
+
+class AddToGroupsForm(forms.Form):
+    """One user into several groups: the ids of the ticked groups."""
+
+    group_id = PublicIdsField(
+        error_messages={
+            "required": "Tick at least one group.",
+            "invalid": "This list of groups is not one this page sent; reload the page.",
+        }
+    )
 
 
 class MemberSearchForm(forms.Form):

@@ -34,6 +34,23 @@ def get_group_for(
     return (Group.objects.all() if queryset is None else queryset).get_for(tenant, group_id)
 
 
+def find_groups(tenant: Tenant, group_ids: Iterable[UUID]) -> list[Group]:
+    """The tenant's groups with these public ids, in name order; an unknown id is invalid."""
+    group_ids = set(group_ids)
+    groups = list(
+        Group.objects.for_tenant(tenant)
+        .filter(public_id__in=group_ids)
+        .order_by(Lower("display_name"), "pk")
+    )
+    if len(groups) < len(group_ids):
+        raise ValidationError(
+            "A group you ticked is no longer in this account (deleted meanwhile?); "
+            "reload the page and tick again.",
+            code="invalid",
+        )
+    return groups
+
+
 def _check_display_name(tenant: Tenant, display_name: str, exclude: Group | None = None) -> str:
     display_name = (display_name or "").strip()
     if not display_name:

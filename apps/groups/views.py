@@ -5,11 +5,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent
 from apps.groups import services
-from apps.groups.forms import AddMembersForm, GroupForm, MemberSearchForm
+from apps.groups.forms import AddMembersForm, AddToGroupsForm, GroupForm, MemberSearchForm
 from apps.groups.models import Group, GroupMembership
 from apps.tenants.decorators import tenant_admin_required
 from apps.users.models import User
@@ -127,8 +128,7 @@ def rename(request, group_id):
     return _render_detail(request, group, rename_form=form, status=400)
 
 
-def _names(users) -> str:
-    names = [u.user_name for u in users]
+def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
@@ -154,7 +154,7 @@ def add_members(request, group_id):
                 messages.success(
                     request,
                     f"Added {len(added)} member{'s' if len(added) != 1 else ''} to "
-                    f"{group.display_name}: {_names(added)}.",
+                    f"{group.display_name}: {_join([u.user_name for u in added])}.",
                 )
             else:
                 messages.info(request, f"They are already members of {group.display_name}.")
@@ -189,3 +189,36 @@ def delete(request, group_id):
         return redirect("groups:list")
     member_count = GroupMembership.objects.filter(group=group).count()
     return render(request, "groups/delete.html", {"group": group, "member_count": member_count})
+
+
+@tenant_admin_required
+@require_POST
+def add_user_to_groups(request, user_id):
+    """A user's page: add them to the ticked groups, all or none."""
+    tenant = request.tenant
+    user = get_user_for(tenant, user_id)
+    form = AddToGroupsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["group_id"]))
+        return redirect(_user_groups_url(user))
+    try:
+        groups = services.find_groups(tenant, form.cleaned_data["group_id"])
+        joined = services.add_user_to_groups(
+            tenant=tenant, actor=request.user, user=user, groups=groups
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if joined:
+            names = _join([g.display_name for g in joined])
+            plural = "s" if len(joined) != 1 else ""
+            messages.success(
+                request, f"{user.user_name} is now a member of the group{plural} {names}."
+            )
+        else:
+            messages.info(request, f"{user.user_name} was already a member of those groups.")
+    return redirect(_user_groups_url(user))
+
+
+def _user_groups_url(user) -> str:
+    return reverse("users:detail", kwargs={"user_id": user.public_id}) + "#groups"

@@ -19,6 +19,7 @@ from apps.users.models import User, UserEmail
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
+JOINABLE_GROUPS_SHOWN = 50
 
 
 def _filtered_users(tenant, data: dict):
@@ -126,6 +127,12 @@ def _render_detail(request, user, *, role_form=None, role_errors=(), status=200)
         .get(pk=user.pk)
     )
     groups = tenant.groups.filter(memberships__user=user).order_by(Lower("display_name"))
+    # Groups are above users: reached through the tenant's reverse relation, not imported.
+    group_query = request.GET.get("groups_q", "").strip()[:255]
+    joinable = tenant.groups.exclude(memberships__user=user).order_by(Lower("display_name"), "id")
+    if group_query:
+        joinable = joinable.filter(display_name__icontains=group_query)
+    joinable = list(joinable[: JOINABLE_GROUPS_SHOWN + 1])
     history = AuditEvent.objects.for_tenant(tenant).for_target(user)[:HISTORY_SIZE]
     return render(
         request,
@@ -136,6 +143,9 @@ def _render_detail(request, user, *, role_form=None, role_errors=(), status=200)
             "role_errors": role_errors,
             "sign_in": sign_in_phrase(user),
             "groups": groups,
+            "joinable_groups": joinable[:JOINABLE_GROUPS_SHOWN],
+            "more_joinable_groups": len(joinable) > JOINABLE_GROUPS_SHOWN,
+            "group_query": group_query,
             "history": history,
             # History sentences name the user as they are called now.
             "history_names": {str(user.public_id): user.display_name or user.user_name},

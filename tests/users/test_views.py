@@ -248,7 +248,8 @@ def test_user_page_query_count_is_bounded(
     for _ in range(5):
         MembershipFactory(group__tenant=tenant, user=agent)
 
-    with django_assert_max_num_queries(12):
+    # 12, and one for the groups the page offers to add the user to.
+    with django_assert_max_num_queries(13):
         admin_client.get(reverse("users:detail", args=[agent.public_id]))
 
 
@@ -531,3 +532,109 @@ def test_history_names_the_user_as_they_are_called_now(admin_client, tenant, ten
         f"{tenant_admin.user_name} changed <strong>Grace Hopper</strong>"
         "&#x27;s role from Agent to Admin." in response.content.decode()
     )
+
+
+# Groups on a user's page
+
+
+def test_user_page_offers_only_the_groups_the_user_is_not_in(admin_client, tenant, agent):
+    MembershipFactory(group__tenant=tenant, group__display_name="Tier 1", user=agent)
+    GroupFactory(tenant=tenant, display_name="Tier 2")
+    GroupFactory(tenant=tenant, display_name="Billing")
+
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    assert [g.display_name for g in response.context["joinable_groups"]] == ["Billing", "Tier 2"]
+    assert [g.display_name for g in response.context["groups"]] == ["Tier 1"]
+
+
+def test_ticked_groups_are_joined_together_with_an_audit_row_each(admin_client, tenant, agent):
+    billing = GroupFactory(tenant=tenant, display_name="Billing")
+    sales = GroupFactory(tenant=tenant, display_name="Sales")
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[agent.public_id]),
+        {"group_id": [billing.public_id, sales.public_id]},
+        follow=True,
+    )
+
+    assert set(GroupMembership.objects.filter(user=agent).values_list("group", flat=True)) == {
+        billing.pk,
+        sales.pk,
+    }
+    events = AuditEvent.objects.filter(action="group.member_added")
+    assert [e.channel for e in events] == ["ui", "ui"]
+    assert f"{agent.user_name} is now a member of the groups Billing and Sales." in (
+        response.content.decode()
+    )
+
+
+def test_an_end_user_is_added_to_no_group_and_told_why(admin_client, tenant, end_user):
+    billing = GroupFactory(tenant=tenant, display_name="Billing")
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[end_user.public_id]),
+        {"group_id": [billing.public_id]},
+        follow=True,
+    )
+
+    assert f"{end_user.user_name} is an end-user" in response.content.decode()
+    assert not GroupMembership.objects.exists()
+    assert not AuditEvent.objects.filter(action="group.member_added").exists()
+
+
+def test_an_end_users_page_explains_instead_of_offering_groups(admin_client, tenant, end_user):
+    GroupFactory(tenant=tenant, display_name="Billing")
+
+    response = admin_client.get(reverse("users:detail", args=[end_user.public_id]))
+
+    body = response.content.decode()
+    assert "make them an agent under Role first" in body
+    assert 'name="group_id"' not in body
+
+
+def test_adding_to_groups_with_nothing_ticked_asks_for_a_tick(admin_client, agent):
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[agent.public_id]), {}, follow=True
+    )
+
+    assert "Tick at least one group." in response.content.decode()
+
+
+def test_another_tenants_group_is_refused_and_nothing_is_joined(
+    admin_client, tenant, agent, outsider
+):
+    mine = GroupFactory(tenant=tenant)
+    theirs = GroupFactory(tenant=outsider.tenant)
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[agent.public_id]),
+        {"group_id": [mine.public_id, theirs.public_id]},
+        follow=True,
+    )
+
+    assert "no longer in this account" in response.content.decode()
+    assert not GroupMembership.objects.exists()
+
+
+def test_another_tenants_user_cannot_be_added_to_groups(admin_client, tenant, outsider):
+    group = GroupFactory(tenant=tenant)
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[outsider.public_id]),
+        {"group_id": [group.public_id]},
+    )
+
+    assert response.status_code == 404
+    assert not GroupMembership.objects.exists()
+
+
+def test_groups_to_join_can_be_searched_by_name(admin_client, tenant, agent):
+    GroupFactory(tenant=tenant, display_name="Billing")
+    GroupFactory(tenant=tenant, display_name="Sales EMEA")
+
+    response = admin_client.get(
+        reverse("users:detail", args=[agent.public_id]), {"groups_q": "emea"}
+    )
+
+    assert [g.display_name for g in response.context["joinable_groups"]] == ["Sales EMEA"]
