@@ -45,6 +45,7 @@ def user_list(request):
     tenant = request.tenant
     form = UserFilterForm(request.GET, tenant=tenant)
     filters = form.cleaned_data if form.is_valid() else {}
+    sort = filters.get("sort") or "name"
     users = (
         _filtered_users(tenant, filters)
         .select_related("custom_role")
@@ -62,11 +63,12 @@ def user_list(request):
                 0,
             )
         )
-        .order_by(Lower("user_name"), "id")
+        .sorted_for_list(sort)
     )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    active_filters = sum(1 for name, value in filters.items() if value and name != "sort")
     return render(
         request,
         "users/list.html",
@@ -74,9 +76,37 @@ def user_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "filtered": any(filters.values()),
+            "filtered": bool(active_filters),
+            "active_filters": active_filters,
+            "columns": _sort_columns(request, sort),
         },
     )
+
+
+# The sortable columns: (column, sort key, the sort a first click asks for).
+SORTABLE_COLUMNS = (
+    ("Username", "name", "name"),
+    ("Role", "role", "role"),
+    ("Source", "source", "source"),
+    ("Last sign-in", "last_sign_in", "-last_sign_in"),
+)
+
+
+def _sort_columns(request, sort: str) -> dict[str, dict[str, str]]:
+    """Each sortable column's header link (the other direction when it is the sort) and its
+    aria-sort state."""
+    columns = {}
+    for label, key, first in SORTABLE_COLUMNS:
+        state, target = "", first
+        if sort.lstrip("-") == key:
+            descending = sort.startswith("-")
+            state = "descending" if descending else "ascending"
+            target = key if descending else f"-{key}"
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["sort"] = target
+        columns[key] = {"label": label, "url": f"?{query.urlencode()}", "state": state}
+    return columns
 
 
 def _single_sign_on(tenant) -> tuple[bool, bool]:
