@@ -17,7 +17,7 @@ def signed_in_user_id(client):
     return client.session.get(SESSION_KEY)
 
 
-def test_sign_in_page_has_labelled_account_user_name_and_password_fields(client):
+def test_sign_in_page_has_labelled_account_user_name_and_password_fields(client, db):
     response = client.get(reverse("portal:login"))
 
     content = response.content.decode()

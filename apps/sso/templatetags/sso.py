@@ -11,29 +11,32 @@ from apps.tenants.models import Tenant
 register = template.Library()
 
 
-@register.inclusion_tag("sso/_sign_in_button.html", takes_context=True)
-def sso_sign_in(context, subdomain=None):
-    """The "Sign in with Microsoft Entra ID" button, for the account when it is known.
-
-    The account comes from the host, or on a plain host from ?account= (a link an admin
-    can hand out: /login/?account=<subdomain>).
-    """
+def _named_account(context, subdomain: str | None) -> str:
+    """The account the sign-in page is for: the host's, or on a plain host ?account= (a link
+    an admin can hand out: /login/?account=<subdomain>)."""
     request = context.get("request")
     if not subdomain and request is not None:
-        subdomain = (request.GET.get("account") or "").strip()
-    sso_settings = None
-    if subdomain:
-        sso_settings = (
-            SsoSettings.objects.filter(tenant__subdomain=subdomain.lower())
-            .select_related("tenant")
-            .first()
-        )
-    return {
-        "request": request,
-        "subdomain": subdomain or "",
-        "sso": sso_settings if sso_settings and sso_settings.is_enabled else None,
-        "next": context.get("next", ""),
-    }
+        subdomain = (request.GET.get("account") or "").strip()[:63]
+    return (subdomain or "").lower()
+
+
+@register.inclusion_tag("sso/_sign_in_button.html", takes_context=True)
+def sso_sign_in(context, subdomain=None):
+    """The "Sign in with Microsoft Entra ID" button, only once the account is known and has
+    single sign-on on; nothing otherwise (an unknown account looks like one without)."""
+    subdomain = _named_account(context, subdomain)
+    sso_settings = (
+        SsoSettings.objects.enabled_for_subdomain(subdomain).first() if subdomain else None
+    )
+    return {"sso": sso_settings, "next": context.get("next", "")}
+
+
+@register.inclusion_tag("sso/_find_account.html", takes_context=True)
+def sso_find_account(context, subdomain=None):
+    """On a sign-in page that knows no account yet, a way to single sign-on through the
+    account's subdomain, if any account here has single sign-on at all."""
+    offered = not _named_account(context, subdomain) and SsoSettings.objects.enabled().exists()
+    return {"offered": offered, "next": context.get("next", "")}
 
 
 @register.inclusion_tag("sso/_settings_card.html")
