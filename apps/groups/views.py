@@ -149,6 +149,8 @@ def add_members(request, group_id):
             )
         except ValidationError as error:
             form.add_error(None, error)
+            # All or none: say so, and what to do instead.
+            form.add_error(None, "No one was added. Untick them and add the others again.")
         else:
             if added:
                 messages.success(
@@ -207,7 +209,7 @@ def add_user_to_groups(request, user_id):
             tenant=tenant, actor=request.user, user=user, groups=groups
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, " ".join([*error.messages, "No group was joined."]))
     else:
         if joined:
             names = _join([g.display_name for g in joined])

@@ -348,6 +348,7 @@ def test_ticked_agents_with_end_users_among_them_are_all_refused(admin_client, t
     assert response.status_code == 400
     body = response.content.decode()
     assert "carol@example.com, dan@example.com are end-users" in body
+    assert "No one was added." in body
     assert not GroupMembership.objects.exists()
     assert not AuditEvent.objects.filter(action="group.member_added").exists()
 

@@ -581,6 +581,7 @@ def test_an_end_user_is_added_to_no_group_and_told_why(admin_client, tenant, end
     )
 
     assert f"{end_user.user_name} is an end-user" in response.content.decode()
+    assert "No group was joined." in response.content.decode()
     assert not GroupMembership.objects.exists()
     assert not AuditEvent.objects.filter(action="group.member_added").exists()
 
