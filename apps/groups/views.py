@@ -201,7 +201,7 @@ def add_user_to_groups(request, user_id):
     user = get_user_for(tenant, user_id)
     form = AddToGroupsForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["group_id"]))
+        messages.error(request, " ".join(str(e) for e in form.errors["group_id"]))
         return redirect(_user_groups_url(user))
     try:
         groups = services.find_groups(tenant, form.cleaned_data["group_id"])
