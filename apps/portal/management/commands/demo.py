@@ -2,6 +2,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from apps.portal.services import create_tenant, ensure_admin
 from apps.tenants.models import Tenant
@@ -46,7 +47,8 @@ class Command(BaseCommand):
                 _token, secret = create_token(
                     tenant=tenant,
                     actor=None,
-                    description="Demo token (manage.py demo)",
+                    # Each run prints a fresh token; descriptions of active tokens differ.
+                    description=f"Demo token (manage.py demo, {timezone.now():%Y-%m-%d %H:%M:%S})",
                     created_by=admin_user,
                 )
         except ValidationError as error:
