@@ -2,7 +2,6 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
 from apps.portal.services import create_tenant, ensure_admin
 from apps.tenants.models import Tenant
@@ -48,7 +47,7 @@ class Command(BaseCommand):
                     tenant=tenant,
                     actor=None,
                     # Each run prints a fresh token; descriptions of active tokens differ.
-                    description=f"Demo token (manage.py demo, {timezone.now():%Y-%m-%d %H:%M:%S})",
+                    description=f"Demo token {tenant.tokens.count() + 1} (manage.py demo)",
                     created_by=admin_user,
                 )
         except ValidationError as error:
