@@ -88,7 +88,7 @@ class TokenSaveForm(forms.Form):
             self.fields["expires_on"].widget.attrs["max"] = f"{latest:%Y-%m-%d}"
             self.fields[
                 "expires"
-            ].help_text = f"This account's tokens expire within {max_days} days."
+            ].help_text = f"This account’s tokens expire within {max_days} days."
 
     def clean(self):
         cleaned = super().clean()

@@ -125,7 +125,7 @@ def _check_max_lifetime(tenant: Tenant, expires_at: datetime | None, now: dateti
     latest = now + timedelta(days=max_days)
     if expires_at is None or expires_at > latest:
         raise ValidationError(
-            f"This account's tokens expire within {max_days} days (Settings → API → "
+            f"This account’s tokens expire within {max_days} days (Settings → API → "
             f"Settings); choose {max_days} days or less, or a date up to {latest:%Y-%m-%d}.",
             code="max_lifetime",
         )
@@ -291,10 +291,13 @@ def save_token(
     token.description, token.saved_at, token.expires_at = description, now, expires_at
     access_changed(tenant.pk)  # a process that cached the unsaved token reloads it
     _record_created(tenant=tenant, actor=actor, token=token)
-    if token.replaces is not None:
+    if token.replaces_id is not None:
+        # Read afresh and locked: the old token may have changed since "Replace" was pressed.
+        old = ApiToken.objects.select_for_update().get(pk=token.replaces_id)
         _end_after_overlap(
-            tenant=tenant, actor=actor, token=token.replaces, ends_at=now + (overlap or MAX_OVERLAP)
+            tenant=tenant, actor=actor, token=old, ends_at=now + (overlap or MAX_OVERLAP)
         )
+        token.replaces = old
     return token
 
 

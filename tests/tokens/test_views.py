@@ -305,7 +305,7 @@ def test_description_is_required(admin_client):
     assert not token.is_saved
 
 
-def test_failed_save_shows_the_truncated_token_not_the_secret(admin_client):
+def test_failed_save_without_the_token_posted_back_shows_it_truncated(admin_client):
     secret = generate(admin_client).context["secret"]
     token = ApiToken.objects.get()
 
