@@ -80,12 +80,13 @@ def _refusals(tenant: Tenant, now: datetime) -> Attention | None:
     parts = []
     if refused:
         parts.append(
-            f"{refused} SCIM request{'s' if refused != 1 else ''} with this account's tokens"
+            f"{refused} SCIM request{'s' if refused != 1 else ''} with this account’s tokens"
         )
     if without_token:
         parts.append(f"{without_token} without a valid token")
     return Attention(
-        text=f"{' and '.join(parts)} were refused in the last 24 hours.",
+        text=f"{' and '.join(parts)} {'was' if refused + without_token == 1 else 'were'} "
+        "refused in the last 24 hours.",
         url=_provisioning(),
         link_text="See why on the Provisioning tab",
     )

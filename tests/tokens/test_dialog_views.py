@@ -44,10 +44,7 @@ def test_refused_save_shows_the_token_again_with_the_message_beside_the_field(ad
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert (
-        f'id="new-token" class="copy-value" tabindex="0" aria-labelledby="new-token-label">{secret}<'
-        in content
-    )
+    assert f'aria-labelledby="new-token-label">{secret}</code>' in content
     assert re.search(r'has-error">\s*<label for="id_description"', content)
     assert "Enter a description for the token." in content
     assert not ApiToken.objects.get(pk=token.pk).is_saved
@@ -237,10 +234,8 @@ def test_pages_say_which_token_expires_when_within_14_days(admin_client, tenant,
 
     content = admin_client.get(reverse(page)).content.decode()
 
-    assert (
-        f'expires on <time datetime="{token.expires_at.isoformat()}">{token.expires_at:%Y-%m-%d %H:%M} UTC'
-        in content
-    )
+    shown = f"{token.expires_at:%Y-%m-%d %H:%M} UTC"
+    assert f'expires on <time datetime="{token.expires_at.isoformat()}">{shown}' in content
 
 
 def test_a_token_expiring_in_more_than_14_days_has_no_notice(admin_client, tenant):
