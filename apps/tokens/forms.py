@@ -102,7 +102,14 @@ class TokenSaveForm(forms.Form):
 
 
 class TokenDescriptionForm(forms.Form):
+    """A saved token's description, on its page; ids of its own, since the show-once
+    dialog (opened on the same page by Replace) has a description field too."""
+
     description = _description_field()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "edit_%s")
+        super().__init__(*args, **kwargs)
 
 
 class TokenLifetimeForm(forms.Form):
