@@ -105,14 +105,25 @@ def _tenant_url_not_https(tenant_url: str) -> Attention | None:
 
 
 def _never_used_tokens(tenant: Tenant) -> list[Attention]:
-    tokens = ApiToken.objects.for_tenant(tenant).active().filter(last_used_at__isnull=True)
+    """One item naming the active tokens never used (a replaced one is on its way out)."""
+    tokens = list(
+        ApiToken.objects.for_tenant(tenant)
+        .active()
+        .not_replaced()
+        .filter(last_used_at__isnull=True)
+        .order_by("saved_at")
+    )
+    if not tokens:
+        return []
+    names = ", ".join(f"“{token.description}” ({token.truncated})" for token in tokens)
+    one = len(tokens) == 1
     return [
         Attention(
-            text=f"API token “{token.description}” ({token.truncated}) was saved on "
-            f"{token.saved_at:%Y-%m-%d} and has never been used: paste it into Entra as the "
-            "Secret Token, or revoke it if nothing needs it.",
-            url=reverse("tokens:detail", args=[token.public_id]),
-            link_text="Open the token",
+            text=f"{'An API token has' if one else f'{len(tokens)} API tokens have'} never been "
+            f"used: {names}. Paste {'it' if one else 'the one for Entra'} into Entra as the "
+            f"Secret Token, or revoke {'it' if one else 'those'} if nothing needs "
+            f"{'it' if one else 'them'}.",
+            url=reverse("tokens:list"),
+            link_text="Open the tokens",
         )
-        for token in tokens
     ]
