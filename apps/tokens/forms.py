@@ -1,4 +1,5 @@
 from datetime import timedelta
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -8,15 +9,14 @@ from apps.tokens.services import (
     DESCRIPTION_MAX_LENGTH,
     EXPIRY_CHOICES_DAYS,
     MAX_LIFETIME_CHOICES_DAYS,
-    MAX_OVERLAP,
     PROVISIONING_ROLES,
 )
 
 NEVER = "never"
 ON_A_DATE = "date"
-# How long "Replace" keeps the old token working beside the new one, in hours.
+# How long "Replace" keeps the old token working beside the new one, in hours (at most
+# MAX_OVERLAP, which the service checks).
 OVERLAP_CHOICES = [(1, "1 hour"), (24, "1 day"), (72, "3 days"), (168, "7 days")]
-assert max(hours for hours, _ in OVERLAP_CHOICES) * 3600 <= MAX_OVERLAP.total_seconds()  # noqa: S101
 
 
 class TokenAddForm(forms.Form):
@@ -81,17 +81,16 @@ class TokenSaveForm(forms.Form):
             if not max_days or days <= max_days
         ]
         choices.append((ON_A_DATE, "On a date"))
-        self.fields["expires"].choices = choices
-        self.fields["expires"].initial = choices[-2][0] if max_days else NEVER
+        expires = cast(forms.ChoiceField, self.fields["expires"])
+        expires.choices = choices
+        expires.initial = choices[-2][0] if max_days else NEVER
         if max_days:
             latest = timezone.now() + timedelta(days=max_days)
             self.fields["expires_on"].widget.attrs["max"] = f"{latest:%Y-%m-%d}"
-            self.fields[
-                "expires"
-            ].help_text = f"This account’s tokens expire within {max_days} days."
+            expires.help_text = f"This account’s tokens expire within {max_days} days."
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict:
+        cleaned = super().clean() or {}
         expires = cleaned.get("expires") or NEVER
         cleaned["expires_in_days"] = int(expires) if expires.isdigit() else None
         if expires == ON_A_DATE and not cleaned.get("expires_on"):

@@ -19,12 +19,8 @@ class ExpiryNotice:
     """A token that expires within EXPIRY_WARNING, or expired less than that long ago."""
 
     token: ApiToken
+    expires_at: datetime
     has_expired: bool
-
-    @property
-    def expires_at(self) -> datetime:
-        assert self.token.expires_at is not None  # noqa: S101 (the query selects them)
-        return self.token.expires_at
 
 
 def expiry_notices(tenant: Tenant, *, now: datetime | None = None) -> list[ExpiryNotice]:
@@ -42,7 +38,11 @@ def expiry_notices(tenant: Tenant, *, now: datetime | None = None) -> list[Expir
         .not_replaced()
         .order_by("expires_at", "id")
     )
-    return [ExpiryNotice(token=token, has_expired=token.expires_at <= now) for token in tokens]
+    return [
+        ExpiryNotice(token=token, expires_at=expires_at, has_expired=expires_at <= now)
+        for token in tokens
+        if (expires_at := token.expires_at) is not None
+    ]
 
 
 def last_used_by_entra(tenant: Tenant) -> int | None:

@@ -154,7 +154,7 @@ def token_save(request, token_id):
             if error.code in ("saved", "expired"):
                 messages.warning(request, _gone_message(token, error))
                 return redirect("tokens:list")
-            form.add_error(SAVE_ERROR_FIELDS.get(error.code, "description"), error)
+            form.add_error(SAVE_ERROR_FIELDS.get(error.code or "", "description"), error)
         else:
             messages.success(request, _saved_message(token))
             return redirect("tokens:list")
