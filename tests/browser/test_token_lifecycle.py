@@ -174,3 +174,24 @@ def test_rotation_keeps_both_tokens_working_during_the_overlap_then_refuses_the_
     assert scim_get(base, new_secret)[0] == 200
     page.goto(f"{base}/settings/api/provisioning/")
     expect(page.get_by_text("Refused: Expired API token")).to_be_visible()
+
+
+def test_escape_discards_the_token_and_returns_focus_to_the_button_that_opened_the_dialog(
+    live_server, live_tenant, sign_in, browser_page
+):
+    page = browser_page
+    sign_in(page)
+    dialog, shown = open_add_dialog(page, live_server.url)
+
+    page.keyboard.press("Escape")
+
+    expect(page.get_by_text("was discarded; it was never usable")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    expect(page.get_by_role("button", name="Add API token")).to_be_focused()
+    assert shown not in page.content()
+    assert not ApiToken.objects.exists()
+    # The button's one-time nonce was renewed: pressing it again generates a new token.
+    page.get_by_role("button", name="Add API token").click()
+    expect(page.get_by_role("dialog", name="Add API token").locator("#new-token")).to_have_text(
+        re.compile(TOKEN_PATTERN)
+    )
