@@ -116,7 +116,7 @@ class TokenLifetimeForm(forms.Form):
         label="Longest token lifetime",
         coerce=int,
         empty_value=None,
-        choices=[("", "No maximum (tokens may never expire)")]
+        choices=[("", "No maximum")]
         + [(days, f"{days} days") for days in MAX_LIFETIME_CHOICES_DAYS],
         required=False,
         help_text="New tokens must expire within this many days; tokens already made keep "

@@ -20,9 +20,7 @@ def test_request_without_a_token_gets_a_scim_401_saying_where_tokens_are_made(cl
     assert response["WWW-Authenticate"] == 'Bearer realm="scim"'
 
 
-def test_a_request_with_an_expired_token_is_in_the_accounts_request_log(
-    client, tenant, api_token
-):
+def test_a_request_with_an_expired_token_is_in_the_accounts_request_log(client, tenant, api_token):
     ApiToken.objects.filter(pk=api_token[0].pk).update(
         expires_at=timezone.now() - timedelta(hours=1)
     )
