@@ -13,6 +13,28 @@
   var dialog = document.getElementById("token-dialog");
   var opener = null;
 
+  // A Save loads the list again; focus then returns to the button that opened the dialog
+  // (Add API token), as it would if the dialog had only closed.
+  var RETURN_FOCUS = "commbox-token-dialog-opener";
+  function returnFocusAfterLoad() {
+    try {
+      window.sessionStorage.setItem(RETURN_FOCUS, "1");
+    } catch (error) {
+      // Storage refused (private mode): focus starts at the top of the page as usual.
+    }
+  }
+  try {
+    if (window.sessionStorage.getItem(RETURN_FOCUS)) {
+      window.sessionStorage.removeItem(RETURN_FOCUS);
+      var first = document.querySelector("form[data-token-dialog] button[type=submit]");
+      if (first) {
+        first.focus();
+      }
+    }
+  } catch (error) {
+    // As above.
+  }
+
   function normalised(value) {
     return value.split(/\s+/).filter(Boolean).join(" ");
   }
@@ -124,6 +146,7 @@
       post(form.action, new FormData(form), "manual")
         .then(function (response) {
           if (response.type === "opaqueredirect") {
+            returnFocusAfterLoad();
             window.location.assign(listUrl); // saved (or no longer savable): the list says which
             return null;
           }

@@ -195,3 +195,17 @@ def test_escape_discards_the_token_and_returns_focus_to_the_button_that_opened_t
     expect(page.get_by_role("dialog", name="Add API token").locator("#new-token")).to_have_text(
         re.compile(TOKEN_PATTERN)
     )
+
+
+def test_after_a_save_focus_is_on_add_api_token_again(
+    live_server, live_tenant, sign_in, browser_page
+):
+    page = browser_page
+    sign_in(page)
+    dialog, _shown = open_add_dialog(page, live_server.url)
+
+    dialog.get_by_label("API token description").fill("Microsoft Entra ID")
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_text("API token “Microsoft Entra ID” was saved.")).to_be_visible()
+    expect(page.get_by_role("button", name="Add API token")).to_be_focused()
