@@ -48,3 +48,31 @@ def sso_settings_card(tenant: Tenant):
         "expires_soon": bool(sso_settings and sso_settings.certificates_expire_soon()),
         "warning_days": EXPIRY_WARNING.days,
     }
+
+
+@register.simple_tag
+def sso_attention(tenant: Tenant) -> list[str]:
+    """What the settings home's "What needs attention" says about single sign-on: set up
+    half way (an identity provider but switched off, or on without one), or its last
+    certificate expiring."""
+    sso_settings = SsoSettings.objects.filter(tenant=tenant).first()
+    if sso_settings is None:
+        return []
+    items = []
+    if sso_settings.has_idp and not sso_settings.is_enabled:
+        items.append(
+            "Single sign-on is set up half way: the identity provider is set, but single "
+            "sign-on is off, so nobody can use it yet."
+        )
+    if sso_settings.is_enabled and not sso_settings.has_idp:
+        items.append(
+            "Single sign-on is on but has no identity provider, so every sign-in with it "
+            "fails: load Entra's metadata."
+        )
+    if sso_settings.certificates_expire_soon():
+        expiry = sso_settings.last_certificate_expiry()
+        items.append(
+            f"Entra's signing certificate expires on {expiry:%Y-%m-%d}: add the new one in "
+            "Entra and press Refresh on the single sign-on page."
+        )
+    return items
