@@ -29,6 +29,52 @@
     return true;
   }
 
+  // Save, Discard and Escape each load the list again; focus then returns to Add API token,
+  // the button that opened the dialog, as it would if the dialog had only closed.
+  var RETURN_FOCUS = "commbox-token-dialog-opener";
+  function returnFocusAfterLoad() {
+    try {
+      window.sessionStorage.setItem(RETURN_FOCUS, "1");
+    } catch (error) {
+      // Storage refused (private mode): focus starts at the top of the page as usual.
+    }
+  }
+  try {
+    if (window.sessionStorage.getItem(RETURN_FOCUS)) {
+      window.sessionStorage.removeItem(RETURN_FOCUS);
+      form.querySelector("button[type=submit]").focus();
+    }
+  } catch (error) {
+    // As above.
+  }
+  dialog.addEventListener("submit", returnFocusAfterLoad);
+
+  // A modal <dialog> makes the page inert, but Tab past its last control still leaves it
+  // (for the browser's own controls); Tab and Shift+Tab cycle through the dialog instead.
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") {
+      return;
+    }
+    var controls = Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button, input, select, textarea, [tabindex]"),
+      function (control) {
+        return !control.disabled && control.tabIndex >= 0 && control.getClientRects().length > 0;
+      }
+    );
+    if (!controls.length) {
+      return;
+    }
+    var first = controls[0];
+    var last = controls[controls.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var button = form.querySelector("button[type=submit]");
@@ -64,6 +110,7 @@
     event.preventDefault();
     var discard = dialog.querySelector("#discard-token-form");
     if (discard) {
+      returnFocusAfterLoad();
       discard.submit();
     }
   });
