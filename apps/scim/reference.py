@@ -243,8 +243,7 @@ def _error_cases() -> list[ErrorCase]:
             exceptions.AuthenticationFailed("The API token has been revoked."),
         ),
         ErrorCase(
-            "Too many requests from one API token, or too many failed sign-ins from one "
-            "address.",
+            "Too many requests from one API token, or too many failed sign-ins from one address.",
             RateLimited(wait=12),
         ),
         ErrorCase(
@@ -300,7 +299,9 @@ def _error_cases() -> list[ErrorCase]:
         ErrorCase("A body larger than the limit.", body_too_large()),
         ErrorCase(
             "Something the server does not do (searching every resource type at once).",
-            ScimError("Searching several resource types at once is not supported.", status_code=501),
+            ScimError(
+                "Searching several resource types at once is not supported.", status_code=501
+            ),
         ),
         ErrorCase(
             "The account's rule refuses the operation for this token.",

@@ -60,9 +60,7 @@ def open_token_dialog(page, live_server):
     return add, dialog
 
 
-def test_token_dialog_takes_focus_keeps_it_and_saves_with_the_keyboard(
-    live_server, keyboard_page
-):
+def test_token_dialog_takes_focus_keeps_it_and_saves_with_the_keyboard(live_server, keyboard_page):
     page = keyboard_page
     add, dialog = open_token_dialog(page, live_server)
     description = dialog.get_by_label("API token description")
