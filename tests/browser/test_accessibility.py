@@ -60,7 +60,7 @@ class Page:
     name: str
     args: Callable[[Cast], list] = field(default=lambda cast: [])
     query: str = ""
-    step: str = ""  # "open-token-dialog": press Add API token and audit the dialog too
+    step: str = ""  # a key of STEPS: what to do on the page before auditing it
 
     def url(self, cast: Cast) -> str:
         path = self.name if self.name.startswith("/") else reverse(self.name, args=self.args(cast))
@@ -78,12 +78,14 @@ VISITOR_PAGES = [
     Page("sso:account_login", args=lambda cast: [cast.tenant.subdomain]),  # refused: SSO off
     Page("/settings/no-such-page/"),  # 404
     Page("scim_reference"),
+    Page("portal:login", step="lock-out"),  # the page after too many failed sign-ins
 ]
 
 ADMIN_PAGES = [
     Page("portal:settings"),
     Page("tokens:list"),
     Page("tokens:list", step="open-token-dialog"),
+    Page("tokens:list", step="discard-token"),  # with the message the list then shows
     Page("tokens:detail", args=lambda cast: [cast.token.public_id]),
     Page("tokens:revoke", args=lambda cast: [cast.token.public_id]),
     Page("tokens:settings"),
@@ -181,6 +183,36 @@ def audit(page, label: str, report: dict) -> list[str]:
     return found
 
 
+def open_token_dialog(page):
+    page.get_by_role("button", name="Add API token").click()
+    expect(page.get_by_role("dialog", name="Add API token")).to_be_visible()
+
+
+def discard_token(page):
+    open_token_dialog(page)
+    page.keyboard.press("Escape")
+    expect(page.get_by_text("was discarded; it was never usable")).to_be_visible()
+
+
+def lock_out(page):
+    paused = page.get_by_role("heading", name="Too many sign-in attempts")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        if paused.count():
+            break
+        page.get_by_label("Account").fill("my-tenant")
+        page.get_by_label("Username").fill("admin")
+        page.get_by_label("Password").fill("not-the-password")
+        page.get_by_role("button", name="Sign in").click()
+    expect(paused).to_be_visible()
+
+
+STEPS = {
+    "open-token-dialog": open_token_dialog,
+    "discard-token": discard_token,
+    "lock-out": lock_out,
+}
+
+
 def audit_pages(
     page, base_url: str, who: str, pages: list[Page], cast: Cast, report: dict
 ) -> list[str]:
@@ -188,9 +220,8 @@ def audit_pages(
     for entry in pages:
         page.set_viewport_size(VIEWPORTS[0])
         page.goto(base_url + entry.url(cast))
-        if entry.step == "open-token-dialog":
-            page.get_by_role("button", name="Add API token").click()
-            expect(page.get_by_role("dialog", name="Add API token")).to_be_visible()
+        if entry.step:
+            STEPS[entry.step](page)
         found += audit(page, f"{entry.label()} ({who})", report)
     return found
 
