@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 from playwright.sync_api import expect
 
 from apps.groups.services import create_group
@@ -103,9 +103,43 @@ ADMIN_PAGES = [
     Page("roles:delete", args=lambda cast: [cast.role.public_id]),
     Page("sso:settings"),
     Page("sso:me"),
+    Page("sso:workspace"),
+    Page("tokens:switch_off"),  # the confirmation before Token Access goes off
     Page("audit:list"),
     Page("/settings/users/00000000-0000-0000-0000-000000000000/"),  # 404 signed in
 ]
+
+# The portal's URL names that are no page to audit, and why; every other name must be in a
+# list above (test_every_page_of_the_portal_is_audited_or_named_here).
+NOT_PAGES = {
+    "portal:home": "redirects each person to their own page",
+    "portal:logout": "POST only",
+    "tokens:create": "POST only; its answer is the dialog, audited open",
+    "tokens:save": "POST only",
+    "tokens:discard": "POST only",
+    "tokens:scim_admin_grants": "POST only",
+    "users:update_role": "POST only",
+    "users:activate": "POST only",
+    "users:deactivate": "POST only",
+    "users:unlock_sign_in": "POST only",
+    "users:end_other_sessions": "POST only",
+    "groups:rename": "POST only",
+    "groups:add_member": "POST only",
+    "groups:remove_member": "POST only",
+    "sso:login": "sso:account_login's view, on the account's own host",
+    "sso:acs": "POST from the IdP; a refusal is sso/refused.html, audited as sso:account_login",
+    "sso:account_acs": "as sso:acs",
+    "sso:metadata": "XML for Entra, not a page",
+    "sso:account_metadata": "XML for Entra, not a page",
+    "sso:sp_certificate": "a certificate download, not a page",
+    "sso:upload_metadata": "POST only",
+    "sso:set_metadata_url": "POST only",
+    "sso:refresh_metadata": "POST only",
+    "sso:configure_manually": "POST only",
+    "sso:options": "POST only",
+    "sso:test": "POST only; redirects to the IdP",
+    "sso:test_result": "reached only after a test sign-in at the IdP: NOT audited yet",
+}
 
 STAFF_PAGES = [
     Page("admin:index"),
@@ -293,3 +327,26 @@ def test_the_outage_page_passes_axe(live_server, new_context, axe_report):
     page.goto(f"{live_server.url}/settings/")
 
     assert audit(page, "503 (database outage)", axe_report) == []
+
+
+def url_names(patterns, namespace=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_names(pattern.url_patterns, inner)
+        elif pattern.name:
+            yield namespace + pattern.name
+
+
+def test_every_page_of_the_portal_is_audited_or_named_here():
+    """A new page fails this until it is added to a page list (or to NOT_PAGES, with why);
+    Django admin's pages are found from its index, SCIM's are JSON."""
+    audited = {page.name for page in VISITOR_PAGES + ADMIN_PAGES + STAFF_PAGES}
+    names = {
+        name
+        for name in url_names(get_resolver().url_patterns)
+        if not name.startswith(("admin:", "scim:"))
+    }
+
+    assert names - audited - set(NOT_PAGES) == set()
+    assert audited & set(NOT_PAGES) == set()
