@@ -13,13 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions
 
-from apps.scim.exceptions import ScimError, body_too_large, scim_exception_handler
+from apps.scim.exceptions import (
+    ScimError,
+    body_too_large,
+    database_unavailable,
+    scim_exception_handler,
+)
 from apps.scim.mapping import ENTERPRISE_USER, RESOURCES, Attribute, Kind, Resource
 from apps.scim.media import SCIM_PATH
 from apps.scim.throttling import RateLimited
@@ -296,16 +301,19 @@ def _error_cases() -> list[ErrorCase]:
             "A method the endpoint does not take (roles are read-only; see below).",
             exceptions.MethodNotAllowed("POST"),
         ),
+        ErrorCase(
+            "A body sent chunked, without Content-Length.",
+            ScimError(
+                "Send the body with a Content-Length header; a chunked body is not read.",
+                status_code=411,
+            ),
+        ),
         ErrorCase("A body larger than the limit.", body_too_large()),
         ErrorCase(
             "Something the server does not do (searching every resource type at once).",
             ScimError(
                 "Searching several resource types at once is not supported.", status_code=501
             ),
-        ),
-        ErrorCase(
-            "The account's rule refuses the operation for this token.",
-            PermissionDenied("This API token may not change admins."),
         ),
     ]
 
@@ -324,6 +332,7 @@ def rate_limits() -> list[dict[str, Any]]:
 @require_GET
 def page(request):
     """The SCIM reference: public, no sign-in (Entra admins read it before they have one)."""
+    outage = database_unavailable()
     resources = [
         {
             "resource": resource,
@@ -341,6 +350,7 @@ def page(request):
         "patches": PATCH_EXAMPLES,
         "errors": [(case, case.answer()) for case in _error_cases()],
         "rate_limits": rate_limits(),
-        "retry_after": settings.SERVICE_UNAVAILABLE_RETRY_AFTER,
+        "outage_retry_after": outage["Retry-After"],
+        "outage_body": json.dumps(outage.data, indent=2),
     }
     return render(request, "scim/reference.html", context)

@@ -119,6 +119,36 @@ def scim_types_raised() -> set[str]:
     return found
 
 
+def status_codes_raised() -> set[int]:
+    """Every status a ScimError is raised with: status_code=413 or status.HTTP_412_…"""
+    found = set()
+    for source in SCIM_SOURCES.glob("*.py"):
+        if source.name == "reference.py":
+            continue
+        for node in ast.walk(ast.parse(source.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "ScimError"):
+                continue
+            for keyword in node.keywords:
+                if keyword.arg != "status_code":
+                    continue
+                if isinstance(keyword.value, ast.Constant):
+                    found.add(keyword.value.value)
+                elif isinstance(keyword.value, ast.Attribute):
+                    found.add(int(keyword.value.attr.split("_")[1]))
+    return found
+
+
+def test_every_status_the_code_raises_is_explained_on_the_page(client):
+    content = client.get(reverse("scim_reference")).content.decode()
+    errors = content[content.index('id="errors"') :]
+
+    raised = status_codes_raised()
+
+    assert {404, 411, 412, 413, 501} <= raised
+    for status_code in raised:
+        assert f'<td data-label="Status">{status_code}</td>' in errors
+
+
 def test_every_scim_type_the_code_raises_is_explained_on_the_page(client):
     content = client.get(reverse("scim_reference")).content.decode()
     errors = content[content.index('id="errors"') :]
