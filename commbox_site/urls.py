@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.scim import reference as scim_reference
 from apps.scim.media import SCIM_PATH
 
 handler500 = "commbox_site.errors.server_error"
@@ -19,6 +20,8 @@ urlpatterns = [
     path("settings/groups/", include("apps.groups.urls")),
     path("settings/roles/", include("apps.roles.urls")),
     path("settings/activity/", include("apps.audit.urls")),
+    # The SCIM reference (ServiceProviderConfig's documentationUri), outside /scim/v2/.
+    path("docs/scim/", scim_reference.page, name="scim_reference"),
     path(SCIM_PATH.removeprefix("/"), include("apps.scim.urls")),
     path("", include("apps.sso.urls")),
     path("admin/", admin.site.urls),

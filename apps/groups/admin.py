@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from apps.admin_base import ServiceModelAdmin
+from apps.admin_base import LabelledTabularInline, ServiceModelAdmin
 from apps.groups import services
 from apps.groups.models import Group, GroupMembership
 from apps.users.models import User
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = GroupMembership
     fields = ("user", "created_at")
     readonly_fields = ("created_at",)

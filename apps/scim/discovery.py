@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from django.conf import settings
+from django.urls import reverse
 
 from apps.roles.models import Role
 from apps.scim.media import SCIM_PATH
@@ -27,7 +28,7 @@ def discovery_list(request, resources: list[dict]) -> dict:
 def service_provider_config(request) -> dict:
     return {
         "schemas": [SERVICE_PROVIDER_CONFIG],
-        "documentationUri": request.build_absolute_uri("/"),
+        "documentationUri": request.build_absolute_uri(reverse("scim_reference")),
         "patch": {"supported": True},
         "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": True, "maxResults": settings.SCIM_MAX_PAGE_SIZE},

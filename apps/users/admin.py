@@ -7,7 +7,12 @@ from django.contrib.auth.models import Group as PermissionGroup
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from apps.admin_base import ReadOnlyInline, ServiceModelAdmin, is_set_filter
+from apps.admin_base import (
+    LabelledTabularInline,
+    ReadOnlyInline,
+    ServiceModelAdmin,
+    is_set_filter,
+)
 from apps.audit.models import AuditEvent, Channel
 from apps.users import services
 from apps.users.models import MultiValuedAttribute, User, UserEmail, UserPhoneNumber
@@ -24,13 +29,13 @@ AccountFilter = is_set_filter(
 )
 
 
-class UserEmailInline(admin.TabularInline):
+class UserEmailInline(LabelledTabularInline):
     model = UserEmail
     fields = MultiValuedAttribute.KEYS
     extra = 0
 
 
-class UserPhoneNumberInline(admin.TabularInline):
+class UserPhoneNumberInline(LabelledTabularInline):
     model = UserPhoneNumber
     fields = MultiValuedAttribute.KEYS
     extra = 0

@@ -2,6 +2,8 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
+from django.test import Client
 from playwright.sync_api import expect, sync_playwright
 
 from apps.portal.services import create_tenant
@@ -81,3 +83,39 @@ def sign_in(live_server):
         expect(page.get_by_role("heading", level=1, name="Settings")).to_be_visible()
 
     return sign_in_page
+
+
+@pytest.fixture
+def sign_in_context(live_server):
+    """sign_in_context(context, user): the context carries a session of user's, as after
+    signing in (Django's test client makes it), so a test of many pages signs in once."""
+
+    def add_session(context, user):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+    return add_session
+
+
+AXE_REPORT = pytest.StashKey[dict]()
+
+
+@pytest.fixture(scope="session")
+def axe_report(request):
+    """Pages and viewports audited by axe-core in this run, for the terminal summary."""
+    report = {"pages": set(), "viewports": set(), "audits": 0, "violations": 0}
+    request.config.stash[AXE_REPORT] = report
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    report = config.stash.get(AXE_REPORT, None)
+    if report is None:
+        return
+    terminalreporter.write_line(
+        f"axe-core (WCAG 2.1 A and AA): {len(report['pages'])} pages at "
+        f"{len(report['viewports'])} viewports ({report['audits']} audits), "
+        f"{report['violations']} violations"
+    )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import template
+from django.template.defaultfilters import pluralize
 
 from apps.audit import wording
 
@@ -99,14 +100,27 @@ def _chart_bars(intervals, *, width: int, height: int, gap: float) -> list[dict[
                 "width": round(max(slot - gap, 0.5), 2),
                 "segments": segments,
                 "title": f"{interval.started_at:%H:%M}–{ends:%H:%M} UTC: {summary}",
+                "period": f"{interval.started_at:%H:%M}–{ends:%H:%M}",
+                "counts": interval.counts,
+                "total": interval.total,
             }
         )
     return bars
 
 
+def chart_summary(totals: dict[str, int]) -> str:
+    """The chart in one sentence: "214 SCIM requests in the last 24 hours, 3 errors, 0 refused."."""
+    requests = sum(totals.values())
+    return (
+        f"{requests} SCIM request{pluralize(requests)} in the last 24 hours, "
+        f"{totals['error']} error{pluralize(totals['error'])}, {totals['refused']} refused."
+    )
+
+
 @register.inclusion_tag("audit/_requests_chart.html")
 def requests_chart(intervals, sparkline: bool = False):
-    """Requests per interval as server-rendered SVG bars stacked by outcome (no script)."""
+    """Requests per interval as server-rendered SVG bars stacked by outcome (no script), with
+    a sentence that sums them up and, on the full chart, the figures as a table."""
     width, height = (120, 28) if sparkline else (960, 160)
     totals = {o: sum(i.counts[o] for i in intervals) for o in OUTCOME_LABELS}
     step = (intervals[1].started_at - intervals[0].started_at) if len(intervals) > 1 else None
@@ -122,6 +136,8 @@ def requests_chart(intervals, sparkline: bool = False):
             f"{totals['ok']} OK, {totals['error']} errors, {totals['refused']} refused."
         ),
         "started_at": intervals[0].started_at if intervals else None,
+        "summary": chart_summary(totals),
+        "minutes": minutes,
     }
 
 
