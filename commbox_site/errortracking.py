@@ -13,6 +13,7 @@ import sentry_sdk
 from django.utils.log import AdminEmailHandler
 from django.views.debug import SafeExceptionReporterFilter
 from sentry_sdk.integrations.django import DjangoIntegration
+from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 from apps.audit.redaction import REDACTED, is_secret_name, redact_secrets, redact_text
 
@@ -33,12 +34,12 @@ def scrub(value: Any, name: str = "") -> Any:
     return value
 
 
-def scrub_event(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def scrub_event(event: Event, hint: Hint) -> Event:
     """Sentry's before_send: the whole event through scrub()."""
     return scrub(event)
 
 
-def scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+def scrub_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint) -> Breadcrumb:
     return scrub(crumb)
 
 

@@ -10,6 +10,7 @@ from django.http import JsonResponse
 from redis.exceptions import RedisError
 
 from commbox_site.errors import service_unavailable
+from commbox_site.metrics import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +35,11 @@ def _cache_ready() -> bool:
 
 
 class HealthCheckMiddleware:
-    """/healthz (the process answers) and /readyz (database and cache answer).
+    """/healthz (the process answers), /readyz (database and cache answer) and /metrics.
 
-    First in MIDDLEWARE: a load balancer probes by IP address over plain HTTP, so these
-    answer before the host check, the HTTPS redirect, sessions and the request log.
+    First in MIDDLEWARE: a load balancer probes and Prometheus scrapes by IP address over
+    plain HTTP, so these answer before the host check, the HTTPS redirect, sessions and the
+    request log. /metrics checks who asks (commbox_site/metrics.py).
     """
 
     def __init__(self, get_response):
@@ -46,6 +48,8 @@ class HealthCheckMiddleware:
     def __call__(self, request):
         if request.path_info == "/healthz":
             return JsonResponse({"status": "ok"})
+        if request.path_info == "/metrics":
+            return metrics(request)
         if request.path_info == "/readyz":
             checks = {
                 "database": "ok" if _database_ready() else "unavailable",

@@ -20,6 +20,8 @@ from django.http import HttpRequest
 from pythonjsonlogger.json import JsonFormatter as LibraryJsonFormatter
 
 from apps.audit.redaction import redact_secrets, redact_text
+from apps.metrics import HTTP_LATENCY
+from apps.scim.media import SCIM_ROOT
 
 logger = logging.getLogger("commbox.requests")
 
@@ -57,6 +59,14 @@ def _caller(request) -> tuple[int | None, str | None]:
     return None, None
 
 
+def _channel(path: str) -> str:
+    """A request's channel for /metrics, from a fixed list."""
+    for prefix, channel in ((SCIM_ROOT, "scim"), ("/sso/", "sso"), ("/admin/", "admin")):
+        if path.startswith(prefix):
+            return channel
+    return "pages"
+
+
 class RequestLogMiddleware:
     """Outermost after the health checks: times the whole request, names it, logs it."""
 
@@ -71,6 +81,8 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         tenant_id, token_id = _caller(request)
+        duration = time.monotonic() - started
+        HTTP_LATENCY.labels(_channel(request.path_info)).observe(duration)
         path = redact_secrets(request.get_full_path())
         if len(path) > LOGGED_PATH_LENGTH:
             path = f"{path[:LOGGED_PATH_LENGTH]}…({len(path) - LOGGED_PATH_LENGTH} more)"
@@ -86,7 +98,7 @@ class RequestLogMiddleware:
                 "method": request.method,
                 "path": path,
                 "status": response.status_code,
-                "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                "duration_ms": round(duration * 1000, 1),
             },
         )
         return response

@@ -39,7 +39,6 @@ from tests.scim import entra  # noqa: E402
 from tests.sso.idp import TestIdp, make_signing_key  # noqa: E402
 
 
-
 def scim(client: Client, token: str, method: str, path: str, body=None):
     response = getattr(client, method)(
         f"/scim/v2/{path}",
