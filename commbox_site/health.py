@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
@@ -47,6 +49,10 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path_info == "/healthz":
+            if settings.DRAIN_FILE and os.path.exists(settings.DRAIN_FILE):
+                # Being taken out of rotation before a restart: the proxy's health check
+                # stops sending new requests while this instance still answers them.
+                return JsonResponse({"status": "draining"}, status=503)
             return JsonResponse({"status": "ok"})
         if request.path_info == "/metrics":
             return metrics(request)

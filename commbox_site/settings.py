@@ -388,6 +388,10 @@ start_error_tracking(
     traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
 )
 
+# While this file exists /healthz answers 503 "draining", so the proxy's health check takes
+# the instance out of rotation before it is restarted (deploy/systemd/commbox@.service).
+DRAIN_FILE = env.str("DRAIN_FILE", default="")
+
 # /metrics (commbox_site/metrics.py): readable with `Authorization: Bearer METRICS_TOKEN`, or
 # from one of METRICS_ALLOWED_ADDRESSES (client addresses, read as for sign-in throttling).
 # With neither set, /metrics answers 404.
