@@ -219,6 +219,7 @@ def _set_idp(
     known = set(sso_settings.certificates.values_list("thumbprint", flat=True))
     IdpCertificate.objects.bulk_create(
         IdpCertificate(
+            tenant=tenant,
             sso_settings=sso_settings,
             pem=info.pem,
             thumbprint=info.thumbprint,
