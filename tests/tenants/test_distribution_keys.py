@@ -28,8 +28,9 @@ def tenant_owned_models() -> set:
             for model in ours
             if model not in owned
             and any(
-                field.is_relation and (field.related_model is Tenant or field.related_model in owned)
+                field.related_model is Tenant or field.related_model in owned
                 for field in model._meta.concrete_fields
+                if field.is_relation
             )
         }
         if not found:
