@@ -318,32 +318,11 @@ def check_shared_saml_replay(first: str, second: str, account: str, token: str, 
     }
     created = call(first, "POST", "/scim/v2/Users", token=token, body=agent)
     checks.expect(created.status == 201, f"an agent to sign in is created ({created.status})")
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.sso.idp import TestIdp, encode  # the test suite's IdP: real keys, real signatures
 
     idp = TestIdp()
-    with tempfile.NamedTemporaryFile("w", suffix=".xml") as metadata:
-        metadata.write(idp.metadata_xml())
-        metadata.flush()
-        subprocess.run(  # noqa: S603 - our own management command
-            [
-                sys.executable,
-                "manage.py",
-                "configure_sso",
-                account,
-                "--idp-metadata",
-                metadata.name,
-                "--idp-initiated",
-                "on",
-                "--match",
-                "name-id",
-                "--enable",
-            ],
-            cwd=root,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    configure_sso(account, idp, idp_initiated=True)
     path = f"/sso/{account}/saml/acs/"
     public = urllib.parse.urlsplit(first).netloc  # both instances behind one public host
     xml = idp.response_xml(
@@ -683,13 +662,9 @@ def main() -> None:
     fl.add_argument("--threads", type=int, default=4)
     fl.add_argument("--seconds", type=float, default=12)
     pr = commands.add_parser("prod")
-    pr.add_argument("--url", required=True)
-    pr.add_argument("--http-url", required=True)
-    pr.add_argument("--instances", required=True)
-    pr.add_argument("--account", required=True)
-    pr.add_argument("--admin", required=True)
-    pr.add_argument("--password", required=True)
-    pr.add_argument("--restart", required=True)
+    for name in ("--url", "--http-url", "--instances", "--account", "--admin", "--password"):
+        pr.add_argument(name, required=True)
+    pr.add_argument("--restart", required=True, help="a command that restarts instance 2")
     pr.add_argument("--metrics-token", required=True)
     pr.add_argument("--threads", type=int, default=4)
     pr.add_argument("--seconds", type=float, default=12)
