@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sentry_sdk
+from django.conf import settings
 from django.utils.log import AdminEmailHandler
 from django.views.debug import SafeExceptionReporterFilter
 from sentry_sdk.integrations.django import DjangoIntegration
@@ -95,6 +96,18 @@ class RedactingExceptionReporterFilter(SafeExceptionReporterFilter):
 class RedactingAdminEmailHandler(AdminEmailHandler):
     """Django's mail to ADMINS (plain text, its default), with tokens redacted line by line:
     the report quotes the path and the exception's message, which may hold one."""
+
+    def emit(self, record):
+        # Django's own shortcut, which overriding send_mail turns off: nobody to mail.
+        if not settings.ADMINS:
+            return
+        try:
+            super().emit(record)
+        except Exception:
+            # A handler never raises into the request (logging's contract): a report that
+            # cannot be built (the query string of a request refused for its 1,500
+            # parameters) is logging's own error on stderr, not a 500.
+            self.handleError(record)
 
     def send_mail(self, subject, message, *args, **kwargs):
         super().send_mail(redact_secrets(subject), redact_text(message), *args, **kwargs)

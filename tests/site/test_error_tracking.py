@@ -112,3 +112,12 @@ def test_without_a_dsn_the_sdk_is_not_started():
 
 def test_with_a_dsn_the_settings_start_the_sdk():
     assert sentry_started_by_settings(SENTRY_DSN="https://public@sentry.example/1") == "True"
+
+
+def test_a_report_that_cannot_be_built_does_not_turn_a_400_into_a_500(scim_client, settings):
+    settings.ADMINS = [("Ops", "ops@contoso.example")]
+    query = "&".join(f"p{n}=1" for n in range(1500))
+
+    response = scim_client.get(f"/scim/v2/Users?{query}")
+
+    assert response.status_code == 400
