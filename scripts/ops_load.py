@@ -588,6 +588,9 @@ def restart_under_load(base: str, instances: list[str], args, token: str, checks
         f"{histogram(results)}; p50 {statistics.median(latencies) * 1000:.0f} ms,"
         f" p99 {percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
     )
+    for lost in [r for r in results if r.status not in (200, 201)][:3]:
+        print(f"  lost at t={lost.started - t0:.1f}s: {lost.status} {lost.kind}"
+              f" server={lost.headers.get('server', '')!r} {lost.body[:160]!r}")
     checks.expect(
         bool(results) and all(r.status in (200, 201) for r in results),
         "every request served while one instance restarted (none lost)",
