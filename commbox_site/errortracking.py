@@ -7,16 +7,16 @@ SENTRY_DSN the SDK is not started and nothing is sent anywhere.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sentry_sdk
 from django.conf import settings
 from django.utils.log import AdminEmailHandler
 from django.views.debug import SafeExceptionReporterFilter
-from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 from apps.audit.redaction import REDACTED, is_secret_name, redact_secrets, redact_text
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 # Keys whose whole value goes, whatever it holds.
 WHOLLY_REDACTED = {"cookies", "cookie", "set-cookie", "authorization", "proxy-authorization"}
@@ -50,6 +50,11 @@ def start_error_tracking(
     """Start the Sentry SDK when a DSN is given; return whether it was started."""
     if not dsn:
         return False
+    # Imported only when used: the SDK and its Django integration cost every worker's start
+    # a noticeable share of its import time.
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+
     sentry_sdk.init(
         dsn=dsn,
         environment=environment,
