@@ -66,7 +66,8 @@ INI
 # its PID in $work/gunicorn-PORT.pid.
 topology_instance() {
   local port="$1"
-  env "${@:2}" WEB_CONCURRENCY=2 .venv/bin/gunicorn -b "127.0.0.1:$port" -p "$work/gunicorn-$port.pid" \
+  # Its metrics files in the work directory, removed with it.
+  env PROMETHEUS_MULTIPROC_DIR="$work/metrics-$port" "${@:2}" WEB_CONCURRENCY=2 .venv/bin/gunicorn -b "127.0.0.1:$port" -p "$work/gunicorn-$port.pid" \
     >>"$work/gunicorn-$port.log" 2>&1 &
   pids+=($!)
 }
