@@ -6,6 +6,8 @@ old ones finish their requests (up to graceful_timeout); `kill -TERM` stops the 
 """
 
 import os
+import shutil
+import tempfile
 
 from gunicorn.glogging import Logger
 
@@ -55,6 +57,32 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 if os.path.isdir("/dev/shm"):  # noqa: S108 - gunicorn creates its own files there
     # Worker heartbeats on tmpfs: a slow disk cannot make healthy workers look dead.
     worker_tmp_dir = "/dev/shm"  # noqa: S108
+
+
+# Prometheus metrics (apps/metrics.py) in prometheus-client's multiprocess mode: each worker
+# writes its values to files in PROMETHEUS_MULTIPROC_DIR and /metrics adds them up. One
+# directory per instance (by default named after the address it listens on, -b included),
+# set in the master before any worker imports prometheus_client, and emptied when the
+# instance starts, so a restart does not count the old workers' values twice.
+
+
+def on_starting(server):
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        address = "-".join(server.cfg.bind)
+        name = "commbox-metrics-" + "".join(c if c.isalnum() else "-" for c in address)
+        shm = "/dev/shm"  # noqa: S108 - tmpfs, like worker_tmp_dir below
+        base = shm if os.path.isdir(shm) else tempfile.gettempdir()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.path.join(base, name)
+    metrics_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    os.makedirs(metrics_dir, mode=0o700)
+
+
+def child_exit(server, worker):
+    # A worker that is gone: its live gauges stop counting (its counters stay in the sum).
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 class RedactingLogger(Logger):

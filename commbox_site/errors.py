@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.views import defaults
 from rest_framework.response import Response
 
+from apps.metrics import DATABASE_UNAVAILABLE
 from apps.scim.exceptions import body_too_large, database_unavailable, error_body
 from apps.scim.media import SCIM_MEDIA_TYPE, SCIM_ROOT
 
@@ -66,6 +67,7 @@ def service_unavailable(request) -> HttpResponse:
     """A database outage met outside a SCIM view: 503 with Retry-After, a SCIM body on SCIM."""
     if _is_scim(request):
         return _as_page(database_unavailable())
+    DATABASE_UNAVAILABLE.labels("pages").inc()
     response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
     return response

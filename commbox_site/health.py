@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import JsonResponse
 from redis.exceptions import RedisError
 
 from commbox_site.errors import service_unavailable
+from commbox_site.metrics import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -34,10 +37,11 @@ def _cache_ready() -> bool:
 
 
 class HealthCheckMiddleware:
-    """/healthz (the process answers) and /readyz (database and cache answer).
+    """/healthz (the process answers), /readyz (database and cache answer) and /metrics.
 
-    First in MIDDLEWARE: a load balancer probes by IP address over plain HTTP, so these
-    answer before the host check, the HTTPS redirect, sessions and the request log.
+    First in MIDDLEWARE: a load balancer probes and Prometheus scrapes by IP address over
+    plain HTTP, so these answer before the host check, the HTTPS redirect, sessions and the
+    request log. /metrics checks who asks (commbox_site/metrics.py).
     """
 
     def __init__(self, get_response):
@@ -45,7 +49,13 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path_info == "/healthz":
+            if settings.DRAIN_FILE and os.path.exists(settings.DRAIN_FILE):
+                # Being taken out of rotation before a restart: the proxy's health check
+                # stops sending new requests while this instance still answers them.
+                return JsonResponse({"status": "draining"}, status=503)
             return JsonResponse({"status": "ok"})
+        if request.path_info == "/metrics":
+            return metrics(request)
         if request.path_info == "/readyz":
             checks = {
                 "database": "ok" if _database_ready() else "unavailable",

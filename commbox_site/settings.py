@@ -1,6 +1,8 @@
 """Settings for the Commbox API module; every knob is named after its environment variable."""
 
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 
 import environ
@@ -10,11 +12,16 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from apps.tenants.rates import parse_rate
+from commbox_site.errortracking import start_error_tracking
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The operator's settings file (.env.example lists every variable); the environment wins over
+# it. The test suite sets ENV_FILE empty, so a developer's .env never reaches the tests.
+ENV_FILE = env.str("ENV_FILE", default=str(BASE_DIR / ".env"))
+if ENV_FILE:
+    environ.Env.read_env(ENV_FILE, overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -325,21 +332,68 @@ SSO_METADATA_ALLOW_PRIVATE_ADDRESSES = env.bool(
 LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 if LOG_FORMAT not in ("json", "text"):
     raise ImproperlyConfigured(f'LOG_FORMAT must be "json" or "text", not {LOG_FORMAT!r}.')
-LOGGING = {
+LOGGING: dict[str, object] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "json": {"()": "commbox_site.requestlog.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    # Django logs request paths on 4xx and 5xx: tokens in them are blanked on the way out.
-    "filters": {"redact_secrets": {"()": "apps.audit.redaction.RedactSecretsFilter"}},
+    "filters": {
+        # Django logs request paths on 4xx and 5xx: tokens in them are blanked on the way out.
+        "redact_secrets": {"()": "apps.audit.redaction.RedactSecretsFilter"},
+        # The request id, and the tenant once known, on every line written during a request.
+        "request_context": {"()": "commbox_site.requestlog.RequestContextFilter"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
+            "filters": ["request_context", "redact_secrets"],
+        },
+        # Django's: a 500's report by mail to ADMINS, redacted (and the filter below).
+        "mail_admins": {
+            "class": "commbox_site.errortracking.RedactingAdminEmailHandler",
+            "level": "ERROR",
             "filters": ["redact_secrets"],
-        }
+        },
     },
+    # Replaces the handlers of Django's default "django" logger (its own mail_admins, without
+    # the redaction); lines still reach the console through the root.
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Errors an operator sees (commbox_site/errortracking.py). ADMINS: "Name <address>" entries,
+# comma-separated; each 500 is mailed to them through EMAIL_URL. Nobody by default.
+ADMINS = [
+    tuple(part.strip(" >") for part in entry.split("<", 1)) if "<" in entry else (entry, entry)
+    for entry in env.list("ADMINS", default=[])
+]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default="commbox@localhost")
+# EMAIL_BACKEND, EMAIL_HOST, ... from one URL, as django-environ documents it.
+vars().update(env.email_url("EMAIL_URL", default="smtp://localhost:25"))
+# Error pages and mail hide POST fields and frame variables named like a credential.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "commbox_site.errortracking.RedactingExceptionReporterFilter"
+try:
+    VERSION = package_version("commbox-api-module")
+except PackageNotFoundError:  # a checkout run without `pip install -e .`
+    VERSION = "unknown"
+# Sentry: unset (the default), the SDK is not started and nothing is sent.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+start_error_tracking(
+    dsn=SENTRY_DSN,
+    environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+    release=f"commbox@{VERSION}",
+    traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+)
+
+# While this file exists /healthz answers 503 "draining", so the proxy's health check takes
+# the instance out of rotation before it is restarted (deploy/systemd/commbox@.service).
+DRAIN_FILE = env.str("DRAIN_FILE", default="")
+
+# /metrics (commbox_site/metrics.py): readable with `Authorization: Bearer METRICS_TOKEN`, or
+# from one of METRICS_ALLOWED_ADDRESSES (client addresses, read as for sign-in throttling).
+# With neither set, /metrics answers 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=[])

@@ -3,6 +3,8 @@
     ops_load.py outage --url URL --token T --database-url DSN --stop CMD --start CMD
     ops_load.py fleet --urls URL1,URL2 --token T --victim-token T2 --victim-id UUID \
         --account SUB --admin USER --password PW --failed-auth-limit N
+    ops_load.py prod --url HTTPS_URL --http-url HTTP_URL --instances URL1,URL2 \
+        --account SUB --admin USER --password PW --restart CMD --metrics-token T
 
 Prints what it saw and exits non-zero when a guarantee does not hold.
 """
@@ -13,6 +15,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import shlex
 import signal
 import statistics
@@ -49,7 +52,9 @@ class Result:
 
 def call(base: str, method: str, path: str, *, token=None, body=None, headers=None, timeout=10):
     parts = urllib.parse.urlsplit(base)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    # https through the proxy (prod-check): the CA is the one SSL_CERT_FILE names.
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = kind(parts.hostname, parts.port, timeout=timeout)
     sent = dict(headers or {})
     if token:
         sent["Authorization"] = f"Bearer {token}"
@@ -313,32 +318,11 @@ def check_shared_saml_replay(first: str, second: str, account: str, token: str, 
     }
     created = call(first, "POST", "/scim/v2/Users", token=token, body=agent)
     checks.expect(created.status == 201, f"an agent to sign in is created ({created.status})")
-    root = Path(__file__).resolve().parent.parent
-    sys.path.insert(0, str(root))
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.sso.idp import TestIdp, encode  # the test suite's IdP: real keys, real signatures
 
     idp = TestIdp()
-    with tempfile.NamedTemporaryFile("w", suffix=".xml") as metadata:
-        metadata.write(idp.metadata_xml())
-        metadata.flush()
-        subprocess.run(  # noqa: S603 - our own management command
-            [
-                sys.executable,
-                "manage.py",
-                "configure_sso",
-                account,
-                "--idp-metadata",
-                metadata.name,
-                "--idp-initiated",
-                "on",
-                "--match",
-                "name-id",
-                "--enable",
-            ],
-            cwd=root,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    configure_sso(account, idp, idp_initiated=True)
     path = f"/sso/{account}/saml/acs/"
     public = urllib.parse.urlsplit(first).netloc  # both instances behind one public host
     xml = idp.response_xml(
@@ -459,6 +443,204 @@ def fleet(args) -> None:
     checks.exit()
 
 
+def configure_sso(account: str, idp, *, idp_initiated: bool) -> None:
+    """The account trusts the test suite's IdP (configure_sso with its metadata)."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.NamedTemporaryFile("w", suffix=".xml") as metadata:
+        metadata.write(idp.metadata_xml())
+        metadata.flush()
+        subprocess.run(  # noqa: S603 - our own management command
+            [
+                sys.executable, "manage.py", "configure_sso", account,
+                "--idp-metadata", metadata.name,
+                "--idp-initiated", "on" if idp_initiated else "off",
+                "--match", "name-id", "--enable",
+            ],
+            cwd=root,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+def check_https_headers(base: str, http_base: str, instance: str, checks: Checks) -> None:
+    """HSTS over https; plain http redirected by the proxy whatever X-Forwarded-Proto the
+    client sends; the client's X-Forwarded-Proto overwritten; /metrics not public."""
+    login = call(base, "GET", "/login/")
+    hsts = login.headers.get("strict-transport-security", "")
+    checks.expect(
+        login.status == 200 and "max-age=31536000" in hsts and "includeSubDomains" in hsts,
+        f"https: 200 with Strict-Transport-Security: {hsts!r}",
+    )
+    plain = call(http_base, "GET", "/login/", headers={"X-Forwarded-Proto": "https"})
+    location = plain.headers.get("location", "")
+    checks.expect(
+        plain.status in (301, 308) and location.startswith("https://")
+        and "x-request-id" not in plain.headers,
+        f"plain http with a client-sent X-Forwarded-Proto: https is redirected by the proxy"
+        f" ({plain.status} to {location}), never served by the app",
+    )
+    spoofed = call(base, "GET", "/login/", headers={"X-Forwarded-Proto": "http"})
+    checks.expect(
+        spoofed.status == 200,
+        f"over https a client-sent X-Forwarded-Proto: http is overwritten ({spoofed.status},"
+        " not the app's redirect)",
+    )
+    direct = call(instance, "GET", "/login/")
+    checks.expect(
+        direct.status == 301 and direct.headers.get("location", "").startswith("https://"),
+        f"plain http straight to gunicorn is redirected by the app ({direct.status})",
+    )
+    public = call(base, "GET", "/metrics")
+    checks.expect(public.status == 404, f"/metrics through the proxy: {public.status}")
+
+
+def add_token_in_the_portal(base: str, args, checks: Checks) -> str:
+    """An admin signs in over https, adds an API token and saves it, as the tutorial says."""
+    browser = Browser()
+    browser.request(base, "GET", "/login/")
+    form = {"subdomain": args.account, "user_name": args.admin, "password": args.password}
+    signed_in = browser.request(base, "POST", "/login/", form=form)
+    session = [c for c in signed_in.cookies if c.startswith("sessionid=")]
+    checks.expect(
+        signed_in.status == 302 and bool(session) and "secure" in session[0].lower(),
+        f"the admin signs in over https ({signed_in.status}; session cookie Secure)",
+    )
+    page = browser.request(base, "GET", "/settings/api/tokens/new/")
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page.body.decode())
+    created = browser.request(
+        base, "POST", "/settings/api/tokens/new/", form={"nonce": nonce.group(1) if nonce else ""}
+    )
+    body = created.body.decode()
+    secret = re.search(r'id="new-token"[^>]*>([^<]+)<', body)
+    save = re.search(r'action="(/settings/api/tokens/[0-9a-f-]+/save/)"', body)
+    checks.expect(
+        created.status == 200 and bool(secret) and bool(save),
+        f"Add API token shows the new token ({created.status})",
+    )
+    if not (secret and save):
+        checks.exit()
+    saved = browser.request(base, "POST", save.group(1), form={"description": "Microsoft Entra ID"})
+    checks.expect(saved.status == 302, f"Save stores it ({saved.status})")
+    return secret.group(1).strip()
+
+
+def run_entra_sync(base: str, token: str, checks: Checks) -> None:
+    root = Path(__file__).resolve().parent.parent
+    sync = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(root / "scripts/entra-sync"), f"{base}/scim/v2", token, "60",
+         "--groups", "3", "--batch", "10", "--connections", "3"],
+        capture_output=True, text=True, timeout=90,
+    )
+    print("  " + sync.stdout.splitlines()[0] if sync.stdout else sync.stderr[-500:])
+    checks.expect(sync.returncode == 0, "an Entra-shaped initial sync with that token, no error")
+
+
+def sign_in_provisioned_agent(base: str, account: str, user_name: str, checks: Checks) -> None:
+    """SP-initiated sign-in through the test IdP, over https, of a user Entra provisioned."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.sso.idp import TestIdp, encode, read_authn_request
+
+    idp = TestIdp()
+    configure_sso(account, idp, idp_initiated=False)
+    browser = Browser()
+    start = browser.request(base, "GET", f"/sso/{account}/saml/login/")
+    location = start.headers.get("location", "")
+    checks.expect(
+        start.status == 302 and location.startswith(idp.sso_url),
+        f"sign-in starts: 302 to the IdP ({start.status})",
+    )
+    request = read_authn_request(location)
+    xml = idp.response_xml(
+        acs_url=request["acs_url"],
+        audience=f"{base}/sso/{account}/saml/metadata/",
+        name_id=user_name,
+        in_response_to=request["id"],
+    )
+    acs = browser.request(
+        base,
+        "POST",
+        urllib.parse.urlsplit(request["acs_url"]).path,
+        form={"SAMLResponse": encode(xml), "RelayState": request["relay_state"]},
+    )
+    me = browser.request(base, "GET", "/me/")
+    checks.expect(
+        acs.status == 302 and me.status == 200 and user_name.encode() in me.body,
+        f"{user_name} signs in through the IdP (ACS {acs.status}, /me/ {me.status})",
+    )
+
+
+def restart_under_load(base: str, instances: list[str], args, token: str, checks) -> None:
+    """One instance stopped and started again while requests flow through the proxy."""
+    load = Load([base], token, threads=args.threads)
+    t0 = time.monotonic()
+    workers = load.start()
+    time.sleep(args.seconds / 3)
+    print(f"t={time.monotonic() - t0:.1f}s restart of {instances[1]} (TERM, then a new gunicorn)")
+    subprocess.run(shlex.split(args.restart), check=True, timeout=60)  # noqa: S603
+    print(f"t={time.monotonic() - t0:.1f}s {instances[1]} serves again")
+    time.sleep(args.seconds / 3)
+    load.finish(workers)
+    elapsed = time.monotonic() - t0
+    results = load.results
+    latencies = [r.seconds for r in results]
+    print(
+        f"load through the proxy: {len(results)} requests in {elapsed:.1f} s: "
+        f"{histogram(results)}; p50 {statistics.median(latencies) * 1000:.0f} ms,"
+        f" p99 {percentile(latencies, 0.99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms"
+    )
+    for lost in [r for r in results if r.status not in (200, 201)][:3]:
+        print(f"  lost at t={lost.started - t0:.1f}s: {lost.status} {lost.kind}"
+              f" server={lost.headers.get('server', '')!r} {lost.body[:160]!r}")
+    checks.expect(
+        bool(results) and all(r.status in (200, 201) for r in results),
+        "every request served while one instance restarted (none lost)",
+    )
+    ready = call(instances[1], "GET", "/readyz")
+    checks.expect(ready.status == 200, f"the restarted instance is ready ({ready.status})")
+
+
+def metrics_sample(instances: list[str], token: str, checks: Checks) -> None:
+    """Each instance's /metrics (workers added up), read with the bearer token."""
+    wanted = (
+        "commbox_scim_requests_total", "commbox_refused_requests_total",
+        "commbox_sso_sign_ins_total", "commbox_request_log_rows_total",
+        "commbox_database_unavailable_responses_total",
+    )
+    for instance in instances:
+        scraped = call(instance, "GET", "/metrics", headers={"Authorization": f"Bearer {token}"})
+        refused = call(instance, "GET", "/metrics")
+        checks.expect(
+            scraped.status == 200 and refused.status == 403,
+            f"{instance}/metrics with the token {scraped.status}, without {refused.status}",
+        )
+        lines = [
+            line for line in scraped.body.decode().splitlines()
+            if line.startswith(wanted) or (
+                line.startswith("commbox_scim_request_duration_seconds_bucket")
+                and 'resource="Users"' in line and 'method="GET"' in line
+            )
+        ]
+        print(f"--- {instance}/metrics (sample)")
+        print("\n".join(lines))
+
+
+def prod(args) -> None:
+    checks = Checks()
+    base, instances = args.url, args.instances.split(",")
+    print(f"proxy: {base} (and {args.http_url}); instances: {', '.join(instances)}")
+    check_https_headers(base, args.http_url, instances[0], checks)
+    token = add_token_in_the_portal(base, args, checks)
+    run_entra_sync(base, token, checks)
+    restart_under_load(base, instances, args, token, checks)
+    # After the restart, whose new workers start their counts afresh: these show in /metrics.
+    for _ in instances:
+        refused = call(base, "GET", "/scim/v2/Users?count=1", token="cbx_not_a_token")
+        checks.expect(is_scim_error(refused, 401), f"a wrong token: SCIM 401 ({refused.status})")
+    sign_in_provisioned_agent(base, args.account, "sync1@contoso.example", checks)
+    metrics_sample(instances, args.metrics_token, checks)
+    checks.exit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     commands = parser.add_subparsers(dest="command", required=True)
@@ -484,8 +666,15 @@ def main() -> None:
     fl.add_argument("--reload-pid", type=int, required=True)
     fl.add_argument("--threads", type=int, default=4)
     fl.add_argument("--seconds", type=float, default=12)
+    pr = commands.add_parser("prod")
+    for name in ("--url", "--http-url", "--instances", "--account", "--admin", "--password"):
+        pr.add_argument(name, required=True)
+    pr.add_argument("--restart", required=True, help="a command that restarts instance 2")
+    pr.add_argument("--metrics-token", required=True)
+    pr.add_argument("--threads", type=int, default=4)
+    pr.add_argument("--seconds", type=float, default=12)
     args = parser.parse_args()
-    {"outage": outage, "fleet": fleet}[args.command](args)
+    {"outage": outage, "fleet": fleet, "prod": prod}[args.command](args)
 
 
 if __name__ == "__main__":

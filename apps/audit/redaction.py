@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 REDACTED = "[redacted]"
 # Query parameters whose value is a credential whatever it looks like.
 _SECRET_NAME = re.compile(
-    r"auth|token|key|secret|pass|pwd|sig|session|bearer|jwt|code|credential|cookie",
+    r"auth|token|key|secret|pass|pwd|sig|session|bearer|jwt|code|credential|cookie|saml",
     re.IGNORECASE,
 )
 _SECRET_SHAPES = [
@@ -38,6 +38,11 @@ _SECRET_SHAPES = [
 ]
 
 
+def is_secret_name(name: str) -> bool:
+    """Whether a parameter, header, field or variable of this name holds a credential."""
+    return bool(_SECRET_NAME.search(name))
+
+
 def _redact_query(query: str) -> str:
     parts = []
     for part in query.split("&"):
@@ -56,6 +61,12 @@ def redact_secrets(path: str) -> str:
     for pattern, replacement in _SECRET_SHAPES:
         path = pattern.sub(replacement, path)
     return path
+
+
+def redact_text(text: str) -> str:
+    """A text of many lines (a traceback, an error report) with each line's secrets redacted;
+    a line's "?" starts a query string for that line only."""
+    return "\n".join(redact_secrets(line) for line in text.split("\n"))
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.audit.models import ScimRequest
+from apps.metrics import REQUEST_LOG_ROWS
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ def write_rows(rows: list[ScimRequest]) -> None:
     if not rows:
         return
     created = ScimRequest.objects.bulk_create(rows)
+    REQUEST_LOG_ROWS.labels("written").inc(len(rows))
     ids_by_tenant: dict[int, list[int]] = {}
     for row in created:
         if row.pk is not None:
@@ -77,7 +79,11 @@ class RequestLogBuffer:
             batch = []
             while self.rows:
                 batch.append(self.rows.popleft())
-            write_rows(batch)
+            try:
+                write_rows(batch)
+            except Exception:
+                REQUEST_LOG_ROWS.labels("dropped").inc(len(batch))
+                raise
             return len(batch)
 
     def start(self) -> None:

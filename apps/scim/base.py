@@ -11,12 +11,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.audit.services import record_scim_request
+from apps.metrics import REFUSED_REQUESTS, SCIM_LATENCY, SCIM_REQUESTS
 from apps.scim.authentication import HasApiToken, ScimTokenAuthentication, TokenAuthenticationFailed
 from apps.scim.exceptions import ScimError, scim_exception_handler
+from apps.scim.media import SCIM_PATH
 from apps.scim.paging import list_page
 from apps.scim.parsers import BoundedJSONParser, ScimJSONParser
 from apps.scim.renderers import ScimJSONRenderer
-from apps.scim.request_attribution import request_log_fields
+from apps.scim.request_attribution import refusal_of, request_log_fields
 from apps.scim.resources import get_group, with_etag
 from apps.scim.serializers import (
     ResourceSerializer,
@@ -75,16 +77,30 @@ class ScimView(ScimThrottling, APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        token, rejection = getattr(self, "token", None), getattr(self, "rejection", None)
+        started_at = getattr(self, "started_at", time.monotonic())
         fields = request_log_fields(
-            request,
-            response,
-            token=getattr(self, "token", None),
-            rejection=getattr(self, "rejection", None),
-            started_at=getattr(self, "started_at", time.monotonic()),
+            request, response, token=token, rejection=rejection, started_at=started_at
         )
         if fields is not None:
             record_scim_request(**fields)
+        refusal = refusal_of(response, token=token, rejection=rejection)
+        self.count(request, response, refusal=refusal)
         return response
+
+    def count(self, request, response, *, refusal: str) -> None:
+        """The request in /metrics: by method, resource type (the route's first part, from a
+        fixed list) and status class; its latency; why it was refused, if it was."""
+        route = request.resolver_match.route if request.resolver_match else ""
+        resource = route.removeprefix(SCIM_PATH.lstrip("/")).split("/")[0] or "root"
+        if not resource.replace(".", "").isalpha():
+            resource = "other"  # the unknown-endpoint pattern
+        SCIM_REQUESTS.labels(request.method, resource, f"{response.status_code // 100}xx").inc()
+        SCIM_LATENCY.labels(request.method, resource).observe(
+            time.monotonic() - getattr(self, "started_at", time.monotonic())
+        )
+        if refusal:
+            REFUSED_REQUESTS.labels("scim", str(refusal)).inc()
 
     @property
     def api_token(self) -> ApiToken:

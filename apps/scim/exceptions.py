@@ -10,6 +10,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from apps.metrics import DATABASE_UNAVAILABLE
 from apps.scim.throttling import retry_after
 
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -78,6 +79,7 @@ def database_unavailable() -> Response:
     """The SCIM answer to a database outage, in a view or outside one (commbox_site.errors):
     503, a SCIM error body and Retry-After. Nothing of the request was written, so a retry
     is safe."""
+    DATABASE_UNAVAILABLE.labels("scim").inc()
     retry = str(settings.SERVICE_UNAVAILABLE_RETRY_AFTER)
     detail = "The directory database is unavailable; retry shortly."
     return _error(503, detail, headers={"Retry-After": retry})

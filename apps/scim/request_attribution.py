@@ -11,6 +11,15 @@ from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 
 
+def refusal_of(response, *, token, rejection) -> str:
+    """Why the request was refused before it reached the directory ("" if it was not)."""
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        return Refusal.THROTTLED
+    if token is None:
+        return rejection.refusal if rejection else Refusal.NO_TOKEN
+    return ""
+
+
 def request_log_fields(request, response, *, token, rejection, started_at) -> dict | None:
     """What the Provisioning tab keeps of one request, or None when no account can be named.
 
@@ -18,13 +27,9 @@ def request_log_fields(request, response, *, token, rejection, started_at) -> di
     (revoked, Token Access off, another account's address ...), else to the account whose
     address was called; the secret itself is never kept. Never headers or bodies.
     """
-    refusal = ""
-    if token is None:
-        refusal, token = (
-            (rejection.refusal, rejection.token) if rejection else (Refusal.NO_TOKEN, None)
-        )
-    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
-        refusal = Refusal.THROTTLED
+    refusal = refusal_of(response, token=token, rejection=rejection)
+    if token is None and rejection:
+        token = rejection.token
     tenant_id = token.tenant_id if token is not None else _tenant_id_of_host(request.get_host())
     if tenant_id is None:
         return None

@@ -96,8 +96,13 @@ class SsoSettings(models.Model):
 class IdpCertificate(models.Model):
     """A signing certificate of the account's IdP; responses signed by any of them pass."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # Not indexed alone: idp_certificate_unique_per_account leads with it.
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    # The account's own column, as on every table of an account's data, so the table can be
+    # distributed by tenant (README, "Distributing by tenant"); keys lead with it.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    # Not indexed alone: idp_certificate_unique_per_account has it second.
     sso_settings = models.ForeignKey(
         SsoSettings, on_delete=models.CASCADE, related_name="certificates", db_index=False
     )
@@ -112,8 +117,12 @@ class IdpCertificate(models.Model):
         ordering = ["not_after", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["sso_settings", "thumbprint"], name="idp_certificate_unique_per_account"
-            )
+                fields=["tenant", "sso_settings", "thumbprint"],
+                name="idp_certificate_unique_per_account",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "public_id"], name="idp_certificate_public_id_unique"
+            ),
         ]
 
     def __str__(self):

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.services import diff, record_event
+from apps.metrics import SSO_SIGN_INS
 from apps.roles.models import BuiltinRole
 from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
@@ -218,6 +219,7 @@ def _set_idp(
     known = set(sso_settings.certificates.values_list("thumbprint", flat=True))
     IdpCertificate.objects.bulk_create(
         IdpCertificate(
+            tenant=tenant,
             sso_settings=sso_settings,
             pem=info.pem,
             thumbprint=info.thumbprint,
@@ -666,6 +668,10 @@ def _record_attempt(
 ) -> None:
     """One row for a response whose signature was verified: its subject is the IdP's word."""
     changes: dict[str, Any] = {"subject": received.name_id[:255]}
+    if refusal is None:
+        SSO_SIGN_INS.labels("signed_in", "").inc()
+    else:
+        SSO_SIGN_INS.labels("refused", refusal.check).inc()
     if refusal is not None:
         changes.update(check=refusal.check, reason=refusal.reason[:500])
     else:
@@ -698,6 +704,7 @@ def _refused_unverified(
     gets at most one row per period of SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT, naming only
     our own check. Over either limit this raises TooManyAttempts (a 429) instead.
     """
+    SSO_SIGN_INS.labels("refused", refusal.check).inc()
     address_rate = parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS)
     account_rate = parse_rate(settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ACCOUNT)
     by_address, address_minutes = _count(

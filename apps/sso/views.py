@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.groups.models import GroupMembership
+from apps.metrics import REFUSED_REQUESTS
 from apps.sso import saml, services
 from apps.sso.forms import ManualIdpForm, MetadataUploadForm, MetadataUrlForm, SsoOptionsForm
 from apps.sso.models import EXPIRY_WARNING, SsoSettings
@@ -175,6 +176,7 @@ def _refused(request, tenant, reason: str, *, check: str = "", status: int = 403
 
 
 def _too_many(request, tenant, error: services.TooManyAttempts):
+    REFUSED_REQUESTS.labels("sso", "throttled").inc()
     response = render(
         request,
         "sso/too_many.html",
