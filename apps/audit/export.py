@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from django.db.models import Q, QuerySet
+import orjson
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import StreamingHttpResponse
 
 from apps.audit import wording
 from apps.audit.models import AuditEvent, Channel
 
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "jsonl": ("application/jsonl; charset=utf-8", "jsonl"),
@@ -50,14 +53,42 @@ CHANNEL_NAMES = dict(Channel.choices)
 # Entra and from admins, so a CSV cell never starts with one (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+
+@dataclass(slots=True)
+class ExportedEvent:
+    """An audit row as the export reads it: tuples from values_list(), not model instances,
+    which would cost more than the rest of the row's work together."""
+
+    pk: int
+    created_at: datetime
+    account: str | None
+    channel: str
+    action: str
+    actor_type: str
+    actor_id: str
+    actor_label: str
+    target_type: str
+    target_id: str
+    target_label: str
+    changes: Any
+
+
+FIELDS = [field.name for field in ExportedEvent.__dataclass_fields__.values()]
+FIELDS[FIELDS.index("account")] = "tenant__subdomain"
+# The changes as the database's JSON text, parsed by orjson: JSONField's json.loads was a
+# fifth of the export's time.
+FIELDS[FIELDS.index("changes")] = "changes_text"
+
 # Current names of an export's users and groups by id, for one batch (the Activity page
 # names them as they are called now); None keeps the names the rows recorded.
-NamesOf = Callable[[list[AuditEvent]], dict[str, str]]
+NamesOf = Callable[[list[ExportedEvent]], dict[str, str]]
 
 
-def batches(events: QuerySet[AuditEvent], size: int = BATCH_SIZE) -> Iterator[list[AuditEvent]]:
+def batches(events: QuerySet[AuditEvent], size: int = BATCH_SIZE) -> Iterator[list[ExportedEvent]]:
     """The events newest first, `size` at a time, each batch one keyset query."""
-    events = events.select_related("tenant").order_by("-created_at", "-id")
+    events = events.annotate(changes_text=Cast("changes", TextField())).order_by(
+        "-created_at", "-id"
+    )
     after: tuple[datetime, int] | None = None
     while True:
         page = events
@@ -68,7 +99,9 @@ def batches(events: QuerySet[AuditEvent], size: int = BATCH_SIZE) -> Iterator[li
             page = events.filter(created_at__lte=moment).filter(
                 Q(created_at__lt=moment) | Q(pk__lt=pk)
             )
-        rows = list(page[:size])
+        rows = [ExportedEvent(*values) for values in page.values_list(*FIELDS)[:size]]
+        for row in rows:
+            row.changes = orjson.loads(row.changes) if row.changes else {}
         if not rows:
             return
         yield rows
@@ -77,7 +110,7 @@ def batches(events: QuerySet[AuditEvent], size: int = BATCH_SIZE) -> Iterator[li
         after = (rows[-1].created_at, rows[-1].pk)
 
 
-def _readable_changes(event: AuditEvent) -> str:
+def _readable_changes(event: ExportedEvent) -> str:
     return "; ".join(
         f"{line['field']}: {line['before']} → {line['after']}"
         if line["before"]
@@ -86,13 +119,13 @@ def _readable_changes(event: AuditEvent) -> str:
     )
 
 
-def row_of(event: AuditEvent, name: str | None = None) -> dict[str, object]:
+def row_of(event: ExportedEvent, name: str | None = None) -> dict[str, object]:
     """One event as the export's columns: the page's sentence and the raw record."""
     sentence = wording.sentence(event, name)
     text = str(sentence)
     return {
         "time": event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "account": event.tenant.subdomain if event.tenant is not None else "",
+        "account": event.account or "",
         "channel": CHANNEL_NAMES.get(event.channel, event.channel),
         "what_happened": text if sentence.has_full_stop else f"{text}.",
         "changes_readable": _readable_changes(event),
@@ -109,7 +142,7 @@ def row_of(event: AuditEvent, name: str | None = None) -> dict[str, object]:
 
 
 def _csv_cell(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = value if isinstance(value, str) else orjson.dumps(value).decode()
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
@@ -133,23 +166,24 @@ def csv_lines(rows: Iterable[dict]) -> Iterator[str]:
         yield buffer.getvalue()
 
 
-def jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
+def jsonl_lines(rows: Iterable[dict]) -> Iterator[bytes]:
     for row in rows:
-        yield json.dumps(row, ensure_ascii=False) + "\n"
+        yield orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
 
 
-def _chunks(lines: Iterable[str], size: int = 64 * 1024) -> Iterator[bytes]:
+def _chunks(lines: Iterable[str | bytes], size: int = 64 * 1024) -> Iterator[bytes]:
     """Lines joined into chunks of about `size` bytes: one write per chunk, not per row."""
-    parts: list[str] = []
+    parts: list[bytes] = []
     length = 0
     for line in lines:
-        parts.append(line)
-        length += len(line)
+        data = line.encode() if isinstance(line, str) else line
+        parts.append(data)
+        length += len(data)
         if length >= size:
-            yield "".join(parts).encode()
+            yield b"".join(parts)
             parts, length = [], 0
     if parts:
-        yield "".join(parts).encode()
+        yield b"".join(parts)
 
 
 def export_lines(
@@ -157,7 +191,9 @@ def export_lines(
 ) -> Iterator[bytes]:
     """The file's bytes, chunk by chunk."""
     rows = _rows(events, names_of)
-    lines = csv_lines(rows) if file_format == "csv" else jsonl_lines(rows)
+    lines: Iterator[str] | Iterator[bytes] = (
+        csv_lines(rows) if file_format == "csv" else jsonl_lines(rows)
+    )
     return _chunks(lines)
 
 
