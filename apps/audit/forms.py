@@ -39,7 +39,7 @@ class ActivityFilterForm(forms.Form):
         return self.cleaned_data["target"].strip()
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", "The end date is before the start date.")
