@@ -24,6 +24,7 @@ class ActionFamilyFilter(admin.SimpleListFilter):
             ("token.", "API token"),
             ("tenant.", "Tenant"),
             ("staff.", "Staff account"),
+            ("audit.", "Retention runs"),
         ]
 
     def queryset(self, request, queryset):

@@ -2,8 +2,10 @@
 sentences."""
 
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.audit.services import prune_audit_trail
 from apps.audit.wording import sentence
 from apps.users.services import create_staff_account
 from tests.factories import AgentFactory, GroupFactory, MembershipFactory
@@ -45,3 +47,12 @@ def test_a_support_account_is_named_as_one(support_member):
     event = AuditEvent.objects.get(action="staff.created", target_label="helpdesk")
 
     assert str(sentence(event)) == "A management command created the Support staff account helpdesk"
+
+
+def test_retention_runs_have_a_filter_of_their_own(client, superuser, tenant):
+    prune_audit_trail(actor=None, now=timezone.now(), retention_days=None, scim_retention_days=30)
+    client.force_login(superuser)
+
+    response = client.get(reverse("admin:audit_auditevent_changelist"), {"action_family": "audit."})
+
+    assert [event.action for event in response.context["cl"].result_list] == ["audit.pruned"]
