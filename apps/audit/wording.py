@@ -250,9 +250,39 @@ def _settings_sentence(actor: str, action: str, target: str, changes: dict) -> S
         return Sentence(f"{actor} filled the directory with test users", "", "")
     if action == "audit.pruned":
         return _pruned(actor, changes)
+    if action in SIGN_IN_AND_GRANTS:
+        return _sign_in_or_grants(actor, action, target, changes)
     if action == "staff.created":
         return _staff_created(actor, target, changes)
     return Sentence(f"{actor} did {action} on ", target, "")
+
+
+SIGN_IN_AND_GRANTS = {
+    "user.sign_in_locked",
+    "tenant.sign_in_locked",
+    "user.sign_in_unlocked",
+    "tenant.scim_admin_grants",
+}
+
+
+def _sign_in_or_grants(actor: str, action: str, target: str, changes: dict) -> Sentence:
+    if action == "tenant.scim_admin_grants":
+        pair = _pair(changes, "scim_may_grant_admin")
+        if pair and pair[1]:
+            return Sentence(f"{actor} let Entra ID make users admins", "", "")
+        return Sentence(f"{actor} stopped Entra ID from making users admins", "", "")
+    if action == "user.sign_in_unlocked":
+        return Sentence(f"{actor} lifted the sign-in lock of ", target, "")
+    # A lockout has no actor of ours: the failed sign-ins came from an address.
+    how = (
+        f" for {changes.get('locked_for_minutes', '?')} minutes after "
+        f"{changes.get('failures', '?')} failed sign-ins from {changes.get('ip_address', '?')}"
+    )
+    if action == "user.sign_in_locked":
+        return Sentence("Sign-in as ", target, f" was locked{how}")
+    return Sentence(
+        f"Sign-in as {changes.get('user_name', '?')} (no such user) was locked{how}", "", ""
+    )
 
 
 def _pruned(actor: str, changes: dict) -> Sentence:
