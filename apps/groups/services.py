@@ -34,6 +34,23 @@ def get_group_for(
     return (Group.objects.all() if queryset is None else queryset).get_for(tenant, group_id)
 
 
+def find_groups(tenant: Tenant, group_ids: Iterable[UUID]) -> list[Group]:
+    """The tenant's groups with these public ids, in name order; an unknown id is invalid."""
+    group_ids = set(group_ids)
+    groups = list(
+        Group.objects.for_tenant(tenant)
+        .filter(public_id__in=group_ids)
+        .order_by(Lower("display_name"), "pk")
+    )
+    if len(groups) < len(group_ids):
+        raise ValidationError(
+            "A group you ticked is no longer in this account (deleted meanwhile?); "
+            "reload the page and tick again.",
+            code="invalid",
+        )
+    return groups
+
+
 def _check_display_name(tenant: Tenant, display_name: str, exclude: Group | None = None) -> str:
     display_name = (display_name or "").strip()
     if not display_name:
@@ -83,14 +100,18 @@ def _check_members(tenant: Tenant, users: Iterable[User]) -> list[User]:
     return users
 
 
-def _bump(group: Group) -> None:
-    save_with_version(group, {}, refresh=("version", "modified_at"))
+def _touch(group: Group) -> None:
+    """Count the group's version on and move its lastModified: one UPDATE, however many
+    members changed (a member change is a change of the group, as SCIM's meta says)."""
+    now = timezone.now()
+    save_with_version(group, {"modified_at": now}, refresh=("version", "modified_at"))
+    group.modified_at = now
 
 
 def _record_member_changes(
     *, tenant: Tenant, actor: Actor, group: Group, users: list[User], action: AuditAction
 ) -> None:
-    """One audit row per member added or removed, then the group's version counts on."""
+    """One audit row per member added or removed; the caller touches the group once."""
     record_events(
         [
             build_event(
@@ -103,7 +124,6 @@ def _record_member_changes(
             for u in users
         ]
     )
-    _bump(group)
 
 
 @atomic_service
@@ -140,6 +160,7 @@ def create_group(
         changes={"display_name": [None, display_name], "external_id": [None, group.external_id]},
     )
     if members:
+        # The group is new: its created and lastModified moments already cover its members.
         _insert_members(tenant=tenant, actor=actor, group=group, users=members)
     return group
 
@@ -208,25 +229,7 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     return new
 
 
-@atomic_service
-def add_group_members(
-    *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
-) -> list[User]:
-    """Add agents to a group; one end-user in the list refuses the whole request."""
-    if group.tenant_id != tenant.pk:
-        raise Http404
-    users = _check_members(tenant, users)
-    return _insert_members(tenant=tenant, actor=actor, group=group, users=users)
-
-
-@atomic_service
-def remove_group_members(
-    *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
-) -> list[User]:
-    """Remove exactly these users from the group; absent users are ignored."""
-    if group.tenant_id != tenant.pk:
-        raise Http404
-    users = list(users)
+def _remove_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
     memberships = GroupMembership.objects.filter(tenant=tenant, group=group, user__in=users)
     removed_ids = set(memberships.values_list("user_id", flat=True))
     if not removed_ids:
@@ -239,20 +242,76 @@ def remove_group_members(
     return removed
 
 
-@atomic_service
-def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]) -> None:
-    """Make the members exactly these users (SCIM PUT and replace)."""
-    if group.tenant_id != tenant.pk:
-        raise Http404
+def _set_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
+    """Make the members exactly these users; the users added and removed."""
     users = _check_members(tenant, users)
     wanted = {u.pk for u in users}
     current = list(
         User.objects.filter(memberships__group=group).only("pk", "user_name", "public_id")
     )
-    remove_group_members(
+    removed = _remove_members(
         tenant=tenant, actor=actor, group=group, users=[u for u in current if u.pk not in wanted]
     )
-    _insert_members(tenant=tenant, actor=actor, group=group, users=users)
+    return removed + _insert_members(tenant=tenant, actor=actor, group=group, users=users)
+
+
+def _add_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
+    return _insert_members(
+        tenant=tenant, actor=actor, group=group, users=_check_members(tenant, users)
+    )
+
+
+_MEMBER_ACTIONS = {"add": _add_members, "set": _set_members, "remove": _remove_members}
+
+
+def _change_and_touch(
+    *, tenant: Tenant, actor: Actor, group: Group, action: str, users: Iterable[User]
+) -> list[User]:
+    if group.tenant_id != tenant.pk:
+        raise Http404
+    changed = _MEMBER_ACTIONS[action](tenant=tenant, actor=actor, group=group, users=list(users))
+    if changed:
+        _touch(group)
+    return changed
+
+
+@atomic_service
+def add_group_members(
+    *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
+) -> list[User]:
+    """Add agents to a group, all or none: one end-user in the list refuses the whole
+    request, and the refusal names every end-user in it."""
+    return _change_and_touch(tenant=tenant, actor=actor, group=group, action="add", users=users)
+
+
+@atomic_service
+def remove_group_members(
+    *, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]
+) -> list[User]:
+    """Remove exactly these users from the group; absent users are ignored."""
+    return _change_and_touch(tenant=tenant, actor=actor, group=group, action="remove", users=users)
+
+
+@atomic_service
+def set_group_members(*, tenant: Tenant, actor: Actor, group: Group, users: Iterable[User]) -> None:
+    """Make the members exactly these users (SCIM PUT and replace)."""
+    _change_and_touch(tenant=tenant, actor=actor, group=group, action="set", users=users)
+
+
+@atomic_service
+def add_user_to_groups(
+    *, tenant: Tenant, actor: Actor, user: User, groups: Iterable[Group]
+) -> list[Group]:
+    """Add one user to several groups, all or none (a user's page); the groups joined.
+
+    The same rule as every member change: an end-user is refused and nothing changes."""
+    if user.tenant_id != tenant.pk:
+        raise Http404
+    joined = []
+    for group in groups:
+        if add_group_members(tenant=tenant, actor=actor, group=group, users=[user]):
+            joined.append(group)
+    return joined
 
 
 @atomic_service
@@ -309,7 +368,11 @@ def find_members(tenant: Tenant, user_ids: Iterable[str], *, strict: bool) -> li
 def change_members(
     *, tenant: Tenant, actor: Actor, group: Group, changes: Iterable[MemberChange]
 ) -> None:
-    """Apply member changes in the order they were asked for (SCIM PATCH and PUT)."""
+    """Apply member changes in the order they were asked for (SCIM PATCH and PUT); the group
+    is touched once at the end, not once per operation."""
+    if group.tenant_id != tenant.pk:
+        raise Http404
+    changed = False
     for change in changes:
         if change.matching is not None:
             memberships = GroupMembership.objects.filter(group=group).select_related("user")
@@ -317,9 +380,7 @@ def change_members(
         else:
             strict = change.action != "remove"
             users = find_members(tenant, change.user_ids, strict=strict)
-        service = {
-            "add": add_group_members,
-            "set": set_group_members,
-            "remove": remove_group_members,
-        }[change.action]
-        service(tenant=tenant, actor=actor, group=group, users=users)
+        service = _MEMBER_ACTIONS[change.action]
+        changed = bool(service(tenant=tenant, actor=actor, group=group, users=users)) or changed
+    if changed:
+        _touch(group)

@@ -5,11 +5,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef
 from django.db.models.functions import Lower
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.audit.models import AuditEvent
 from apps.groups import services
-from apps.groups.forms import AddMemberForm, GroupForm, MemberSearchForm
+from apps.groups.forms import AddMembersForm, AddToGroupsForm, GroupForm, MemberSearchForm
 from apps.groups.models import Group, GroupMembership
 from apps.tenants.decorators import tenant_admin_required
 from apps.users.models import User
@@ -51,7 +52,7 @@ def create(request):
     return render(request, "groups/create.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _render_detail(request, group, *, rename_form=None, add_form=None, status=200):
+def _render_detail(request, group, *, rename_form=None, add_form=None, ticked=(), status=200):
     tenant = request.tenant
     search_form = MemberSearchForm(request.GET)
     query = search_form.cleaned_data["q"].strip() if search_form.is_valid() else ""
@@ -80,7 +81,9 @@ def _render_detail(request, group, *, rename_form=None, add_form=None, status=20
         {
             "group": group,
             "rename_form": rename_form or GroupForm(initial={"display_name": group.display_name}),
-            "add_form": add_form or AddMemberForm(),
+            "add_form": add_form or AddMembersForm(),
+            # A refused add shows the same rows ticked again.
+            "ticked": set(ticked),
             "search_form": search_form,
             "query": query,
             "members_page": members_page,
@@ -125,22 +128,41 @@ def rename(request, group_id):
     return _render_detail(request, group, rename_form=form, status=400)
 
 
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 @tenant_admin_required
 @require_POST
-def add_member(request, group_id):
+def add_members(request, group_id):
+    """Add the ticked agents, all or none: a refusal names each user it refuses."""
     tenant = request.tenant
     group = services.get_group_for(tenant, group_id)
-    form = AddMemberForm(request.POST)
+    form = AddMembersForm(request.POST)
     if form.is_valid():
-        user = get_user_for(tenant, form.cleaned_data["user_id"])
         try:
-            services.add_group_members(tenant=tenant, actor=request.user, group=group, users=[user])
+            users = services.find_members(
+                tenant, [str(i) for i in form.cleaned_data["user_id"]], strict=True
+            )
+            added = services.add_group_members(
+                tenant=tenant, actor=request.user, group=group, users=users
+            )
         except ValidationError as error:
             form.add_error(None, error)
+            # All or none: say so, and what to do instead.
+            form.add_error(None, "No one was added. Untick them and add the others again.")
         else:
-            messages.success(request, f"{user.user_name} is now a member of {group.display_name}.")
+            if added:
+                messages.success(
+                    request,
+                    f"Added {len(added)} member{'s' if len(added) != 1 else ''} to "
+                    f"{group.display_name}: {_join([u.user_name for u in added])}.",
+                )
+            else:
+                messages.info(request, f"They are already members of {group.display_name}.")
             return redirect("groups:detail", group_id=group.public_id)
-    return _render_detail(request, group, add_form=form, status=400)
+    ticked = request.POST.getlist("user_id")
+    return _render_detail(request, group, add_form=form, ticked=ticked, status=400)
 
 
 @tenant_admin_required
@@ -169,3 +191,36 @@ def delete(request, group_id):
         return redirect("groups:list")
     member_count = GroupMembership.objects.filter(group=group).count()
     return render(request, "groups/delete.html", {"group": group, "member_count": member_count})
+
+
+@tenant_admin_required
+@require_POST
+def add_user_to_groups(request, user_id):
+    """A user's page: add them to the ticked groups, all or none."""
+    tenant = request.tenant
+    user = get_user_for(tenant, user_id)
+    form = AddToGroupsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for e in form.errors["group_id"]))
+        return redirect(_user_groups_url(user))
+    try:
+        groups = services.find_groups(tenant, form.cleaned_data["group_id"])
+        joined = services.add_user_to_groups(
+            tenant=tenant, actor=request.user, user=user, groups=groups
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join([*error.messages, "No group was joined."]))
+    else:
+        if joined:
+            names = _join([g.display_name for g in joined])
+            plural = "s" if len(joined) != 1 else ""
+            messages.success(
+                request, f"{user.user_name} is now a member of the group{plural} {names}."
+            )
+        else:
+            messages.info(request, f"{user.user_name} was already a member of those groups.")
+    return redirect(_user_groups_url(user))
+
+
+def _user_groups_url(user) -> str:
+    return reverse("users:detail", kwargs={"user_id": user.public_id}) + "#groups"

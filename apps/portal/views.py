@@ -13,11 +13,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from apps.audit import selectors
 from apps.groups.models import Group
+from apps.portal import selectors as status
 from apps.portal.forms import SignInForm
 from apps.roles.models import Role
 from apps.tenants.decorators import tenant_admin_required
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tokens.models import ApiToken
+from apps.tokens.selectors import expiry_notices
 from apps.users.models import User
 
 # The one answer to every failed sign-in: wrong password, unknown account or username, a
@@ -127,14 +129,21 @@ def logout_view(request):
 
 @tenant_admin_required
 def settings_view(request):
-    """The settings home: one card per module."""
+    """The settings home, a status page: what needs attention, then one card per module."""
     tenant = request.tenant
+    now = timezone.now()
+    intervals = selectors.requests_per_interval(tenant, now=now)
     context = {
         "tenant": tenant,
+        "attention": status.attention(
+            tenant, now=now, tenant_url=request.build_absolute_uri("/scim/v2")
+        ),
+        "has_expiry_notices": bool(expiry_notices(tenant, now=now)),
         "active_tokens": ApiToken.objects.for_tenant(tenant).active().count(),
         "user_count": User.objects.for_tenant(tenant).count(),
         "group_count": Group.objects.for_tenant(tenant).count(),
         "role_count": Role.objects.for_tenant(tenant).count(),
-        "intervals": selectors.requests_per_interval(tenant, now=timezone.now()),
+        "scim_requests": sum(interval.total for interval in intervals),
+        "scim_refused": sum(interval.counts["refused"] for interval in intervals),
     }
     return render(request, "portal/settings.html", context)

@@ -22,6 +22,14 @@ _SHOWN.maxlist = _SHOWN.maxdict = 4
 _SHOWN.maxlevel = 2
 
 
+# DRF's own sentence ("Authentication credentials were not provided.") says nothing of
+# where a token comes from.
+NO_TOKEN = (
+    "This request has no API token. Send it as 'Authorization: Bearer <token>'; an admin of "
+    "the account makes tokens in Settings → Modules → API (Tokens tab)."
+)
+
+
 def shown(value) -> str:
     """A sent value as an error detail quotes it: repr() cut to about 80 characters."""
     return _SHOWN.repr(value)
@@ -108,7 +116,9 @@ def _api_error(exc) -> Response | None:
         return _error(400, _flatten(exc.detail), "invalidValue")
     if isinstance(exc, exceptions.ParseError):
         return _error(400, f"The request body is not valid JSON: {exc.detail}", "invalidSyntax")
-    if isinstance(exc, (exceptions.NotAuthenticated, exceptions.AuthenticationFailed)):
+    if isinstance(exc, exceptions.NotAuthenticated):
+        return _error(401, NO_TOKEN, headers={"WWW-Authenticate": 'Bearer realm="scim"'})
+    if isinstance(exc, exceptions.AuthenticationFailed):
         headers = {"WWW-Authenticate": 'Bearer realm="scim"'}
         return _error(401, str(exc.detail), headers=headers)
     if isinstance(exc, exceptions.APIException):

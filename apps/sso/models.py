@@ -18,6 +18,18 @@ class SsoSettingsQuerySet(models.QuerySet):
     def for_tenant(self, tenant):
         return self.filter(tenant=tenant)
 
+    def enabled(self):
+        """Accounts whose single sign-on is on: switched on, with an identity provider (the
+        same test as SsoSettings.is_enabled)."""
+        return (
+            self.filter(enabled_at__isnull=False).exclude(idp_entity_id="").exclude(idp_sso_url="")
+        )
+
+    def enabled_for_subdomain(self, subdomain: str):
+        """The account's settings if its single sign-on is on, else nothing, in one query
+        whether or not the account exists: the answer must not say which it was."""
+        return self.enabled().filter(tenant__subdomain=subdomain.lower()).select_related("tenant")
+
 
 class SsoSettings(models.Model):
     """One account's SAML single sign-on: the identity provider and the switches."""

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.groups.models import GroupMembership
 from apps.sso import saml, services
 from apps.sso.forms import ManualIdpForm, MetadataUploadForm, MetadataUrlForm, SsoOptionsForm
-from apps.sso.models import EXPIRY_WARNING
+from apps.sso.models import EXPIRY_WARNING, SsoSettings
 from apps.tenants.decorators import tenant_admin_required
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
@@ -32,7 +32,7 @@ BROWSER_COOKIE_PATH = "/sso/"
 # Which account a flow URL is for -----------------------------------------------------------
 
 
-def _tenant_of_request(request, subdomain: str | None) -> Tenant:
+def _subdomain_of_request(request, subdomain: str | None) -> str:
     """The account named by the host (<subdomain>.<BASE_DOMAIN>) or, on another host, the path."""
     host_subdomain = tenant_subdomain_of_host(request.get_host())
     if subdomain is None:
@@ -41,7 +41,11 @@ def _tenant_of_request(request, subdomain: str | None) -> Tenant:
         subdomain = None  # another account's path on this account's host
     if not subdomain:
         raise Http404("No account is named in this address.")
-    return get_object_or_404(Tenant, subdomain=subdomain.lower())
+    return subdomain.lower()
+
+
+def _tenant_of_request(request, subdomain: str | None) -> Tenant:
+    return get_object_or_404(Tenant, subdomain=_subdomain_of_request(request, subdomain))
 
 
 def _base_url(request) -> str:
@@ -62,14 +66,28 @@ def _landing_url(user) -> str:
 # The flows ---------------------------------------------------------------------------------
 
 
+# One answer for an account that does not exist and for one without single sign-on: the
+# same status, the same page and the same single query, so it cannot tell which subdomains
+# exist (the password form does not either).
+NO_SINGLE_SIGN_ON = (
+    "No account with single sign-on has this subdomain. Check the subdomain with your admin, "
+    "or sign in with a password."
+)
+
+
+def _tenant_with_sso(subdomain: str) -> Tenant | None:
+    sso_settings = SsoSettings.objects.enabled_for_subdomain(subdomain).first()
+    return sso_settings.tenant if sso_settings is not None else None
+
+
 @require_GET
 def start(request):
     """Sign in with Microsoft Entra ID on a host that names no account: ask which one."""
     next_url = _safe_next(request, request.GET.get("next", ""))
-    subdomain = (request.GET.get("account") or "").strip().lower()
-    tenant = Tenant.objects.filter(subdomain=subdomain).first() if subdomain else None
+    subdomain = (request.GET.get("account") or "").strip().lower()[:63]
+    tenant = _tenant_with_sso(subdomain) if subdomain else None
     if tenant is None:
-        error = "No account has this subdomain." if subdomain else ""
+        error = NO_SINGLE_SIGN_ON if subdomain else ""
         context = {"account": subdomain, "error": error, "next": next_url}
         return render(request, "sso/start.html", context, status=404 if error else 200)
     sp = services.service_provider(tenant, _base_url(request))
@@ -79,8 +97,12 @@ def start(request):
 @never_cache
 @require_GET
 def sign_on(request, subdomain=None):
-    """SP-initiated sign-in: 302 to the IdP with a SAMLRequest (HTTP-Redirect binding)."""
-    tenant = _tenant_of_request(request, subdomain)
+    """SP-initiated sign-in: 302 to the IdP with a SAMLRequest (HTTP-Redirect binding).
+
+    An account without single sign-on gets the 404 of an account that does not exist."""
+    tenant = _tenant_with_sso(_subdomain_of_request(request, subdomain))
+    if tenant is None:
+        raise Http404(NO_SINGLE_SIGN_ON)
     sp = services.service_provider(tenant, _base_url(request))
     try:
         started = services.start_sign_in(

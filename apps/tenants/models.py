@@ -22,6 +22,9 @@ class Tenant(models.Model):
     # Off (None) by default: an API token must not be able to make admins, who could
     # then demote the people who hold the token's account.
     scim_admin_grants_enabled_at = models.DateTimeField(null=True, blank=True)
+    # The longest lifetime an API token of the account may be given, in days (None: no
+    # maximum, and "never expires" is allowed).
+    token_max_lifetime_days = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

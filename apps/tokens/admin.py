@@ -23,6 +23,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "tenant",
         "created_by_name",
         "last_used_at",
+        "expires_at",
         "state",
     )
     list_filter = (StateFilter, "tenant", "created_at")
@@ -41,6 +42,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
         "last_used_at",
         "expires_at",
         "revoked_at",
+        "replaces",
         "state",
     )
     readonly_fields = fields
@@ -49,6 +51,10 @@ class ApiTokenAdmin(ReadOnlyAdmin):
     # Tokens are made in the tenant's settings, where the secret is shown once; rows are
     # kept for the audit trail. The only change is revoking, through the service.
     refused_lookups = ("digest",)
+
+    def get_queryset(self, request):
+        # The state column says whether a token was replaced.
+        return super().get_queryset(request).prefetch_related("replacements")
 
     def has_revoke_permission(self, request):
         return request.user.has_perm("tokens.change_apitoken")
@@ -65,6 +71,8 @@ class ApiTokenAdmin(ReadOnlyAdmin):
             return "Revoked"
         if token.is_expired:
             return "Expired"
+        if token.saved_replacement is not None:
+            return f"Replaced; works until {token.expires_at:%Y-%m-%d %H:%M} UTC"
         return "Active"
 
     @admin.action(permissions=["revoke"], description="Revoke selected tokens")
@@ -103,6 +111,7 @@ class TenantAdmin(ReadOnlyAdmin):
         "subdomain",
         "public_id",
         "token_access_enabled_at",
+        "token_max_lifetime_days",
         "provisioning_role",
         "created_at",
     )

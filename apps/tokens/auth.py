@@ -104,7 +104,12 @@ def authenticate_token(*, header: str, host: str) -> ApiToken:
     if token.is_revoked:
         raise TokenRejected("The API token has been revoked.", refusal=Refusal.REVOKED, token=token)
     if token.is_expired:
-        raise TokenRejected("The API token has expired.", refusal=Refusal.EXPIRED, token=token)
+        raise TokenRejected(
+            f"The API token expired at {token.expires_at:%Y-%m-%d %H:%M} UTC; an admin can add "
+            "a new one in Settings → Modules → API.",
+            refusal=Refusal.EXPIRED,
+            token=token,
+        )
     if not token.tenant.has_token_access:
         raise TokenRejected(
             "Token Access is switched off for this account; an admin can switch it on "

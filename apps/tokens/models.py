@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 import uuid
 
 from django.db import models
@@ -15,6 +17,10 @@ class ApiTokenQuerySet(TenantOwnedQuerySet["ApiToken"]):
 
     def unsaved(self):
         return self.filter(saved_at__isnull=True)
+
+    def not_replaced(self):
+        """Tokens with no saved replacement: a replaced one stops at the end of its overlap."""
+        return self.exclude(replacements__saved_at__isnull=False)
 
 
 class ApiToken(models.Model):
@@ -42,6 +48,11 @@ class ApiToken(models.Model):
     # taken and creates nothing, even when two submissions race.
     creation_nonce = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+    # The token this one replaces ("Replace"): once this one is saved, the old one works
+    # until the end of the overlap the admin chose, which becomes its expires_at.
+    replaces = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replacements"
     )
 
     objects = ApiTokenQuerySet.as_manager()
@@ -72,3 +83,8 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.is_saved and not self.is_revoked and not self.is_expired
+
+    @property
+    def saved_replacement(self) -> ApiToken | None:
+        """The saved token that replaces this one, if any (uses a prefetch of replacements)."""
+        return next((token for token in self.replacements.all() if token.is_saved), None)

@@ -1,3 +1,4 @@
+import hmac
 import secrets
 
 from django.conf import settings
@@ -6,30 +7,45 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit import selectors, tokenless
 from apps.audit.models import AuditEvent, Channel, ScimRequest
 from apps.tenants.decorators import tenant_admin_required
+from apps.tokens import selectors as token_selectors
 from apps.tokens import services
 from apps.tokens.forms import (
     ProvisioningRoleForm,
     ScimAdminGrantsForm,
     TokenAccessForm,
     TokenAddForm,
+    TokenDescriptionForm,
+    TokenLifetimeForm,
     TokenSaveForm,
 )
 from apps.tokens.models import ApiToken
+from apps.tokens.secrets import digest_of, is_well_formed
 
 
 @tenant_admin_required
 def token_list(request):
-    tokens = ApiToken.objects.for_tenant(request.tenant).active()
+    tokens = (
+        ApiToken.objects.for_tenant(request.tenant)
+        .active()
+        .select_related("replaces")
+        .prefetch_related("replacements")
+    )
     return render(
         request,
         "tokens/list.html",
-        {"tokens": tokens, "tenant": request.tenant, "tab": "tokens", "add_form": _add_form()},
+        {
+            "tokens": tokens,
+            "tenant": request.tenant,
+            "tab": "tokens",
+            "add_form": _add_form(),
+            "entra_token_id": token_selectors.last_used_by_entra(request.tenant),
+        },
     )
 
 
@@ -65,45 +81,132 @@ def token_create(request):
             "token was generated. A token is shown only once; add a new one if you need it.",
         )
         return redirect("tokens:list")
-    return render(
-        request,
-        "tokens/created.html",
-        {"token": token, "secret": secret, "form": TokenSaveForm(), "tab": "tokens"},
-    )
+    return _dialog(request, token, TokenSaveForm(tenant=request.tenant), secret)
 
 
 @never_cache
 @require_POST
 @tenant_admin_required
-def token_save(request, token_id):
-    """Save: the generated token gets its description and starts to work."""
-    token = services.get_generated_token_for(request.tenant, token_id)
-    form = TokenSaveForm(request.POST)
-    if form.is_valid():
-        try:
-            services.save_token(
-                tenant=request.tenant,
-                actor=request.user,
-                token=token,
-                description=form.cleaned_data["description"],
-            )
-        except ValidationError as error:
-            if error.code == "saved":
-                messages.info(request, f"API token “{token.description}” was already saved.")
-                return redirect("tokens:list")
-            if error.code == "expired":
-                messages.warning(request, error.messages[0])
-                return redirect("tokens:list")
-            form.add_error("description", error)
-        else:
-            messages.success(request, f"API token “{token.description}” was saved.")
-            return redirect("tokens:list")
-    # The secret is not kept anywhere, so a failed Save shows the truncated form only.
+@sensitive_variables("secret")
+def token_replace(request, token_id):
+    """Replace: generate a token to show once, which takes over from this one when saved."""
+    old = services.get_token_for(request.tenant, token_id)
+    form = TokenAddForm(request.POST)
+    if not form.is_valid():
+        messages.warning(request, "That page was out of date, so no token was generated.")
+        return redirect("tokens:detail", token_id=old.public_id)
+    try:
+        token, secret = services.generate_token(
+            tenant=request.tenant,
+            actor=request.user,
+            nonce=form.cleaned_data["nonce"],
+            replaces=old,
+        )
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+        return redirect("tokens:detail", token_id=old.public_id)
+    return _dialog(request, token, TokenSaveForm(tenant=request.tenant), secret)
+
+
+@sensitive_variables("secret")
+def _dialog(request, token: ApiToken, form: TokenSaveForm, secret: str | None):
+    """The show-once dialog (a page without JavaScript): the token, description, expiry."""
+    if secret:
+        form.initial["secret"] = secret
+    taken = services.descriptions_in_use(
+        request.tenant, exclude=tuple(pk for pk in (token.pk, token.replaces_id) if pk)
+    )
     return render(
         request,
         "tokens/created.html",
-        {"token": token, "secret": None, "form": form, "tab": "tokens"},
+        {
+            "token": token,
+            "secret": secret,
+            "form": form,
+            "tab": "tokens",
+            "taken_descriptions": sorted(taken),
+        },
     )
+
+
+# The field a refusal of the service is shown beside.
+SAVE_ERROR_FIELDS = {"max_lifetime": "expires", "invalid_date": "expires_on"}
+
+
+# The generated token is posted back with Save so that a refused Save can show it again:
+# sensitive_post_parameters keeps it out of error reports, and it is shown only if it is
+# the token being saved (its digest), so the page cannot be made to show anything else.
+@never_cache
+@require_POST
+@tenant_admin_required
+@sensitive_post_parameters("secret")
+@sensitive_variables("secret")
+def token_save(request, token_id):
+    """Save: the generated token gets its description and expiry, and starts to work."""
+    token = services.get_generated_token_for(request.tenant, token_id)
+    form = TokenSaveForm(request.POST, tenant=request.tenant)
+    if form.is_valid():
+        try:
+            _save(request, token, form.cleaned_data)
+        except ValidationError as error:
+            if error.code in ("saved", "expired"):
+                messages.warning(request, _gone_message(token, error))
+                return redirect("tokens:list")
+            form.add_error(SAVE_ERROR_FIELDS.get(error.code or "", "description"), error)
+        else:
+            messages.success(request, _saved_message(token))
+            return redirect("tokens:list")
+    secret = request.POST.get("secret", "")
+    return _dialog(request, token, form, secret if _is_secret_of(token, secret) else None)
+
+
+def _save(request, token: ApiToken, data: dict) -> None:
+    tenant = request.tenant
+    try:
+        expires_at = services.expiry_from(
+            tenant=tenant, days=data["expires_in_days"], on=data["expires_on"]
+        )
+    except ValidationError as error:
+        on_date = data["expires_on"] is not None and error.code != "max_lifetime"
+        code = "invalid_date" if on_date else "max_lifetime"
+        raise ValidationError(error.messages[0], code=code) from error
+    overlap = services.overlap_from(data["overlap_hours"] or 24) if token.replaces_id else None
+    services.save_token(
+        tenant=tenant,
+        actor=request.user,
+        token=token,
+        description=data["description"],
+        expires_at=expires_at,
+        overlap=overlap,
+    )
+
+
+@sensitive_variables("secret")
+def _is_secret_of(token: ApiToken, secret: str) -> bool:
+    """True if `secret` is the unsaved token's own secret (compared by digest)."""
+    if token.is_saved or not is_well_formed(secret):
+        return False
+    return hmac.compare_digest(digest_of(secret), token.digest)
+
+
+def _gone_message(token: ApiToken, error: ValidationError) -> str:
+    if error.code == "saved":
+        return f"API token “{token.description}” was already saved."
+    return error.messages[0]
+
+
+def _saved_message(token: ApiToken) -> str:
+    expiry = (
+        f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "does not expire"
+    )
+    message = f"API token “{token.description}” was saved. It {expiry}."
+    old = token.replaces
+    if old is not None and old.expires_at is not None and not old.is_revoked:
+        message += (
+            f" The token it replaces ({old.truncated}) keeps working until "
+            f"{old.expires_at:%Y-%m-%d %H:%M} UTC, then is refused."
+        )
+    return message
 
 
 @require_POST
@@ -125,7 +228,48 @@ def token_discard(request, token_id):
 @tenant_admin_required
 def token_detail(request, token_id):
     token = services.get_token_for(request.tenant, token_id)
-    return render(request, "tokens/detail.html", {"token": token, "tab": "tokens"})
+    return _detail(request, token, TokenDescriptionForm(initial={"description": token.description}))
+
+
+def _detail(request, token: ApiToken, description_form: TokenDescriptionForm):
+    replacement = token.replacements.filter(saved_at__isnull=False).first()
+    return render(
+        request,
+        "tokens/detail.html",
+        {
+            "token": token,
+            "tab": "tokens",
+            "description_form": description_form,
+            "replacement": replacement,
+            "replace_form": _add_form(),
+            "can_replace": token.is_active and replacement is None,
+            "used_last_by_entra": token_selectors.last_used_by_entra(request.tenant) == token.pk,
+        },
+    )
+
+
+@require_POST
+@tenant_admin_required
+def token_describe(request, token_id):
+    """Change a saved token's description."""
+    token = services.get_token_for(request.tenant, token_id)
+    form = TokenDescriptionForm(request.POST)
+    if form.is_valid():
+        before = token.description
+        try:
+            services.describe_token(
+                tenant=request.tenant,
+                actor=request.user,
+                token=token,
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            form.add_error("description", error)
+        else:
+            messages.success(request, f"API token “{before}” is now “{token.description}”.")
+            return redirect("tokens:detail", token_id=token.public_id)
+    token.refresh_from_db(fields=["description"])
+    return _detail(request, token, form)
 
 
 @require_http_methods(["GET", "POST"])
@@ -166,9 +310,48 @@ def token_settings(request):
             return redirect("tokens:settings")
     else:
         form = TokenAccessForm(initial={"token_access": tenant.has_token_access})
+    return _settings_page(request, form, _lifetime_form(tenant))
+
+
+def _lifetime_form(tenant) -> TokenLifetimeForm:
+    return TokenLifetimeForm(initial={"max_days": tenant.token_max_lifetime_days or ""})
+
+
+def _settings_page(request, form: TokenAccessForm, lifetime_form: TokenLifetimeForm):
     return render(
-        request, "tokens/settings.html", {"form": form, "tenant": tenant, "tab": "settings"}
+        request,
+        "tokens/settings.html",
+        {
+            "form": form,
+            "lifetime_form": lifetime_form,
+            "tenant": request.tenant,
+            "tab": "settings",
+        },
     )
+
+
+@require_POST
+@tenant_admin_required
+def token_lifetime(request):
+    """The account's longest token lifetime (Settings tab)."""
+    tenant = request.tenant
+    form = TokenLifetimeForm(request.POST)
+    if form.is_valid():
+        days = form.cleaned_data["max_days"]
+        try:
+            services.set_token_max_lifetime(tenant=tenant, actor=request.user, days=days)
+        except ValidationError as error:
+            form.add_error("max_days", error)
+        else:
+            messages.success(
+                request,
+                f"New API tokens must expire within {days} days."
+                if days
+                else "New API tokens may be given any lifetime, or none.",
+            )
+            return redirect("tokens:settings")
+    access_form = TokenAccessForm(initial={"token_access": tenant.has_token_access})
+    return _settings_page(request, access_form, form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -26,6 +26,20 @@ class UserFilterForm(forms.Form):
         choices=[("", "Any"), ("yes", "Active"), ("no", "Inactive")],
     )
     group = forms.ChoiceField(label="Group", required=False)
+    sort = forms.ChoiceField(
+        label="Sort by",
+        required=False,
+        choices=[
+            ("name", "Username, A to Z"),
+            ("-name", "Username, Z to A"),
+            ("role", "Role, admins first"),
+            ("-role", "Role, end-users first"),
+            ("source", "Source, A to Z"),
+            ("-source", "Source, Z to A"),
+            ("-last_sign_in", "Last sign-in, newest first"),
+            ("last_sign_in", "Last sign-in, never and oldest first"),
+        ],
+    )
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import orjson
@@ -11,7 +12,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Coalesce, Lower
 from django.utils.crypto import salted_hmac
 
 from apps.audit.models import Channel
@@ -35,6 +36,34 @@ def can_sign_in_q() -> Q:
     )
     has_sso = Q(tenant__sso_settings__enabled_at__isnull=False) & sso_may_sign_in
     return Q(is_active=True) & (has_password | has_sso)
+
+
+# Never signed in sorts as the oldest sign-in, the same in PostgreSQL and SQLite (which put
+# NULLs at opposite ends), with no NULLS FIRST/LAST that SQLite's indexes refuse.
+LAST_SIGN_IN = Coalesce("last_login", models.Value(datetime(1970, 1, 1, tzinfo=UTC)))
+
+
+def list_orderings(key: str) -> tuple[models.OrderBy, ...]:
+    """The user list's sort orders, each a total order (the same page every time) and each
+    the exact reverse of its pair, so one index serves both directions (Meta.indexes)."""
+    name, user_id, role, source = (
+        Lower("user_name"),
+        models.F("id"),
+        models.F("role"),
+        models.F("source"),
+    )
+    last_sign_in = LAST_SIGN_IN
+    return {
+        "name": (name.asc(), user_id.asc()),
+        "-name": (name.desc(), user_id.desc()),
+        "role": (role.asc(), name.asc()),
+        "-role": (role.desc(), name.desc()),
+        "source": (source.asc(), name.asc()),
+        "-source": (source.desc(), name.desc()),
+        # Never signed in, then the oldest sign-in first: who may no longer need access.
+        "last_sign_in": (last_sign_in.asc(), user_id.asc()),
+        "-last_sign_in": (last_sign_in.desc(), user_id.desc()),
+    }[key]
 
 
 class UserQuerySet(TenantOwnedQuerySet["User"]):
@@ -68,6 +97,10 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
                 for field, model in CONTACT_MODELS.items()
             }
         ).order_by("pk")
+
+    def sorted_for_list(self, key: str):
+        """In the order the user list's `sort` names (list_orderings)."""
+        return self.order_by(*list_orderings(key))
 
     def active_admins(self):
         return self.filter(role=BuiltinRole.ADMIN, is_active=True)
@@ -206,7 +239,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
         indexes = [
             models.Index(fields=["tenant", "external_id"], name="user_tenant_external_id"),
-            models.Index(fields=["tenant", "role"], name="user_tenant_role"),
+            # The user list sorted by role (names A to Z within each) reads this in order,
+            # forwards or backwards; it also serves every filter on role.
+            models.Index("tenant", "role", Lower("user_name"), name="user_tenant_role_name"),
+            # The user list sorted by last sign-in, read forwards (never signed in, then the
+            # oldest first) or backwards (newest first). The same expression as the ordering.
+            models.Index("tenant", LAST_SIGN_IN, "id", name="user_tenant_last_sign_in"),
             # Most users have no manager and no custom role: an index of only those who do
             # is all a lookup by either needs, and a create or an update of anyone else
             # writes no entry.

@@ -19,6 +19,7 @@ from apps.users.models import User, UserEmail
 
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
+JOINABLE_GROUPS_SHOWN = 50
 
 
 def _filtered_users(tenant, data: dict):
@@ -44,6 +45,7 @@ def user_list(request):
     tenant = request.tenant
     form = UserFilterForm(request.GET, tenant=tenant)
     filters = form.cleaned_data if form.is_valid() else {}
+    sort = filters.get("sort") or "name"
     users = (
         _filtered_users(tenant, filters)
         .select_related("custom_role")
@@ -61,11 +63,12 @@ def user_list(request):
                 0,
             )
         )
-        .order_by(Lower("user_name"), "id")
+        .sorted_for_list(sort)
     )
     page = Paginator(users, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    active_filters = sum(1 for name, value in filters.items() if value and name != "sort")
     return render(
         request,
         "users/list.html",
@@ -73,9 +76,37 @@ def user_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "filtered": any(filters.values()),
+            "filtered": bool(active_filters),
+            "active_filters": active_filters,
+            "columns": _sort_columns(request, sort),
         },
     )
+
+
+# The sortable columns: (column, sort key, the sort a first click asks for).
+SORTABLE_COLUMNS = (
+    ("Username", "name", "name"),
+    ("Role", "role", "role"),
+    ("Source", "source", "source"),
+    ("Last sign-in", "last_sign_in", "-last_sign_in"),
+)
+
+
+def _sort_columns(request, sort: str) -> dict[str, dict[str, str]]:
+    """Each sortable column's header link (the other direction when it is the sort) and its
+    aria-sort state."""
+    columns = {}
+    for label, key, first in SORTABLE_COLUMNS:
+        state, target = "", first
+        if sort.lstrip("-") == key:
+            descending = sort.startswith("-")
+            state = "descending" if descending else "ascending"
+            target = key if descending else f"-{key}"
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["sort"] = target
+        columns[key] = {"label": label, "url": f"?{query.urlencode()}", "state": state}
+    return columns
 
 
 def _single_sign_on(tenant) -> tuple[bool, bool]:
@@ -126,6 +157,12 @@ def _render_detail(request, user, *, role_form=None, role_errors=(), status=200)
         .get(pk=user.pk)
     )
     groups = tenant.groups.filter(memberships__user=user).order_by(Lower("display_name"))
+    # Groups are above users: reached through the tenant's reverse relation, not imported.
+    group_query = request.GET.get("groups_q", "").strip()[:255]
+    joinable = tenant.groups.exclude(memberships__user=user).order_by(Lower("display_name"), "id")
+    if group_query:
+        joinable = joinable.filter(display_name__icontains=group_query)
+    joinable = list(joinable[: JOINABLE_GROUPS_SHOWN + 1])
     history = AuditEvent.objects.for_tenant(tenant).for_target(user)[:HISTORY_SIZE]
     return render(
         request,
@@ -136,6 +173,9 @@ def _render_detail(request, user, *, role_form=None, role_errors=(), status=200)
             "role_errors": role_errors,
             "sign_in": sign_in_phrase(user),
             "groups": groups,
+            "joinable_groups": joinable[:JOINABLE_GROUPS_SHOWN],
+            "more_joinable_groups": len(joinable) > JOINABLE_GROUPS_SHOWN,
+            "group_query": group_query,
             "history": history,
             # History sentences name the user as they are called now.
             "history_names": {str(user.public_id): user.display_name or user.user_name},

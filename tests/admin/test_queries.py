@@ -95,7 +95,7 @@ LISTS = [
     ("users_user", make_users, 11),
     ("roles_role", make_roles, 10),
     ("groups_group", make_groups, 10),
-    ("tokens_apitoken", make_tokens, 10),
+    ("tokens_apitoken", make_tokens, 11),  # + the prefetch of replacements (state column)
     ("audit_auditevent", make_audit_events, 9),
     ("audit_scimrequest", make_scim_requests, 12),
 ]

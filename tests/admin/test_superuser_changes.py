@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.contrib.auth.models import Group as PermissionGroup
 from django.urls import reverse
@@ -130,6 +132,20 @@ def test_agent_added_to_a_group_through_the_inline_is_audited(admin_client, tena
     assert response.status_code == 302
     assert GroupMembership.objects.filter(group=group, user=agent).exists()
     assert AuditEvent.objects.get(action="group.member_added").channel == "admin"
+
+
+def test_agent_added_through_the_inline_moves_the_groups_last_modified(admin_client, tenant, agent):
+    group = GroupFactory(tenant=tenant)
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    Group.objects.filter(pk=group.pk).update(modified_at=long_ago)
+    data = change_data(admin_client, group) | {
+        "memberships-TOTAL_FORMS": "1",
+        "memberships-0-user": agent.pk,
+    }
+
+    post_change(admin_client, group, data)
+
+    assert Group.objects.get(pk=group.pk).modified_at > long_ago
 
 
 def test_member_removed_through_the_inline_is_audited(admin_client, tenant):

@@ -65,7 +65,7 @@ def test_plain_http_is_redirected_to_https(client, settings):
     assert response["Location"] == "https://my-tenant.commbox.test/login/"
 
 
-def test_a_request_the_proxy_marks_https_is_not_redirected(client, settings):
+def test_a_request_the_proxy_marks_https_is_not_redirected(client, settings, db):
     settings.SECURE_SSL_REDIRECT = True
 
     response = client.get("/login/", headers=HTTPS)
@@ -81,13 +81,13 @@ def test_health_checks_are_exempt_from_the_https_redirect(client, settings, db):
     assert [r.status_code for r in responses] == [200, 200]
 
 
-def test_https_responses_carry_hsts_with_subdomains(client):
+def test_https_responses_carry_hsts_with_subdomains(client, db):
     response = client.get("/login/", headers=HTTPS)
 
     assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
 
 
-def test_pages_carry_a_strict_content_security_policy(client):
+def test_pages_carry_a_strict_content_security_policy(client, db):
     response = client.get("/login/", headers=HTTPS)
 
     policy = response["Content-Security-Policy"]

@@ -1,11 +1,18 @@
+from datetime import UTC, datetime
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEvent
 from apps.groups.models import Group, GroupMembership
 from apps.groups.services import (
+    MemberChange,
     add_group_members,
+    add_user_to_groups,
+    change_members,
     create_group,
     delete_group,
     remove_group_members,
@@ -400,3 +407,129 @@ def test_a_group_records_the_channel_it_was_created_through(tenant, tenant_admin
     by_command = create_group(tenant=tenant, actor=None, display_name="Seeded")
 
     assert [by_admin.source, by_entra.source, by_command.source] == ["ui", "scim", "command"]
+
+
+# A member change is a change of the group: its lastModified moves
+
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def test_adding_a_member_moves_the_groups_last_modified(tenant, tenant_admin, agent):
+    group = GroupFactory(tenant=tenant)
+    Group.objects.filter(pk=group.pk).update(modified_at=LONG_AGO)
+    group.refresh_from_db()
+
+    add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[agent])
+
+    assert Group.objects.get(pk=group.pk).modified_at > LONG_AGO
+    assert group.modified_at == Group.objects.get(pk=group.pk).modified_at
+
+
+def test_removing_a_member_moves_the_groups_last_modified(tenant, tenant_admin):
+    membership = MembershipFactory(group__tenant=tenant)
+    Group.objects.filter(pk=membership.group_id).update(modified_at=LONG_AGO)
+    group = Group.objects.get(pk=membership.group_id)
+
+    remove_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[membership.user])
+
+    assert Group.objects.get(pk=group.pk).modified_at > LONG_AGO
+
+
+def test_a_refused_add_leaves_the_groups_last_modified_alone(tenant, tenant_admin, end_user):
+    group = GroupFactory(tenant=tenant)
+    Group.objects.filter(pk=group.pk).update(modified_at=LONG_AGO)
+    group.refresh_from_db()
+
+    with pytest.raises(ValidationError):
+        add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[end_user])
+
+    assert Group.objects.get(pk=group.pk).modified_at == LONG_AGO
+
+
+def test_an_add_that_changes_nothing_leaves_the_groups_last_modified_alone(tenant, tenant_admin):
+    membership = MembershipFactory(group__tenant=tenant)
+    Group.objects.filter(pk=membership.group_id).update(modified_at=LONG_AGO)
+    group = Group.objects.get(pk=membership.group_id)
+
+    add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[membership.user])
+
+    assert Group.objects.get(pk=group.pk).modified_at == LONG_AGO
+
+
+def test_several_member_changes_in_one_request_write_the_group_row_once(tenant, tenant_admin):
+    group = GroupFactory(tenant=tenant)
+    leaving = MembershipFactory(group=group).user
+    joining = AgentFactory.create_batch(3, tenant=tenant)
+    changes = [
+        MemberChange("add", tuple(str(u.public_id) for u in joining)),
+        MemberChange("remove", (str(leaving.public_id),)),
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        change_members(tenant=tenant, actor=tenant_admin, group=group, changes=changes)
+
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "groups_group"')]
+    assert len(updates) == 1
+    assert Group.objects.get(pk=group.pk).version == 2
+
+
+# Several agents at once, and one user into several groups
+
+
+def test_a_refusal_of_several_end_users_names_each_of_them(tenant, tenant_admin, agent):
+    group = GroupFactory(tenant=tenant)
+    carol = UserFactory(tenant=tenant, user_name="carol@example.com")
+    dan = UserFactory(tenant=tenant, user_name="dan@example.com")
+
+    with pytest.raises(ValidationError) as error:
+        add_group_members(tenant=tenant, actor=tenant_admin, group=group, users=[carol, agent, dan])
+
+    assert "carol@example.com, dan@example.com are end-users" in error.value.messages[0]
+    assert not GroupMembership.objects.exists()
+
+
+def test_a_user_is_added_to_several_groups_with_an_audit_row_each(tenant, tenant_admin, agent):
+    sales, support = GroupFactory(tenant=tenant), GroupFactory(tenant=tenant)
+
+    joined = add_user_to_groups(
+        tenant=tenant, actor=tenant_admin, user=agent, groups=[sales, support]
+    )
+
+    assert set(joined) == {sales, support}
+    assert set(GroupMembership.objects.filter(user=agent).values_list("group", flat=True)) == {
+        sales.pk,
+        support.pk,
+    }
+    assert group_events(tenant).filter(action="group.member_added").count() == 2
+
+
+def test_an_end_user_is_added_to_no_group(tenant, tenant_admin, end_user):
+    sales, support = GroupFactory(tenant=tenant), GroupFactory(tenant=tenant)
+
+    with pytest.raises(ValidationError) as error:
+        add_user_to_groups(
+            tenant=tenant, actor=tenant_admin, user=end_user, groups=[sales, support]
+        )
+
+    assert end_user.user_name in error.value.messages[0]
+    assert not GroupMembership.objects.exists()
+    assert not group_events(tenant).exists()
+
+
+def test_a_user_of_another_tenant_is_added_to_no_group(tenant, tenant_admin, outsider):
+    group = GroupFactory(tenant=tenant)
+
+    with pytest.raises(Http404):
+        add_user_to_groups(tenant=tenant, actor=tenant_admin, user=outsider, groups=[group])
+
+    assert not GroupMembership.objects.exists()
+
+
+def test_a_user_cannot_be_added_to_another_tenants_group(tenant, tenant_admin, agent, outsider):
+    mine, theirs = GroupFactory(tenant=tenant), GroupFactory(tenant=outsider.tenant)
+
+    with pytest.raises(Http404):
+        add_user_to_groups(tenant=tenant, actor=tenant_admin, user=agent, groups=[mine, theirs])
+
+    assert not GroupMembership.objects.exists()

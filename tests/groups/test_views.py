@@ -78,12 +78,17 @@ def test_another_tenants_group_is_404(admin_client, outsider):
     assert response.status_code == 404
 
 
-def test_adding_another_tenants_user_is_404_and_changes_nothing(admin_client, group, outsider):
+def test_adding_another_tenants_user_is_refused_as_unknown_and_changes_nothing(
+    admin_client, group, outsider
+):
     response = admin_client.post(
-        reverse("groups:add_member", args=[group.public_id]), {"user_id": outsider.public_id}
+        reverse("groups:add_members", args=[group.public_id]), {"user_id": outsider.public_id}
     )
 
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert f"No user with id &#x27;{outsider.public_id}&#x27; in this account" in (
+        response.content.decode()
+    )
     assert not GroupMembership.objects.exists()
 
 
@@ -209,7 +214,7 @@ def test_member_search_lists_only_agents_not_yet_in_the_group(admin_client, tena
 
 def test_adding_an_agent_writes_a_ui_audit_row(admin_client, tenant_admin, group, agent):
     admin_client.post(
-        reverse("groups:add_member", args=[group.public_id]), {"user_id": agent.public_id}
+        reverse("groups:add_members", args=[group.public_id]), {"user_id": agent.public_id}
     )
 
     assert GroupMembership.objects.filter(group=group, user=agent).exists()
@@ -223,7 +228,7 @@ def test_adding_an_agent_writes_a_ui_audit_row(admin_client, tenant_admin, group
 
 def test_an_end_user_cannot_be_added_and_nothing_changes(admin_client, group, end_user):
     response = admin_client.post(
-        reverse("groups:add_member", args=[group.public_id]), {"user_id": end_user.public_id}
+        reverse("groups:add_members", args=[group.public_id]), {"user_id": end_user.public_id}
     )
 
     assert response.status_code == 400
@@ -257,7 +262,7 @@ def test_removing_needs_a_post(admin_client, group):
 
 def test_group_page_shows_its_audit_history(admin_client, group, agent):
     admin_client.post(
-        reverse("groups:add_member", args=[group.public_id]), {"user_id": agent.public_id}
+        reverse("groups:add_members", args=[group.public_id]), {"user_id": agent.public_id}
     )
 
     response = admin_client.get(reverse("groups:detail", args=[group.public_id]))
@@ -308,3 +313,91 @@ def test_the_member_picker_marks_inactive_agents(admin_client, tenant):
     content = response.content.decode()
     assert '<span class="badge off">Inactive</span>' in content
     assert "Inactive agents can be added too" in content
+
+
+# Several agents at once
+
+
+def test_several_ticked_agents_are_added_together(admin_client, tenant, group):
+    ann = AgentFactory(tenant=tenant, user_name="ann@example.com")
+    bob = AgentFactory(tenant=tenant, user_name="bob@example.com")
+
+    response = admin_client.post(
+        reverse("groups:add_members", args=[group.public_id]),
+        {"user_id": [ann.public_id, bob.public_id]},
+        follow=True,
+    )
+
+    assert set(GroupMembership.objects.values_list("user_id", flat=True)) == {ann.pk, bob.pk}
+    assert AuditEvent.objects.filter(action="group.member_added").count() == 2
+    assert "Added 2 members to Support: ann@example.com and bob@example.com." in (
+        response.content.decode()
+    )
+
+
+def test_ticked_agents_with_end_users_among_them_are_all_refused(admin_client, tenant, group):
+    ann = AgentFactory(tenant=tenant, user_name="ann@example.com")
+    carol = UserFactory(tenant=tenant, user_name="carol@example.com")
+    dan = UserFactory(tenant=tenant, user_name="dan@example.com")
+
+    response = admin_client.post(
+        reverse("groups:add_members", args=[group.public_id]),
+        {"user_id": [ann.public_id, carol.public_id, dan.public_id]},
+    )
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "carol@example.com, dan@example.com are end-users" in body
+    assert "No one was added." in body
+    assert not GroupMembership.objects.exists()
+    assert not AuditEvent.objects.filter(action="group.member_added").exists()
+
+
+def test_a_refused_add_keeps_the_agents_ticked(admin_client, tenant, group, end_user):
+    ann = AgentFactory(tenant=tenant, user_name="ann@example.com")
+
+    response = admin_client.post(
+        reverse("groups:add_members", args=[group.public_id]),
+        {"user_id": [ann.public_id, end_user.public_id]},
+    )
+
+    assert f'value="{ann.public_id}" id="pick-{ann.public_id}" checked' in (
+        response.content.decode()
+    )
+
+
+def test_adding_with_nothing_ticked_asks_for_a_tick(admin_client, group):
+    response = admin_client.post(reverse("groups:add_members", args=[group.public_id]), {})
+
+    assert response.status_code == 400
+    assert "Tick at least one agent to add." in response.content.decode()
+
+
+def test_a_malformed_user_id_is_a_clear_error_not_a_crash(admin_client, group):
+    response = admin_client.post(
+        reverse("groups:add_members", args=[group.public_id]), {"user_id": "not-a-uuid"}
+    )
+
+    assert response.status_code == 400
+    assert "This list of users is not one this page sent" in response.content.decode()
+    assert not GroupMembership.objects.exists()
+
+
+def test_a_refused_add_keeps_the_search(admin_client, tenant, group, end_user):
+    AgentFactory(tenant=tenant, user_name="sam@example.com")
+    AgentFactory(tenant=tenant, user_name="kim@example.com")
+
+    response = admin_client.post(
+        reverse("groups:add_members", args=[group.public_id]) + "?q=sam",
+        {"user_id": [end_user.public_id]},
+    )
+
+    assert [u.user_name for u in response.context["candidates"]] == ["sam@example.com"]
+
+
+def test_the_group_page_shows_members_before_the_agents_to_add(admin_client, group):
+    MembershipFactory(group=group)
+
+    body = admin_client.get(reverse("groups:detail", args=[group.public_id])).content.decode()
+
+    assert body.index('id="members-heading"') < body.index('id="add-heading"')

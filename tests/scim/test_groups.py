@@ -1,6 +1,9 @@
 import uuid
+from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEvent
 from apps.groups.models import Group, GroupMembership
@@ -397,3 +400,35 @@ def test_group_search_without_members_skips_them(scim_client, group):
 
     assert [r["id"] for r in response.json()["Resources"]] == [str(group.public_id)]
     assert "members" not in response.json()["Resources"][0]
+
+
+def test_a_member_patch_moves_meta_last_modified(scim_client, tenant, group):
+    Group.objects.filter(pk=group.pk).update(modified_at=datetime(2020, 1, 1, tzinfo=UTC))
+    before = scim_client.get(f"/scim/v2/Groups/{group.public_id}").json()["meta"]["lastModified"]
+
+    patch_group(
+        scim_client,
+        group,
+        {"op": "Add", "path": "members", "value": [member(AgentFactory(tenant=tenant))]},
+    )
+
+    after = scim_client.get(f"/scim/v2/Groups/{group.public_id}").json()["meta"]["lastModified"]
+    assert before.startswith("2020-01-01")
+    assert after > before
+
+
+def test_entras_hundred_member_patch_writes_the_group_row_once(scim_client, tenant, group):
+    agents = AgentFactory.create_batch(100, tenant=tenant)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = patch_group(
+            scim_client,
+            group,
+            {"op": "Add", "path": "members", "value": [member(u) for u in agents[:50]]},
+            {"op": "Add", "path": "members", "value": [member(u) for u in agents[50:]]},
+        )
+
+    assert response.status_code == 204
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "groups_group"')]
+    assert len(updates) == 1
+    assert len(members_of(group)) == 100

@@ -1,5 +1,6 @@
 """Settings → Single sign-on, the sign-in page's button, metadata and the flow entry points."""
 
+import re
 from datetime import timedelta
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -7,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.audit.models import AuditEvent, Channel
 from apps.sso import services
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
+from tests.factories import TenantFactory
 from tests.sso.idp import TestIdp, make_signing_key, redirect_signature_is_valid
 
 SSO_PAGE = "/settings/sso/"
@@ -319,11 +321,11 @@ def test_start_page_sends_the_account_to_its_sign_on_url(client, sso_on):
     assert response["Location"] == "http://testserver/sso/my-tenant/saml/login/"
 
 
-def test_start_page_with_an_unknown_account_says_so(client, db):
+def test_start_page_with_an_unknown_account_says_it_has_no_single_sign_on(client, db):
     response = client.get("/sso/start/", {"account": "nobody-here"})
 
     assert response.status_code == 404
-    assert "No account has this subdomain." in response.content.decode()
+    assert "No account with single sign-on has this subdomain." in response.content.decode()
 
 
 def test_sign_on_url_answers_302_to_the_idp_with_a_saml_request(client, sso_on, test_idp):
@@ -333,10 +335,10 @@ def test_sign_on_url_answers_302_to_the_idp_with_a_saml_request(client, sso_on, 
     assert response["Location"].startswith(test_idp.sso_url + "?SAMLRequest=")
 
 
-def test_sign_on_url_while_sso_is_off_is_refused(client, tenant):
+def test_sign_on_url_while_sso_is_off_is_not_found(client, tenant):
     response = client.get("/sso/my-tenant/saml/login/")
 
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_sign_on_url_of_another_account_on_an_accounts_host_is_404(client, sso_on):
@@ -507,3 +509,99 @@ def test_certificate_download_is_for_admins_only(client, tenant, agent, sso_on):
     response = client.get("/settings/sso/certificate.cer")
 
     assert response.status_code == 403
+
+
+# No subdomain enumeration: an account without single sign-on looks like no account at all
+
+
+def test_start_page_answers_an_unknown_account_as_one_without_sso(
+    client, tenant, django_assert_num_queries
+):
+    TenantFactory(subdomain="plain-tenant")  # exists, single sign-on never set up
+
+    with django_assert_num_queries(1):
+        unknown = client.get("/sso/start/", {"account": "ghost-tenant"})
+    with django_assert_num_queries(1):
+        without_sso = client.get("/sso/start/", {"account": "plain-tenant"})
+
+    assert unknown.status_code == without_sso.status_code == 404
+    assert unknown.content.decode().replace("ghost-tenant", "X") == (
+        without_sso.content.decode().replace("plain-tenant", "X")
+    )
+
+
+def test_start_page_answers_an_account_whose_sso_is_switched_off_as_an_unknown_one(
+    client, tenant, sso_on
+):
+    services.set_sso_options(
+        tenant=tenant,
+        actor=None,
+        enabled=False,
+        idp_initiated=False,
+        require_sso=False,
+        match_by=MatchBy.NAME_ID,
+    )
+
+    switched_off = client.get("/sso/start/", {"account": "my-tenant"})
+    unknown = client.get("/sso/start/", {"account": "no-tenant"})
+
+    assert switched_off.status_code == unknown.status_code == 404
+    assert switched_off.content.decode().replace("my-tenant", "X") == (
+        unknown.content.decode().replace("no-tenant", "X")
+    )
+
+
+def test_sign_on_url_answers_an_unknown_account_as_one_without_sso(
+    client, tenant, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        unknown = client.get("/sso/ghost-ten/saml/login/")
+    with django_assert_num_queries(1):
+        without_sso = client.get("/sso/my-tenant/saml/login/")
+
+    assert unknown.status_code == without_sso.status_code == 404
+    assert unknown.content == without_sso.content
+
+
+# The sign-in page offers single sign-on only once the account is known to have it
+
+
+def test_plain_sign_in_page_does_not_mention_sso_when_no_account_has_it(client, tenant):
+    body = client.get("/login/").content.decode()
+
+    assert "Microsoft Entra ID" not in body
+    assert "single sign-on" not in body
+
+
+def test_plain_sign_in_page_leads_with_the_password_form_and_links_to_find_the_account(
+    client, sso_on
+):
+    body = client.get("/login/").content.decode()
+
+    assert "Sign in with Microsoft Entra ID</a>" not in body
+    assert "Enter its subdomain to sign in with Microsoft Entra ID" in body
+    assert body.index('name="password"') < body.index("Enter its subdomain")
+
+
+def test_sign_in_page_for_an_account_with_sso_leads_with_its_button(client, sso_on):
+    body = client.get("/login/", {"account": "my-tenant"}).content.decode()
+
+    assert "Sign in with Microsoft Entra ID</a>" in body
+    assert body.index("Sign in with Microsoft Entra ID") < body.index('name="password"')
+    assert "Enter its subdomain" not in body
+
+
+def test_sign_in_page_for_an_unknown_account_looks_like_one_without_sso(client, tenant, sso_on):
+    TenantFactory(subdomain="plain-tenant")
+
+    unknown = client.get("/login/", {"account": "ghost-tenant"}).content.decode()
+    without_sso = client.get("/login/", {"account": "plain-tenant"}).content.decode()
+
+    assert "Microsoft Entra ID" not in without_sso
+    assert _without_csrf(unknown.replace("ghost-tenant", "X")) == _without_csrf(
+        without_sso.replace("plain-tenant", "X")
+    )
+
+
+def _without_csrf(body: str) -> str:
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", body)

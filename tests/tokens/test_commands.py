@@ -1,3 +1,4 @@
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -147,3 +148,27 @@ def test_token_access_bad_input_exits_non_zero_with_one_line(tenant, capsys):
         err.strip().splitlines()[-1]
         == 'CommandError: The state must be "on" or "off", not "maybe".'
     )
+
+
+def test_create_api_token_expires_in_the_days_given(tenant):
+    run("create_api_token", "my-tenant", "--description", "CI", "--expires-in", "90d")
+
+    token = ApiToken.objects.get()
+    assert token.expires_at - token.created_at == pytest.approx(
+        timedelta(days=90), abs=timedelta(seconds=5)
+    )
+
+
+def test_create_api_token_refuses_an_expiry_that_is_not_a_number_of_days(tenant):
+    message = error_of("create_api_token", "my-tenant", "--description", "CI", "--expires-in", "9x")
+
+    assert '"9x" is not a number of days' in message
+
+
+def test_create_api_token_refuses_never_when_the_account_sets_a_maximum(tenant):
+    Tenant.objects.filter(pk=tenant.pk).update(token_max_lifetime_days=30)
+
+    message = error_of("create_api_token", "my-tenant", "--description", "CI")
+
+    assert "within 30 days" in message
+    assert not ApiToken.objects.exists()

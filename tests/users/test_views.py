@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -248,7 +250,8 @@ def test_user_page_query_count_is_bounded(
     for _ in range(5):
         MembershipFactory(group__tenant=tenant, user=agent)
 
-    with django_assert_max_num_queries(12):
+    # 12, and one for the groups the page offers to add the user to.
+    with django_assert_max_num_queries(13):
         admin_client.get(reverse("users:detail", args=[agent.public_id]))
 
 
@@ -531,3 +534,260 @@ def test_history_names_the_user_as_they_are_called_now(admin_client, tenant, ten
         f"{tenant_admin.user_name} changed <strong>Grace Hopper</strong>"
         "&#x27;s role from Agent to Admin." in response.content.decode()
     )
+
+
+# Groups on a user's page
+
+
+def test_user_page_offers_only_the_groups_the_user_is_not_in(admin_client, tenant, agent):
+    MembershipFactory(group__tenant=tenant, group__display_name="Tier 1", user=agent)
+    GroupFactory(tenant=tenant, display_name="Tier 2")
+    GroupFactory(tenant=tenant, display_name="Billing")
+
+    response = admin_client.get(reverse("users:detail", args=[agent.public_id]))
+
+    assert [g.display_name for g in response.context["joinable_groups"]] == ["Billing", "Tier 2"]
+    assert [g.display_name for g in response.context["groups"]] == ["Tier 1"]
+
+
+def test_ticked_groups_are_joined_together_with_an_audit_row_each(admin_client, tenant, agent):
+    billing = GroupFactory(tenant=tenant, display_name="Billing")
+    sales = GroupFactory(tenant=tenant, display_name="Sales")
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[agent.public_id]),
+        {"group_id": [billing.public_id, sales.public_id]},
+        follow=True,
+    )
+
+    assert set(GroupMembership.objects.filter(user=agent).values_list("group", flat=True)) == {
+        billing.pk,
+        sales.pk,
+    }
+    events = AuditEvent.objects.filter(action="group.member_added")
+    assert [e.channel for e in events] == ["ui", "ui"]
+    assert f"{agent.user_name} is now a member of the groups Billing and Sales." in (
+        response.content.decode()
+    )
+
+
+def test_an_end_user_is_added_to_no_group_and_told_why(admin_client, tenant, end_user):
+    billing = GroupFactory(tenant=tenant, display_name="Billing")
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[end_user.public_id]),
+        {"group_id": [billing.public_id]},
+        follow=True,
+    )
+
+    assert f"{end_user.user_name} is an end-user" in response.content.decode()
+    assert "No group was joined." in response.content.decode()
+    assert not GroupMembership.objects.exists()
+    assert not AuditEvent.objects.filter(action="group.member_added").exists()
+
+
+def test_an_end_users_page_explains_instead_of_offering_groups(admin_client, tenant, end_user):
+    GroupFactory(tenant=tenant, display_name="Billing")
+
+    response = admin_client.get(reverse("users:detail", args=[end_user.public_id]))
+
+    body = response.content.decode()
+    assert "make them an agent under Role first" in body
+    assert 'name="group_id"' not in body
+
+
+def test_adding_to_groups_with_nothing_ticked_asks_for_a_tick(admin_client, agent):
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[agent.public_id]), {}, follow=True
+    )
+
+    assert "Tick at least one group." in response.content.decode()
+
+
+def test_another_tenants_group_is_refused_and_nothing_is_joined(
+    admin_client, tenant, agent, outsider
+):
+    mine = GroupFactory(tenant=tenant)
+    theirs = GroupFactory(tenant=outsider.tenant)
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[agent.public_id]),
+        {"group_id": [mine.public_id, theirs.public_id]},
+        follow=True,
+    )
+
+    assert "no longer in this account" in response.content.decode()
+    assert not GroupMembership.objects.exists()
+
+
+def test_another_tenants_user_cannot_be_added_to_groups(admin_client, tenant, outsider):
+    group = GroupFactory(tenant=tenant)
+
+    response = admin_client.post(
+        reverse("groups:add_user_to_groups", args=[outsider.public_id]),
+        {"group_id": [group.public_id]},
+    )
+
+    assert response.status_code == 404
+    assert not GroupMembership.objects.exists()
+
+
+def test_groups_to_join_can_be_searched_by_name(admin_client, tenant, agent):
+    GroupFactory(tenant=tenant, display_name="Billing")
+    GroupFactory(tenant=tenant, display_name="Sales EMEA")
+
+    response = admin_client.get(
+        reverse("users:detail", args=[agent.public_id]), {"groups_q": "emea"}
+    )
+
+    assert [g.display_name for g in response.context["joinable_groups"]] == ["Sales EMEA"]
+
+
+# Sorting the list
+
+
+def signed_in(user, at):
+    User.objects.filter(pk=user.pk).update(last_login=at)
+    return user
+
+
+def test_list_is_sorted_by_username_by_default(admin_client, tenant, tenant_admin):
+    UserFactory(tenant=tenant, user_name="Zoe@example.com")
+    UserFactory(tenant=tenant, user_name="bob@example.com")
+
+    response = admin_client.get(reverse("users:list"))
+
+    assert user_names(response) == [tenant_admin.user_name, "bob@example.com", "Zoe@example.com"]
+
+
+def test_list_sorted_by_username_descending(admin_client, tenant, tenant_admin):
+    UserFactory(tenant=tenant, user_name="Zoe@example.com")
+    UserFactory(tenant=tenant, user_name="bob@example.com")
+
+    response = admin_client.get(reverse("users:list"), {"sort": "-name"})
+
+    assert user_names(response) == ["Zoe@example.com", "bob@example.com", tenant_admin.user_name]
+
+
+def test_list_sorted_by_role_puts_admins_first_and_names_in_order_within_a_role(
+    admin_client, tenant, tenant_admin
+):
+    AgentFactory(tenant=tenant, user_name="zed@example.com")
+    AgentFactory(tenant=tenant, user_name="abe@example.com")
+    UserFactory(tenant=tenant, user_name="eve@example.com")
+
+    response = admin_client.get(reverse("users:list"), {"sort": "role"})
+
+    assert user_names(response) == [
+        tenant_admin.user_name,
+        "abe@example.com",
+        "zed@example.com",
+        "eve@example.com",
+    ]
+
+
+def test_list_sorted_by_source_groups_each_source_together(admin_client, tenant, tenant_admin):
+    UserFactory(tenant=tenant, user_name="b-scim@example.com", source="scim")
+    UserFactory(tenant=tenant, user_name="a-ui@example.com", source="ui")
+    UserFactory(tenant=tenant, user_name="a-scim@example.com", source="scim")
+    User.objects.filter(pk=tenant_admin.pk).update(source="command")
+
+    response = admin_client.get(reverse("users:list"), {"sort": "source"})
+
+    assert user_names(response) == [
+        tenant_admin.user_name,
+        "a-scim@example.com",
+        "b-scim@example.com",
+        "a-ui@example.com",
+    ]
+
+
+def test_list_sorted_by_last_sign_in_shows_the_newest_first_and_never_last(
+    admin_client, tenant, tenant_admin
+):
+    now = timezone.now()
+    signed_in(tenant_admin, now - timedelta(days=3))
+    signed_in(UserFactory(tenant=tenant, user_name="today@example.com"), now)
+    UserFactory(tenant=tenant, user_name="never@example.com")
+
+    response = admin_client.get(reverse("users:list"), {"sort": "-last_sign_in"})
+
+    assert user_names(response) == [
+        "today@example.com",
+        tenant_admin.user_name,
+        "never@example.com",
+    ]
+
+
+def test_list_sorted_by_last_sign_in_ascending_shows_never_then_the_oldest(
+    admin_client, tenant, tenant_admin
+):
+    now = timezone.now()
+    signed_in(tenant_admin, now - timedelta(days=3))
+    signed_in(UserFactory(tenant=tenant, user_name="today@example.com"), now)
+    UserFactory(tenant=tenant, user_name="never@example.com")
+
+    response = admin_client.get(reverse("users:list"), {"sort": "last_sign_in"})
+
+    assert user_names(response) == [
+        "never@example.com",
+        tenant_admin.user_name,
+        "today@example.com",
+    ]
+
+
+def test_users_who_never_signed_in_keep_one_order_across_pages(admin_client, tenant, tenant_admin):
+    never = make_users(tenant, 60)
+
+    first = admin_client.get(reverse("users:list"), {"sort": "last_sign_in"})
+    second = admin_client.get(reverse("users:list"), {"sort": "last_sign_in", "page": 2})
+
+    # The signed-in admin comes last; the others never signed in, in the order they came.
+    names = user_names(first) + user_names(second)
+    assert names == [u.user_name for u in never] + [tenant_admin.user_name]
+
+
+def test_a_sort_keeps_the_filters_and_the_filters_keep_the_sort(admin_client, tenant):
+    AgentFactory(tenant=tenant, user_name="zed@example.com")
+    AgentFactory(tenant=tenant, user_name="abe@example.com")
+
+    response = admin_client.get(reverse("users:list"), {"role": "agent", "sort": "-name"})
+
+    assert user_names(response) == ["zed@example.com", "abe@example.com"]
+    columns = response.context["columns"]
+    assert columns["name"]["state"] == "descending"
+    assert columns["name"]["url"] == "?role=agent&sort=name"
+    assert columns["last_sign_in"]["url"] == "?role=agent&sort=-last_sign_in"
+    assert 'aria-sort="descending"' in response.content.decode()
+
+
+def test_an_unknown_sort_is_a_form_error_not_a_crash(admin_client):
+    response = admin_client.get(reverse("users:list"), {"sort": "password"})
+
+    assert response.status_code == 200
+    assert "Select a valid choice." in response.content.decode()
+
+
+def test_a_sort_alone_does_not_count_as_a_filter(admin_client):
+    response = admin_client.get(reverse("users:list"), {"sort": "role"})
+
+    assert response.context["filtered"] is False
+
+
+@pytest.mark.parametrize("sort", ["name", "-role", "source", "-last_sign_in", "last_sign_in"])
+def test_every_sort_takes_the_queries_of_the_default_list(admin_client, tenant, sort):
+    make_users(tenant, 30)
+    with CaptureQueriesContext(connection) as default:
+        admin_client.get(reverse("users:list"))
+
+    with CaptureQueriesContext(connection) as sorted_list:
+        admin_client.get(reverse("users:list"), {"sort": sort})
+
+    assert len(sorted_list) == len(default) <= LIST_QUERY_BOUND
+
+
+def test_the_filters_can_fold(admin_client):
+    body = admin_client.get(reverse("users:list")).content.decode()
+
+    assert '<details class="fold" open>' in body
+    assert "js/fold.js" in body

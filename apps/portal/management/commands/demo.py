@@ -46,7 +46,8 @@ class Command(BaseCommand):
                 _token, secret = create_token(
                     tenant=tenant,
                     actor=None,
-                    description="Demo token (manage.py demo)",
+                    # Each run prints a fresh token; descriptions of active tokens differ.
+                    description=f"Demo token {tenant.tokens.count() + 1} (manage.py demo)",
                     created_by=admin_user,
                 )
         except ValidationError as error:

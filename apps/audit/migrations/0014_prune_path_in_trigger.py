@@ -44,6 +44,6 @@ def refuse_pruning(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0012_user_update_refused_action")]
+    dependencies = [("audit", "0013_token_lifetime_and_updated_actions")]
 
     operations = [migrations.RunPython(allow_pruning, refuse_pruning)]
