@@ -304,6 +304,15 @@ TOKEN_LAST_USED_RESOLUTION_SECONDS = 60
 SCIM_REQUEST_LOG_FLUSH_SECONDS = env.float("SCIM_REQUEST_LOG_FLUSH_SECONDS", default=1.0)
 SCIM_REQUEST_LOG_FLUSH_ROWS = env.int("SCIM_REQUEST_LOG_FLUSH_ROWS", default=500)
 
+# Retention, applied by manage.py prune_audit (README, "Retention"): audit events older
+# than this many days (unset: kept forever), and SCIM request log rows older than this.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=None)
+SCIM_REQUEST_LOG_RETENTION_DAYS = env.int("SCIM_REQUEST_LOG_RETENTION_DAYS", default=30)
+if AUDIT_RETENTION_DAYS is not None and AUDIT_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("AUDIT_RETENTION_DAYS must be 1 or more (unset: keep forever).")
+if SCIM_REQUEST_LOG_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("SCIM_REQUEST_LOG_RETENTION_DAYS must be 1 or more.")
+
 # SAML single sign-on. Pending sign-ins and the assertion replay cache live in CACHES
 # ("default"): with several workers or instances, CACHE_URL must point at a shared cache.
 SSO_CLOCK_SKEW_SECONDS = env.int("SSO_CLOCK_SKEW_SECONDS", default=120)

@@ -1,8 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 
 from apps.admin_base import ReadOnlyAdmin
-from apps.audit import wording
+from apps.audit import export, wording
 from apps.audit.models import AuditEvent, ScimRequest
 
 
@@ -19,6 +24,7 @@ class ActionFamilyFilter(admin.SimpleListFilter):
             ("token.", "API token"),
             ("tenant.", "Tenant"),
             ("staff.", "Staff account"),
+            ("audit.", "Retention runs"),
         ]
 
     def queryset(self, request, queryset):
@@ -53,6 +59,29 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "changes",
     )
     readonly_fields = fields
+
+    def get_urls(self):
+        export_view = self.admin_site.admin_view(self.export_view)
+        return [
+            path("export/<str:file_format>/", export_view, name="audit_auditevent_export"),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request, file_format):
+        """The changelist's rows, with its filters and search, every page, as a file."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if file_format not in export.FORMATS:
+            raise Http404("Export as csv or jsonl.")
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            messages.error(request, "Those filters are not valid, so nothing was exported.")
+            return HttpResponseRedirect(reverse("admin:audit_auditevent_changelist"))
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        return export.export_response(
+            changelist.queryset, file_format=file_format, filename=f"audit-events-{stamp}"
+        )
 
     @admin.display(description="what happened")
     def what_happened(self, event):

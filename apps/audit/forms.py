@@ -28,5 +28,19 @@ class ActivityFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name or id"}),
     )
 
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
     def clean_target(self):
         return self.cleaned_data["target"].strip()
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned

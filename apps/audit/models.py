@@ -1,4 +1,4 @@
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_plus
 
 from django.db import models
 
@@ -52,6 +52,7 @@ class AuditAction(models.TextChoices):
     SSO_SIGNED_IN = "sso.signed_in", "Signed in with SSO"
     SSO_REFUSED = "sso.refused", "SSO sign-in refused"
     SSO_TESTED = "sso.tested", "SSO test sign-in"
+    AUDIT_PRUNED = "audit.pruned", "Old activity removed (retention)"
 
 
 class AppendOnlyError(Exception):
@@ -174,9 +175,11 @@ class ScimRequest(models.Model):
 
     @property
     def decoded_path(self) -> str:
-        """The path as a person reads it: %20 and %22 decoded (display only), secrets redacted
-        after decoding, so that no percent-encoding hides a token."""
-        return redact_secrets(unquote(self.path))
+        """The path as a person reads it: %20 and %22 decoded, and in the query string `+` as
+        the space it stands for (display only); secrets redacted after decoding, so that no
+        percent-encoding hides a token."""
+        base, question, query = self.path.partition("?")
+        return redact_secrets(unquote(base) + question + unquote_plus(query))
 
     @property
     def outcome(self) -> str:

@@ -3,14 +3,18 @@ record_scim_request(): the one way a SCIM request is written to the request log.
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
-from django.db import models
+from django.db import models, transaction
 
-from apps.audit import request_log
+from apps.audit import request_log, retention
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.redaction import redact_secrets
 from apps.audit.tokenless import count_request_without_token
+from apps.tenants.models import Tenant
 
 if TYPE_CHECKING:
     from typing import NotRequired
@@ -20,7 +24,6 @@ if TYPE_CHECKING:
     from apps.groups.models import Group
     from apps.roles.models import Role
     from apps.sso.models import SsoSettings
-    from apps.tenants.models import Tenant
     from apps.tokens.models import ApiToken
     from apps.users.models import User
 
@@ -36,7 +39,8 @@ if TYPE_CHECKING:
         tenant: Tenant | None
         actor: Actor
         action: AuditAction
-        target: Target
+        # None for an event about the trail itself (a retention run).
+        target: Target | None
         changes: NotRequired[dict[str, Any] | None]
         # Follows from the actor unless named (a sign-in is SSO whoever signs in).
         channel: NotRequired[Channel | None]
@@ -111,13 +115,19 @@ def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
     actor_label = fields.get("actor_label")
     if actor_label is not None:
         actor_fields["actor_label"] = actor_label[:255].strip()
+    if target is None:
+        target_fields = {"target_type": "trail", "target_id": "", "target_label": "audit trail"}
+    else:
+        target_fields = {
+            "target_type": str(target._meta.model_name),
+            "target_id": str(target.public_id),
+            "target_label": str(target)[:255],
+        }
     return AuditEvent(
         tenant=fields["tenant"],
         channel=fields.get("channel") or channel_of(actor),
         action=fields["action"],
-        target_type=str(target._meta.model_name),
-        target_id=str(target.public_id),
-        target_label=str(target)[:255],
+        **target_fields,
         changes=clean_changes(fields.get("changes")),
         **actor_fields,
     )
@@ -180,3 +190,64 @@ def record_scim_request(
         detail=_storable(redact_secrets(detail))[:500],
         refusal=refusal,
     )
+
+
+@dataclass
+class PruneResult:
+    events_before: datetime | None  # None: audit events are kept forever
+    events_deleted: int
+    accounts: int  # accounts that lost events
+    scim_requests_before: datetime
+    scim_requests_deleted: int
+
+
+def prune_audit_trail(
+    *, actor: Actor, now: datetime, retention_days: int | None, scim_retention_days: int
+) -> PruneResult:
+    """Delete audit events older than `retention_days` (None: none) and SCIM request log rows
+    older than `scim_retention_days`, in batches; record the run, and in each account that
+    lost events, what it lost. Running it again deletes nothing more."""
+    deleted: Counter = Counter()
+    events_before = None
+    if retention_days is not None:
+        events_before = now - timedelta(days=retention_days)
+        deleted = retention.delete_events_before(events_before)
+    scim_before = now - timedelta(days=scim_retention_days)
+    scim_deleted = retention.delete_scim_requests_before(scim_before)
+    with transaction.atomic():
+        for tenant in Tenant.objects.filter(pk__in=[pk for pk in deleted if pk is not None]):
+            record_event(
+                tenant=tenant,
+                actor=actor,
+                action=AuditAction.AUDIT_PRUNED,
+                target=tenant,
+                changes=_prune_changes(deleted[tenant.pk], events_before, retention_days),
+            )
+        record_event(
+            tenant=None,
+            actor=actor,
+            action=AuditAction.AUDIT_PRUNED,
+            target=None,
+            changes={
+                **_prune_changes(sum(deleted.values()), events_before, retention_days),
+                "scim_requests_deleted": scim_deleted,
+                "scim_requests_older_than": scim_before.isoformat(),
+            },
+        )
+    return PruneResult(
+        events_before=events_before,
+        events_deleted=sum(deleted.values()),
+        accounts=len([pk for pk in deleted if pk is not None]),
+        scim_requests_before=scim_before,
+        scim_requests_deleted=scim_deleted,
+    )
+
+
+def _prune_changes(
+    count: int, before: datetime | None, retention_days: int | None
+) -> dict[str, Any]:
+    return {
+        "events_deleted": count,
+        "older_than": before.isoformat() if before is not None else None,
+        "retention_days": retention_days,
+    }

@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("", views.activity, name="list"),
+    path("export/", views.activity_export, name="export"),
 ]

@@ -1,9 +1,11 @@
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from apps.audit import export
 from apps.audit.forms import ActivityFilterForm
 from apps.audit.models import AuditEvent
 from apps.tenants.decorators import tenant_admin_required
@@ -26,8 +28,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
     return (moment, pk) if 0 < pk < 2**63 else None
 
 
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
 def _filtered_events(tenant, filters: dict):
+    """The account's events the Activity filters select; the page and its export share it."""
     events = AuditEvent.objects.for_tenant(tenant)
+    # Whole days in UTC, as the page shows times; both ends included.
+    if filters.get("date_from"):
+        events = events.filter(created_at__gte=_day_start(filters["date_from"]))
+    if filters.get("date_to"):
+        events = events.filter(created_at__lt=_day_start(filters["date_to"] + timedelta(days=1)))
     if filters.get("channel"):
         events = events.filter(channel=filters["channel"])
     if filters.get("action"):
@@ -88,20 +100,22 @@ def _linkable_targets(tenant, events) -> dict[str, str]:
     return names
 
 
-@tenant_admin_required
-@require_GET
-def activity(request):
+def _filter_query(request) -> str:
+    """The page's query string without the page cursors or the export format."""
+    query = request.GET.copy()
+    for key in ("older", "newer", "format"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _activity_page(request, form, *, status: int = 200):
     tenant = request.tenant
-    form = ActivityFilterForm(request.GET)
     filters = form.cleaned_data if form.is_valid() else {}
     events, has_newer, has_older = _page(
         _filtered_events(tenant, filters),
         older=request.GET.get("older", ""),
         newer=request.GET.get("newer", ""),
     )
-    query = request.GET.copy()
-    for key in ("older", "newer"):
-        query.pop(key, None)
     return render(
         request,
         "audit/list.html",
@@ -112,7 +126,35 @@ def activity(request):
             "newer_cursor": encode_cursor(events[0]) if has_newer and events else "",
             "older_cursor": encode_cursor(events[-1]) if has_older and events else "",
             "has_newer": has_newer,
-            "query": query.urlencode(),
+            "query": _filter_query(request),
             "filtered": any(filters.values()),
         },
+        status=status,
+    )
+
+
+@tenant_admin_required
+@require_GET
+def activity(request):
+    return _activity_page(request, ActivityFilterForm(request.GET))
+
+
+@tenant_admin_required
+@require_GET
+def activity_export(request):
+    """What the page's filters show, every page of it, as CSV or JSON Lines (?format=)."""
+    form = ActivityFilterForm(request.GET)
+    file_format = request.GET.get("format", "csv")
+    if not form.is_valid() or file_format not in export.FORMATS:
+        if file_format not in export.FORMATS:
+            form.add_error(None, "Export as CSV or as JSON Lines.")
+        # The page with the filters' errors, not a file of the wrong rows.
+        return _activity_page(request, form, status=400)
+    tenant = request.tenant
+    stamp = timezone.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return export.export_response(
+        _filtered_events(tenant, form.cleaned_data),
+        file_format=file_format,
+        filename=f"activity-{tenant.subdomain}-{stamp}",
+        names_of=lambda batch: _linkable_targets(tenant, batch),
     )

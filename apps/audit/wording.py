@@ -4,9 +4,19 @@ to Agent". The codes (user.updated, is_active) stay on the row for support staff
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from apps.audit.models import AuditEvent
+
+class EventRecord(Protocol):
+    """What a sentence is made of: an AuditEvent, or an export's lighter row."""
+
+    action: str
+    actor_type: str
+    actor_label: str
+    target_id: str
+    target_label: str
+    changes: Any
+
 
 FIELD_LABELS = {
     "user_name": "username",
@@ -95,7 +105,7 @@ def value_text(field: str, value: Any) -> str:
     return str(value)
 
 
-def actor_name(event: AuditEvent) -> str:
+def actor_name(event: EventRecord) -> str:
     """Who did it, as the account's admin knows them."""
     if event.actor_type == "token":
         return "Entra"
@@ -199,7 +209,7 @@ def _account_setting(actor: str, action: str, changes: dict) -> Sentence:
     return Sentence(f"{actor} set the role for users created without one to {role}", "", "")
 
 
-def _sso_sign_in(event: AuditEvent, target: str, changes: dict) -> Sentence:
+def _sso_sign_in(event: EventRecord, target: str, changes: dict) -> Sentence:
     subject = changes.get("subject") or "someone"
     if event.action == "sso.signed_in":
         return Sentence("", target, " signed in with single sign-on")
@@ -207,7 +217,7 @@ def _sso_sign_in(event: AuditEvent, target: str, changes: dict) -> Sentence:
     return Sentence(f"A single sign-on of {subject} was refused: {reason}", "", "")
 
 
-def sentence(event: AuditEvent, name: str | None = None) -> Sentence:
+def sentence(event: EventRecord, name: str | None = None) -> Sentence:
     """The event as one sentence; `name` is the target's current name, if the page knows it."""
     actor = actor_name(event)
     target = name or event.target_label or event.target_id
@@ -238,7 +248,66 @@ def _settings_sentence(actor: str, action: str, target: str, changes: dict) -> S
         return Sentence(f"{actor} created the API token ", changes_description(changes, target), "")
     if action == "directory.seeded":
         return Sentence(f"{actor} filled the directory with test users", "", "")
+    if action == "audit.pruned":
+        return _pruned(actor, changes)
+    if action in SIGN_IN_AND_GRANTS:
+        return _sign_in_or_grants(actor, action, target, changes)
+    if action == "staff.created":
+        return _staff_created(actor, target, changes)
     return Sentence(f"{actor} did {action} on ", target, "")
+
+
+SIGN_IN_AND_GRANTS = {
+    "user.sign_in_locked",
+    "tenant.sign_in_locked",
+    "user.sign_in_unlocked",
+    "tenant.scim_admin_grants",
+}
+
+
+def _sign_in_or_grants(actor: str, action: str, target: str, changes: dict) -> Sentence:
+    if action == "tenant.scim_admin_grants":
+        pair = _pair(changes, "scim_may_grant_admin")
+        if pair and pair[1]:
+            return Sentence(f"{actor} let Entra ID make users admins", "", "")
+        return Sentence(f"{actor} stopped Entra ID from making users admins", "", "")
+    if action == "user.sign_in_unlocked":
+        return Sentence(f"{actor} lifted the sign-in lock of ", target, "")
+    # A lockout has no actor of ours: the failed sign-ins came from an address.
+    how = (
+        f" for {changes.get('locked_for_minutes', '?')} minutes after "
+        f"{changes.get('failures', '?')} failed sign-ins from {changes.get('ip_address', '?')}"
+    )
+    if action == "user.sign_in_locked":
+        return Sentence("Sign-in as ", target, f" was locked{how}")
+    return Sentence(
+        f"Sign-in as {changes.get('user_name', '?')} (no such user) was locked{how}", "", ""
+    )
+
+
+def _pruned(actor: str, changes: dict) -> Sentence:
+    count = changes.get("events_deleted") or 0
+    days = changes.get("retention_days")
+    if days is None:
+        text = f"{actor} ran the retention of the activity; events are kept forever"
+    else:
+        events = "event" if count == 1 else "events"
+        text = f"{actor} removed {count:,} activity {events} older than {days} days"
+    if "scim_requests_deleted" in changes:
+        text += f", and {changes['scim_requests_deleted']:,} SCIM request log rows"
+    return Sentence(text, "", "")
+
+
+def _staff_created(actor: str, target: str, changes: dict) -> Sentence:
+    superuser = _pair(changes, "is_superuser")
+    groups = _pair(changes, "groups")
+    if superuser and superuser[1]:
+        kind = "the superuser account "
+    elif groups and groups[1]:
+        kind = f"the {' and '.join(groups[1])} staff account "
+    else:
+        kind = "the staff account "
+    return Sentence(f"{actor} created {kind}", target, "")
 
 
 def changes_description(changes: dict, fallback: str) -> str:
@@ -246,7 +315,7 @@ def changes_description(changes: dict, fallback: str) -> str:
     return str(pair[1]) if pair and pair[1] else fallback
 
 
-def change_lines(event: AuditEvent) -> list[dict[str, str]]:
+def change_lines(event: EventRecord) -> list[dict[str, str]]:
     """The changes as "Field: before → after" lines; empty values on creation are left out."""
     lines = []
     changes = event.changes or {}

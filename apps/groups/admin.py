@@ -15,7 +15,8 @@ class MembershipInline(LabelledTabularInline):
     extra = 0
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        # Both ends: each row is named "<user> in <group>".
+        return super().get_queryset(request).select_related("user", "group")
 
 
 @admin.register(Group)

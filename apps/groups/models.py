@@ -87,7 +87,9 @@ class GroupMembership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user_id} in {self.group_id}"
+        # Admin inlines show it above each row; both ends are loaded there (select_related
+        # and the inline's parent), so naming them costs no query.
+        return f"{self.user} in {self.group}"
 
 
 class GroupCountQuerySet(models.QuerySet):

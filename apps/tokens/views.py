@@ -27,8 +27,6 @@ from apps.tokens.forms import (
 from apps.tokens.models import ApiToken
 from apps.tokens.secrets import digest_of, is_well_formed
 
-RECENT_SCIM_REQUESTS = 50
-
 
 @tenant_admin_required
 def token_list(request):
@@ -406,10 +404,8 @@ def provisioning(request):
                 return redirect("tokens:provisioning")
     else:
         form = ProvisioningRoleForm(initial={"role": tenant.provisioning_role})
-    recent = (
-        ScimRequest.objects.filter(tenant=tenant)
-        .select_related("token")
-        .order_by("-id")[:RECENT_SCIM_REQUESTS]
+    log = selectors.request_log_page(
+        tenant, problems_only=request.GET.get("log") == "problems", before=_log_cursor(request)
     )
     now = timezone.now()
     return render(
@@ -427,9 +423,12 @@ def provisioning(request):
             "admin_user_name": request.user.user_name,
             "domain": tenant.subdomain,
             "base_domain": settings.BASE_DOMAIN,
-            "scim_requests": recent,
+            "checklist": _setup_checklist(tenant),
+            "log": log,
+            "log_rows": selectors.named_paths(tenant, log.rows),
+            # Open when the admin filtered or paged it; a fresh visit shows the setup first.
+            "log_open": "log" in request.GET or "before" in request.GET,
             "attempts": AuditEvent.objects.for_tenant(tenant).filter(channel=Channel.SSO)[:20],
-            "recent_limit": RECENT_SCIM_REQUESTS,
             "requests_without_token": tokenless.requests_without_token(tenant.pk),
             "without_token_hours": tokenless.WINDOWS_SHOWN * tokenless.WINDOW_SECONDS // 3600,
             "cycles": selectors.sync_cycles(tenant, now=now),
@@ -437,6 +436,23 @@ def provisioning(request):
             "quiet_gap_minutes": int(selectors.QUIET_GAP.total_seconds() // 60),
         },
     )
+
+
+def _log_cursor(request) -> int | None:
+    before = request.GET.get("before", "")
+    return int(before) if before.isdigit() and 0 < int(before) < 2**63 else None
+
+
+def _setup_checklist(tenant) -> dict:
+    """What Entra needs from this side, and what it did last."""
+    return {
+        "token_access": tenant.has_token_access,
+        "saved_tokens": ApiToken.objects.for_tenant(tenant).active().count(),
+        "last_request": ScimRequest.objects.filter(tenant=tenant)
+        .select_related("token")
+        .order_by("-id")
+        .first(),
+    }
 
 
 @require_POST

@@ -52,7 +52,8 @@ class UserMembershipInline(ReadOnlyInline):
     verbose_name = "group membership"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("group")
+        # Both ends: each row is named "<user> in <group>".
+        return super().get_queryset(request).select_related("group", "user")
 
 
 @admin.register(User)

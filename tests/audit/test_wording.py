@@ -139,3 +139,52 @@ def test_ending_other_sessions_reads_as_signing_out_everywhere_else():
     assert str(sentence(change, "Grace Hopper")) == (
         "grace@contoso.com signed Grace Hopper out of every other session"
     )
+
+
+def told(action: str, changes: dict, *, actor_type: str = "user", target_label: str = "grace"):
+    event = AuditEvent(
+        action=action,
+        actor_type=actor_type,
+        actor_label="admin",
+        target_type="user",
+        target_id="00000000-0000-0000-0000-000000000001",
+        target_label=target_label,
+        changes=changes,
+    )
+    return str(sentence(event))
+
+
+def test_a_lockout_is_told_with_its_failures_and_address():
+    changes = {"user_name": "grace", "ip_address": "192.0.2.7", "failures": 5}
+    changes["locked_for_minutes"] = 15
+
+    text = told("user.sign_in_locked", changes, actor_type="system")
+
+    assert (
+        text == "Sign-in as grace was locked for 15 minutes after 5 failed sign-ins from 192.0.2.7"
+    )
+
+
+def test_a_lockout_of_an_unknown_user_name_says_so():
+    changes = {"user_name": "nobody", "ip_address": "192.0.2.7", "failures": 5}
+    changes["locked_for_minutes"] = 15
+
+    text = told("tenant.sign_in_locked", changes, actor_type="system", target_label="my-tenant")
+
+    assert text.startswith("Sign-in as nobody (no such user) was locked for 15 minutes")
+
+
+def test_lifting_a_lock_names_who_did_it():
+    assert told("user.sign_in_unlocked", {}) == "admin lifted the sign-in lock of grace"
+
+
+def test_allowing_entra_to_make_admins_is_told():
+    text = told("tenant.scim_admin_grants", {"scim_may_grant_admin": [False, True]})
+
+    assert text == "admin let Entra ID make users admins"
+
+
+def test_stopping_entra_from_making_admins_is_told():
+    text = told("tenant.scim_admin_grants", {"scim_may_grant_admin": [True, False]})
+
+    assert text == "admin stopped Entra ID from making users admins"

@@ -63,11 +63,16 @@ def open_provisioning(page, sign_in, live_server):
     page.goto(f"{live_server.url}/settings/api/provisioning/")
 
 
+def open_request_log(page):
+    page.get_by_text("SCIM request log", exact=True).click()
+
+
 def test_a_refused_request_shows_why_and_which_token(
     live_server, sign_in, browser_page, refused_request
 ):
     page = browser_page
     open_provisioning(page, sign_in, live_server)
+    open_request_log(page)
 
     row = page.get_by_role("row").filter(has_text="/scim/v2/ServiceProviderConfig")
     expect(row).to_contain_text("401")
@@ -88,6 +93,7 @@ def test_a_sync_cycle_is_summed_up_with_its_changes_and_errors(
     expect(cycle.get_by_role("cell").nth(3)).to_have_text("1 created")
     expect(cycle.get_by_role("cell").nth(4)).to_have_text("1 created")
     expect(cycle).to_contain_text("1 error")
+    open_request_log(page)
     failed = page.get_by_role("row").filter(has_text="userName is required.")
     expect(failed).to_contain_text("400")
     expect(page.get_by_role("img", name="SCIM requests per 30 minutes")).to_be_visible()
@@ -100,6 +106,7 @@ def test_the_decoded_path_is_shown_and_the_raw_one_is_one_hover_away(
 ):
     page = browser_page
     open_provisioning(page, sign_in, live_server)
+    open_request_log(page)
 
     path = page.get_by_text('/scim/v2/Users?filter=userName eq "b0c2d3e4"')
 
@@ -107,3 +114,31 @@ def test_the_decoded_path_is_shown_and_the_raw_one_is_one_hover_away(
     expect(path).to_have_attribute(
         "title", "As sent: /scim/v2/Users?filter=userName%20eq%20%22b0c2d3e4%22"
     )
+
+
+def test_the_setup_checklist_comes_first_and_names_the_last_request(
+    live_server, sign_in, browser_page, refused_request
+):
+    page = browser_page
+    open_provisioning(page, sign_in, live_server)
+
+    first_card = page.locator("main .card").first
+    expect(first_card.get_by_role("heading")).to_have_text("Setup")
+    expect(first_card).to_contain_text("Token Access is on.")
+    expect(first_card).to_contain_text("answered 401, refused: Revoked API token.")
+    expect(page.get_by_role("table", name="SCIM request log")).to_be_hidden()
+
+
+def test_the_request_log_filters_to_errors_and_refusals(
+    live_server, sign_in, browser_page, entra_cycle
+):
+    page = browser_page
+    open_provisioning(page, sign_in, live_server)
+    open_request_log(page)
+
+    page.get_by_label("Show").select_option("problems")
+    page.get_by_role("button", name="Show").click()
+
+    log = page.get_by_role("table", name="SCIM request log")
+    expect(log.locator("tbody tr")).to_have_count(1)
+    expect(log).to_contain_text("userName is required.")
