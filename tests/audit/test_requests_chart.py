@@ -33,9 +33,3 @@ def test_provisioning_chart_has_its_figures_in_a_table_one_click_away(
     assert "<summary>Figures per 30 minutes</summary>" in content
     assert "<td>1</td><td>1</td><td>0</td><td>2</td>" in content
     assert content.count('<th scope="row">') >= 48
-
-
-def test_settings_sparkline_is_summed_up_in_one_sentence(admin_client, two_requests_one_error):
-    response = admin_client.get(reverse("portal:settings"))
-
-    assert "2 SCIM requests in the last 24 hours, 1 error, 0 refused." in response.content.decode()

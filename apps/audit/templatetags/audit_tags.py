@@ -118,18 +118,17 @@ def chart_summary(totals: dict[str, int]) -> str:
 
 
 @register.inclusion_tag("audit/_requests_chart.html")
-def requests_chart(intervals, sparkline: bool = False):
+def requests_chart(intervals):
     """Requests per interval as server-rendered SVG bars stacked by outcome (no script), with
-    a sentence that sums them up and, on the full chart, the figures as a table."""
-    width, height = (120, 28) if sparkline else (960, 160)
+    a sentence that sums them up and the figures as a table."""
+    width, height = 960, 160
     totals = {o: sum(i.counts[o] for i in intervals) for o in OUTCOME_LABELS}
     step = (intervals[1].started_at - intervals[0].started_at) if len(intervals) > 1 else None
     minutes = int(step.total_seconds() // 60) if step else 0
     return {
-        "bars": _chart_bars(intervals, width=width, height=height, gap=0.5 if sparkline else 3),
+        "bars": _chart_bars(intervals, width=width, height=height, gap=3),
         "width": width,
         "height": height,
-        "sparkline": sparkline,
         "totals": totals,
         "label": (
             f"SCIM requests per {minutes} minutes over the last 24 hours: "
