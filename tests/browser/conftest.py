@@ -87,14 +87,17 @@ def sign_in(live_server):
 
 @pytest.fixture
 def sign_in_context(live_server):
-    """sign_in_context(context, user): the context carries a session of user's, as after
-    signing in (Django's test client makes it), so a test of many pages signs in once."""
+    """sign_in_context(context, user, url=None): the context carries a session of user's on
+    url's host (the live server's by default), as after signing in (Django's test client
+    makes it), so a test of many pages signs in once."""
 
-    def add_session(context, user):
+    def add_session(context, user, url=None):
         client = Client()
         client.force_login(user)
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-        context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+        context.add_cookies(
+            [{"name": cookie.key, "value": cookie.value, "url": url or live_server.url}]
+        )
 
     return add_session
 

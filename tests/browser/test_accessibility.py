@@ -4,9 +4,12 @@ can reach, at 1280 and 390 px: no violation of WCAG 2.1 A or AA (STYLE.md §16).
 The pages are data: add a page to VISITOR_PAGES, ADMIN_PAGES or STAFF_PAGES (a URL name,
 its arguments from the cast, and an optional step such as opening a dialog). Django admin's
 changelists are found from the admin index, and each one's first change page from its list,
-so a model registered later is audited without an edit here. One browser, one signed-in
-context per person and a session cookie instead of the sign-in form keep the run short
-(78 pages, 156 audits: under three minutes on a busy two-core machine).
+so a model registered later is audited without an edit here. Three pages only a flow
+reaches are audited by tests of their own, reached as a person reaches them: the ACS's 429
+after unsigned responses, an SSO test's result after signing in at the test IdP, and
+another account's address (FLOW_PAGES, NOT_PAGES). One browser, one signed-in context per
+person and a session cookie instead of the sign-in form keep the run short (82 pages, 164
+audits: about a minute and a half on a busy two-core machine).
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from django.urls import URLResolver, get_resolver, reverse
 from playwright.sync_api import expect
 
 from apps.groups.services import create_group
+from apps.portal.services import create_tenant
 from apps.roles.services import create_role
 from apps.sso import services as sso_services
 from apps.tokens.services import create_token
 from commbox_site.errors import service_unavailable
 from tests.factories import AgentFactory, StaffFactory, UserEmailFactory
-from tests.sso.idp import TestIdp
+from tests.sso.idp import IdpServer, TestIdp
 
 pytestmark = pytest.mark.browser
 
@@ -135,7 +139,10 @@ NOT_PAGES = {
     "tokens:lifetime": "POST only",
     "groups:remove_member": "POST only",
     "sso:login": "sso:account_login's view, on the account's own host",
-    "sso:acs": "POST from the IdP; a refusal is sso/refused.html, audited as sso:account_login",
+    "sso:acs": (
+        "POST from the IdP; a refusal is sso/refused.html, audited as sso:account_login; "
+        "its 429 is audited in test_the_sso_throttle_page_passes_axe"
+    ),
     "sso:account_acs": "as sso:acs",
     "sso:metadata": "XML for Entra, not a page",
     "sso:account_metadata": "XML for Entra, not a page",
@@ -146,7 +153,11 @@ NOT_PAGES = {
     "sso:configure_manually": "POST only",
     "sso:options": "POST only",
     "sso:test": "POST only; redirects to the IdP",
-    "sso:test_result": "reached only after a test sign-in at the IdP: NOT audited yet",
+}
+
+# Pages reached only through a flow of their own, each audited by the test named here.
+FLOW_PAGES = {
+    "sso:test_result": "test_the_sso_test_result_page_passes_axe",
 }
 
 STAFF_PAGES = [
@@ -337,6 +348,100 @@ def test_the_outage_page_passes_axe(live_server, new_context, axe_report):
     assert audit(page, "503 (database outage)", axe_report) == []
 
 
+def test_the_sso_throttle_page_passes_axe(
+    live_server, live_tenant, new_context, axe_report, settings
+):
+    """sso/too_many.html: the 429 of the ACS once too many unverified responses came."""
+    settings.SSO_RATE_LIMIT_UNVERIFIED_PER_ADDRESS = "2/10m"
+    sso_services.configure_from_metadata(
+        tenant=live_tenant, actor=None, metadata=TestIdp().metadata_xml()
+    )
+    acs = live_server.url + reverse("sso:account_acs", args=[live_tenant.subdomain])
+    page = new_context()
+    page.goto(live_server.url + reverse("portal:login"))
+    statuses = []
+    for _ in range(3):
+        # A form POST of a response nobody signed, as anyone on the internet can send.
+        with page.expect_navigation() as navigation:
+            page.evaluate(POST_FORM, {"action": acs, "fields": {"SAMLResponse": "bm90IFNBTUw="}})
+        statuses.append(navigation.value.status if navigation.value else 0)
+    assert statuses == [403, 403, 429]
+    expect(page.get_by_role("heading", name="Too many sign-in attempts")).to_be_visible()
+
+    assert audit(page, "sso/too_many.html (429 of the ACS)", axe_report) == []
+
+
+POST_FORM = """({action, fields}) => {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    for (const [name, value] of Object.entries(fields)) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = value;
+        form.append(input);
+    }
+    document.body.append(form);
+    form.submit();
+}"""
+
+
+@pytest.fixture
+def idp_server():
+    """The test IdP on loopback, reached as idp.localhost (as in test_sso_flow.py)."""
+    server = IdpServer(TestIdp(), user_name="grace@contoso.com")
+    server.idp.sso_url = f"http://idp.localhost:{server.port}/saml2"
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_the_sso_test_result_page_passes_axe(
+    live_server, live_tenant, new_context, axe_report, idp_server
+):
+    """sso/test_result.html: the admin presses Test sign-in and signs in at the IdP, once as
+    an agent (the test passes) and once as the admin (refused: admins use their password)."""
+    AgentFactory(tenant=live_tenant, user_name="grace@contoso.com")
+    sso_services.configure_from_metadata(
+        tenant=live_tenant, actor=None, metadata=idp_server.idp.metadata_xml()
+    )
+    page = new_context(live_tenant.users.get(user_name="admin"))
+    found = []
+    for user_name, result in [("grace@contoso.com", "passed"), ("admin", "failed")]:
+        idp_server.user_name = user_name
+        page.goto(live_server.url + reverse("sso:settings"))
+        page.get_by_role("button", name="Test sign-in").click()
+        page.get_by_role("button", name=f"Sign in as {user_name}").click()
+        heading = page.get_by_role("heading", level=1, name=f"Test sign-in {result}")
+        expect(heading).to_be_visible()
+        found += audit(page, f"sso:test_result ({result})", axe_report)
+
+    assert found == [], "\n".join(found)
+
+
+def test_the_wrong_account_page_passes_axe(
+    live_server, live_tenant, new_context, axe_report, settings, sign_in_context
+):
+    """portal/wrong_account.html: my-tenant's admin opens another account's host (a 403).
+
+    Accounts live on <subdomain>.localhost here, which Chromium resolves to loopback; the
+    browser carries the admin's session there, as a cookie of the parent domain would."""
+    settings.BASE_DOMAIN = "localhost"
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, ".localhost"]
+    create_tenant(actor=None, subdomain="contoso", admin_user_name="admin", admin_password="x" * 20)
+    other_host = live_server.url.replace("://localhost", "://contoso.localhost")
+    page = new_context()
+    sign_in_context(page.context, live_tenant.users.get(user_name="admin"), url=other_host)
+    response = page.goto(other_host + reverse("portal:settings"))
+    assert response is not None and response.status == 403
+    expect(
+        page.get_by_role("heading", name="This address belongs to another account")
+    ).to_be_visible()
+
+    assert audit(page, "portal/wrong_account.html (403)", axe_report) == []
+
+
 def url_names(patterns, namespace=""):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
@@ -349,7 +454,7 @@ def url_names(patterns, namespace=""):
 def test_every_page_of_the_portal_is_audited_or_named_here():
     """A new page fails this until it is added to a page list (or to NOT_PAGES, with why);
     Django admin's pages are found from its index, SCIM's are JSON."""
-    audited = {page.name for page in VISITOR_PAGES + ADMIN_PAGES + STAFF_PAGES}
+    audited = {page.name for page in VISITOR_PAGES + ADMIN_PAGES + STAFF_PAGES} | set(FLOW_PAGES)
     names = {
         name
         for name in url_names(get_resolver().url_patterns)
@@ -358,3 +463,4 @@ def test_every_page_of_the_portal_is_audited_or_named_here():
 
     assert names - audited - set(NOT_PAGES) == set()
     assert audited & set(NOT_PAGES) == set()
+    assert [test for test in FLOW_PAGES.values() if not callable(globals().get(test))] == []
