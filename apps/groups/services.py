@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction
 from apps.audit.services import build_event, channel_of, record_event, record_events
 from apps.groups.models import Group, GroupMembership, GroupQuerySet
+from apps.roles.services import store_group_roles, store_member_group_roles
 from apps.tenants.scoping import save_with_version
 from apps.tenants.transactions import atomic, atomic_service
 from apps.users.models import User
@@ -81,6 +82,12 @@ def _check_members(tenant: Tenant, users: Iterable[User]) -> list[User]:
             code="invalid",
         )
     return users
+
+
+def _count(users: list[User], noun: str) -> str:
+    if len(users) == 1:
+        return users[0].user_name
+    return f"{len(users)} {noun}s"
 
 
 def _bump(group: Group) -> None:
@@ -205,6 +212,13 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     _record_member_changes(
         tenant=tenant, actor=actor, group=group, users=new, action=AuditAction.MEMBER_ADDED
     )
+    store_member_group_roles(
+        tenant=tenant,
+        actor=actor,
+        group=group,
+        users=new,
+        cause=f"{_count(new, 'member')} joined the group {group.display_name}",
+    )
     return new
 
 
@@ -235,6 +249,13 @@ def remove_group_members(
     removed = [u for u in users if u.pk in removed_ids]
     _record_member_changes(
         tenant=tenant, actor=actor, group=group, users=removed, action=AuditAction.MEMBER_REMOVED
+    )
+    store_member_group_roles(
+        tenant=tenant,
+        actor=actor,
+        group=group,
+        users=removed,
+        cause=f"{_count(removed, 'member')} left the group {group.display_name}",
     )
     return removed
 
@@ -267,6 +288,15 @@ def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
         action=AuditAction.GROUP_DELETED,
         target=group,
         changes={"display_name": [group.display_name, None], "member_count": member_count},
+    )
+    # Before the delete, while the memberships say who the members were.
+    store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=User.objects.filter(memberships__group=group),
+        cause=f"the group {group.display_name} was deleted",
+        target=group,
+        without=Q(group=group),
     )
     group.delete()
 
