@@ -369,7 +369,6 @@ def _effective_text(role: str | None, group: str | None) -> str:
     return f"{role} (from the group {group})" if role else "none"
 
 
-@atomic_service
 def store_group_roles(
     *,
     tenant: Tenant,
@@ -385,7 +384,7 @@ def store_group_roles(
     A constant number of statements whatever the number of users: a count and a sample of
     those whose effective role changes, then one UPDATE. One audit event names the `cause`
     when any effective role changes; users with a direct custom role keep it, so theirs
-    does not. Returns how many effective roles changed."""
+    does not. Runs in the caller's transaction. Returns how many effective roles changed."""
     links = _first_link(without)
     planned = users.annotate(
         new_role=Subquery(links.values("role")[:1]),
@@ -433,9 +432,9 @@ def store_group_roles(
     return changed
 
 
-def _members(group: Any) -> QuerySet[Any]:
+def _members(tenant: Tenant, group: Any) -> QuerySet[Any]:
     # The users app sits above roles: the tenant's reverse relation reaches its users.
-    return group.tenant.users.filter(memberships__group=group)
+    return tenant.users.filter(memberships__group=group)
 
 
 def get_link_for(tenant: Tenant, group_id: UUID | str) -> GroupRoleLink:
@@ -479,7 +478,7 @@ def link_group_role(*, tenant: Tenant, actor: Actor, group: Any, role: Role) -> 
     store_group_roles(
         tenant=tenant,
         actor=actor,
-        users=_members(group),
+        users=_members(tenant, group),
         cause=f"the group {group.display_name} was linked to {role.name}",
         target=group,
     )
@@ -503,7 +502,7 @@ def unlink_group_role(*, tenant: Tenant, actor: Actor, link: GroupRoleLink) -> N
     store_group_roles(
         tenant=tenant,
         actor=actor,
-        users=_members(group),
+        users=_members(tenant, group),
         cause=f"the group {group.display_name} was unlinked from {role.name}",
         target=group,
     )
