@@ -7,6 +7,7 @@ from apps.audit.models import Channel
 from apps.roles.models import GroupRoleLink
 from apps.tenants.scoping import TenantOwnedQuerySet
 
+
 def has_role_link() -> models.Exists:
     """Whether the group gives its members a custom role: read with the group, so a member
     change of an unlinked group (Entra's PATCH) asks nothing more."""
