@@ -80,3 +80,21 @@ class SsoOptionsForm(forms.Form):
     match_by = forms.ChoiceField(
         label="Match people on", choices=MatchBy.choices, widget=forms.RadioSelect
     )
+
+
+class AgentCreationForm(forms.Form):
+    """Just-in-time agents: made on first sign-in, holding a default custom role."""
+
+    creates_agents = forms.BooleanField(label="Create agents on first sign-in", required=False)
+    new_agent_role = forms.ModelChoiceField(
+        label="Default permission profile",
+        queryset=None,
+        required=False,
+        to_field_name="public_id",
+        empty_label="None (a plain agent)",
+        help_text="The custom role each new agent holds, assigned directly.",
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_agent_role"].queryset = tenant.roles.filter(builtin="").order_by("name")

@@ -427,12 +427,15 @@ def create_user(
         ) from error
     _save_multi(user, {field: attributes.get(field, []) for field in MULTI_VALUED}, replace=False)
     after = _snapshot(user)
+    # A just-in-time agent: created by single sign-on, on the identity provider's word.
+    by_sso = {"channel": Channel.SSO, "actor_type": "idp", "actor_label": "single sign-on"}
     record_event(
         tenant=tenant,
         actor=actor,
         action=AuditAction.USER_CREATED,
         target=user,
         changes={k: [None, v] for k, v in after.items() if v not in ("", None, [], False)},
+        **(by_sso if actor is None and source == Channel.SSO else {}),
     )
     return user
 
