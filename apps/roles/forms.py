@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from apps.roles.models import Role
@@ -20,7 +22,7 @@ class RoleForm(forms.Form):
 class GroupRoleLinkForm(forms.Form):
     """Link one of the account's groups to one of its custom roles."""
 
-    group = forms.ModelChoiceField(
+    group: forms.ModelChoiceField = forms.ModelChoiceField(
         label="Group", queryset=None, to_field_name="public_id", empty_label="Choose a group"
     )
     role = forms.ModelChoiceField(
@@ -33,5 +35,6 @@ class GroupRoleLinkForm(forms.Form):
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
         # The groups app sits above roles: the tenant's reverse relation lists its groups.
-        self.fields["group"].queryset = tenant.groups.order_by("display_name", "pk")
-        self.fields["role"].queryset = Role.objects.for_tenant(tenant).custom().order_by("name")
+        fields = cast(dict[str, forms.ModelChoiceField], self.fields)
+        fields["group"].queryset = tenant.groups.order_by("display_name", "pk")
+        fields["role"].queryset = Role.objects.for_tenant(tenant).custom().order_by("name")

@@ -16,9 +16,7 @@ from apps.roles.models import BuiltinRole, GroupRoleLink, Role, normalize_role_n
 from apps.tenants.transactions import atomic_service
 
 if TYPE_CHECKING:
-    from django.db.models import Model
-
-    from apps.audit.services import Actor
+    from apps.audit.services import Actor, Target
     from apps.tenants.models import Tenant
 
 BUILTIN_DESCRIPTIONS: dict[str, str] = {
@@ -375,7 +373,7 @@ def store_group_roles(
     actor: Actor,
     users: QuerySet[Any],
     cause: str,
-    target: Model,
+    target: Target,
     without: Q | None = None,
 ) -> int:
     """Store the group role of `users`: the role of the first linked group they belong to,

@@ -175,7 +175,7 @@ def link_group(request):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return _back(request)
     group, role = form.cleaned_data["group"], form.cleaned_data["role"]
     try:

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from apps.sso.models import MatchBy
@@ -86,7 +88,7 @@ class AgentCreationForm(forms.Form):
     """Just-in-time agents: made on first sign-in, holding a default custom role."""
 
     creates_agents = forms.BooleanField(label="Create agents on first sign-in", required=False)
-    new_agent_role = forms.ModelChoiceField(
+    new_agent_role: forms.ModelChoiceField = forms.ModelChoiceField(
         label="Default permission profile",
         queryset=None,
         required=False,
@@ -97,4 +99,5 @@ class AgentCreationForm(forms.Form):
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["new_agent_role"].queryset = tenant.roles.filter(builtin="").order_by("name")
+        field = cast(forms.ModelChoiceField, self.fields["new_agent_role"])
+        field.queryset = tenant.roles.filter(builtin="").order_by("name")

@@ -331,7 +331,7 @@ def set_agent_creation(request):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect("sso:settings")
     services.set_agent_creation(
         tenant=request.tenant,

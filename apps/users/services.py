@@ -428,14 +428,16 @@ def create_user(
     _save_multi(user, {field: attributes.get(field, []) for field in MULTI_VALUED}, replace=False)
     after = _snapshot(user)
     # A just-in-time agent: created by single sign-on, on the identity provider's word.
-    by_sso = {"channel": Channel.SSO, "actor_type": "idp", "actor_label": "single sign-on"}
+    by_sso = actor is None and source == Channel.SSO
     record_event(
         tenant=tenant,
         actor=actor,
         action=AuditAction.USER_CREATED,
         target=user,
         changes={k: [None, v] for k, v in after.items() if v not in ("", None, [], False)},
-        **(by_sso if actor is None and source == Channel.SSO else {}),
+        channel=Channel.SSO if by_sso else None,
+        actor_type="idp" if by_sso else None,
+        actor_label="single sign-on" if by_sso else None,
     )
     return user
 
