@@ -430,6 +430,13 @@ def store_group_roles(
     return changed
 
 
+def _lock_groups(tenant: Tenant, *groups: Any) -> None:
+    """Hold the groups' rows, as a member change does (Entra's PATCH locks its group), so
+    a membership and a link changing at once do not miss each other."""
+    ids = [group.pk for group in groups]
+    list(tenant.groups.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+
+
 def _members(tenant: Tenant, group: Any) -> QuerySet[Any]:
     # The users app sits above roles: the tenant's reverse relation reaches its users.
     return tenant.users.filter(memberships__group=group)
@@ -454,6 +461,7 @@ def link_group_role(*, tenant: Tenant, actor: Actor, group: Any, role: Role) -> 
         raise ValidationError(
             f'"{role.name}" is a built-in role; link a group to a custom role.', code="invalid"
         )
+    _lock_groups(tenant, group)
     link = GroupRoleLink.objects.select_for_update().filter(group=group).first()
     before = link.role.name if link is not None else None
     if link is not None and link.role_id == role.pk:
@@ -489,6 +497,7 @@ def unlink_group_role(*, tenant: Tenant, actor: Actor, link: GroupRoleLink) -> N
     if link.tenant_id != tenant.pk:
         raise ValidationError("That link is not in this account.", code="invalid")
     group, role = link.group, link.role
+    _lock_groups(tenant, group)
     link.delete()
     record_event(
         tenant=tenant,
@@ -519,6 +528,7 @@ def move_group_role_link(
     ).first()
     if neighbour is None:
         return link
+    _lock_groups(tenant, link.group, neighbour.group)
     link.position, neighbour.position = neighbour.position, link.position
     GroupRoleLink.objects.filter(pk=link.pk).update(position=link.position)
     GroupRoleLink.objects.filter(pk=neighbour.pk).update(position=neighbour.position)

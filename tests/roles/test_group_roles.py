@@ -285,6 +285,7 @@ def test_linking_a_group_takes_the_same_statements_at_any_size(
     with CaptureQueriesContext(connection) as queries:
         link_group_role(tenant=tenant, actor=tenant_admin, group=group, role=tier2)
 
-    # The savepoint; the group's link, the last position, the link; its audit row; the
-    # count and the sample of changed users; the UPDATE; their audit row; the release.
-    assert (len(queries), User.objects.filter(group_role=tier2).count()) == (10, members)
+    # The savepoint; the group locked; its link, the last position, the new link; its
+    # audit row; the count and the sample of changed users; the UPDATE; their audit row;
+    # the release.
+    assert (len(queries), User.objects.filter(group_role=tier2).count()) == (11, members)
