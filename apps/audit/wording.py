@@ -126,7 +126,13 @@ def _user_sentence(actor: str, name: str, changes: dict, *, refused: bool) -> Se
     return _user_update(actor, name, changes)
 
 
+def _without_effects(changes: dict) -> dict:
+    """The effective custom role follows from the custom role: the sentence tells the cause."""
+    return {k: v for k, v in changes.items() if k != "effective_custom_role"}
+
+
 def _user_update(actor: str, name: str, changes: dict) -> Sentence:
+    changes = _without_effects(changes)
     active = _pair(changes, "is_active")
     role = _pair(changes, "role")
     others = [f for f in changes if f not in ("is_active", "role")]

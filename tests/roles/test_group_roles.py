@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditAction, AuditEvent
+from apps.audit.wording import sentence
 from apps.groups.models import Group
 from apps.groups.services import add_group_members, delete_group, remove_group_members
 from apps.roles.models import GroupRoleLink, Role
@@ -289,3 +290,28 @@ def test_linking_a_group_takes_the_same_statements_at_any_size(
     # audit row; the count and the sample of changed users; the UPDATE; their audit row;
     # the release.
     assert (len(queries), User.objects.filter(group_role=tier2).count()) == (11, members)
+
+
+def test_a_direct_assignment_names_the_effective_change_in_its_event(
+    tenant, tenant_admin, agent, emea, tier2, tier3
+):
+    link_group_role(tenant=tenant, actor=tenant_admin, group=emea, role=tier2)
+
+    update_user(tenant=tenant, actor=tenant_admin, user=agent, attributes={"custom_role": tier3})
+
+    event = AuditEvent.objects.filter(action=AuditAction.USER_UPDATED).get()
+    assert event.changes["effective_custom_role"] == [
+        "Tier 2 (from the group Support EMEA)",
+        "Tier 3 (assigned directly)",
+    ]
+
+
+def test_a_direct_assignment_is_still_told_as_a_custom_role_change(
+    tenant, tenant_admin, agent, emea, tier2, tier3
+):
+    link_group_role(tenant=tenant, actor=tenant_admin, group=emea, role=tier2)
+    update_user(tenant=tenant, actor=tenant_admin, user=agent, attributes={"custom_role": tier3})
+
+    event = AuditEvent.objects.filter(action=AuditAction.USER_UPDATED).get()
+
+    assert str(sentence(event)).endswith("'s custom role to Tier 3")

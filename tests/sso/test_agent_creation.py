@@ -208,3 +208,15 @@ def test_another_accounts_role_cannot_be_the_default(tenant, sso_on, outsider):
 
     with pytest.raises(Exception, match="custom roles"):
         services.set_agent_creation(tenant=tenant, actor=None, enabled=True, role=foreign)
+
+
+def test_the_sso_page_lists_the_agent_created_at_sign_in(
+    client, tenant_admin, agents_created, response_for, post_to_acs, grace_claims
+):
+    post_to_acs(response_for(NEWCOMER, claims=grace_claims))
+    client.force_login(tenant_admin)
+
+    page = client.get(reverse("sso:settings"), HTTP_HOST=HOST).content.decode()
+
+    assert f"<code>{NEWCOMER}</code>" in page
+    assert '<span class="badge info">agent created</span>' in page
