@@ -45,6 +45,8 @@ FIELD_LABELS = {
     "subdomain": "subdomain",
     "manager_of": "manager of",
     "holders_moved_to_agent": "holders made plain agents",
+    "users_changed": "users whose effective custom role changed",
+    "users": "effective custom roles",
 }
 # Values that are codes rather than words.
 ROLE_FIELDS = {"role", "provisioning_role"}
@@ -134,7 +136,13 @@ def _user_sentence(actor: str, name: str, changes: dict, *, refused: bool) -> Se
     return _user_update(actor, name, changes)
 
 
+def _without_effects(changes: dict) -> dict:
+    """The effective custom role follows from the custom role: the sentence tells the cause."""
+    return {k: v for k, v in changes.items() if k != "effective_custom_role"}
+
+
 def _user_update(actor: str, name: str, changes: dict) -> Sentence:
+    changes = _without_effects(changes)
     active = _pair(changes, "is_active")
     role = _pair(changes, "role")
     others = [f for f in changes if f not in ("is_active", "role")]
@@ -246,6 +254,8 @@ def _settings_sentence(actor: str, action: str, target: str, changes: dict) -> S
         return _renamed(actor, target, changes, kind="custom role", field="name")
     if action == "token.created":
         return Sentence(f"{actor} created the API token ", changes_description(changes, target), "")
+    if action.startswith("role.group_") or action == "role.effective_changed":
+        return _group_role_sentence(actor, action, target, changes)
     if action == "directory.seeded":
         return Sentence(f"{actor} filled the directory with test users", "", "")
     if action == "audit.pruned":
@@ -308,6 +318,21 @@ def _staff_created(actor: str, target: str, changes: dict) -> Sentence:
     else:
         kind = "the staff account "
     return Sentence(f"{actor} created {kind}", target, "")
+def _group_role_sentence(actor: str, action: str, target: str, changes: dict) -> Sentence:
+    """Permission profiles from groups: links, their order, and the roles they changed."""
+    if action == "role.effective_changed":
+        count = changes.get("users_changed", 0)
+        users = "1 user" if count == 1 else f"{count} users"
+        cause = changes.get("cause", "a group changed")
+        return Sentence(f"The effective custom role of {users} changed: {cause}", "", "")
+    if action == "role.group_link_moved":
+        return Sentence(f"{actor} moved ", target, " in the order of linked groups")
+    pair = _pair(changes, "custom_role") or (None, None)
+    if action == "role.group_unlinked":
+        return Sentence(f"{actor} unlinked the group ", target, f" from {pair[0]}")
+    if pair[0]:
+        return Sentence(f"{actor} linked the group ", target, f" to {pair[1]} instead of {pair[0]}")
+    return Sentence(f"{actor} linked the group ", target, f" to {pair[1]}")
 
 
 def changes_description(changes: dict, fallback: str) -> str:

@@ -4,14 +4,21 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from apps.audit.models import Channel
+from apps.roles.models import GroupRoleLink
 from apps.tenants.scoping import TenantOwnedQuerySet
+
+
+def has_role_link() -> models.Exists:
+    """Whether the group gives its members a custom role: read with the group, so a member
+    change of an unlinked group (Entra's PATCH) asks nothing more."""
+    return models.Exists(GroupRoleLink.objects.filter(group=models.OuterRef("pk")))
 
 
 class GroupQuerySet(TenantOwnedQuerySet["Group"]):
     def for_scim(self, tenant, *, members: bool):
         """The tenant's groups in id order; with `members`, every membership and its user in
         one more query for the whole page."""
-        queryset = self.for_tenant(tenant).order_by("pk")
+        queryset = self.for_tenant(tenant).order_by("pk").annotate(has_role_link=has_role_link())
         return queryset.prefetch_related(self.members_prefetch()) if members else queryset
 
     def members_prefetch(self) -> models.Prefetch:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Value
+from django.db.models import Q, Value
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction
 from apps.audit.services import build_event, channel_of, record_event, record_events
 from apps.groups.models import Group, GroupMembership, GroupQuerySet
+from apps.roles.services import store_group_roles, store_member_group_roles
 from apps.tenants.scoping import save_with_version
 from apps.tenants.transactions import atomic, atomic_service
 from apps.users.models import User
@@ -98,6 +99,12 @@ def _check_members(tenant: Tenant, users: Iterable[User]) -> list[User]:
             code="invalid",
         )
     return users
+
+
+def _count(users: list[User], noun: str) -> str:
+    if len(users) == 1:
+        return users[0].user_name
+    return f"{len(users)} {noun}s"
 
 
 def _touch(group: Group) -> None:
@@ -226,6 +233,13 @@ def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     _record_member_changes(
         tenant=tenant, actor=actor, group=group, users=new, action=AuditAction.MEMBER_ADDED
     )
+    store_member_group_roles(
+        tenant=tenant,
+        actor=actor,
+        group=group,
+        users=new,
+        cause=f"{_count(new, 'member')} joined the group {group.display_name}",
+    )
     return new
 
 
@@ -238,6 +252,13 @@ def _remove_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
     removed = [u for u in users if u.pk in removed_ids]
     _record_member_changes(
         tenant=tenant, actor=actor, group=group, users=removed, action=AuditAction.MEMBER_REMOVED
+    )
+    store_member_group_roles(
+        tenant=tenant,
+        actor=actor,
+        group=group,
+        users=removed,
+        cause=f"{_count(removed, 'member')} left the group {group.display_name}",
     )
     return removed
 
@@ -269,6 +290,9 @@ def _change_and_touch(
 ) -> list[User]:
     if group.tenant_id != tenant.pk:
         raise Http404
+    # The group's row first, as Entra's member PATCH takes it: a role linked to the group at
+    # the same moment then sees these members (apps/roles/services.py).
+    list(Group.objects.select_for_update().filter(pk=group.pk).values_list("pk", flat=True))
     changed = _MEMBER_ACTIONS[action](tenant=tenant, actor=actor, group=group, users=list(users))
     if changed:
         _touch(group)
@@ -326,6 +350,15 @@ def delete_group(*, tenant: Tenant, actor: Actor, group: Group) -> None:
         action=AuditAction.GROUP_DELETED,
         target=group,
         changes={"display_name": [group.display_name, None], "member_count": member_count},
+    )
+    # Before the delete, while the memberships say who the members were.
+    store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=User.objects.filter(memberships__group=group),
+        cause=f"the group {group.display_name} was deleted",
+        target=group,
+        without=Q(group=group),
     )
     group.delete()
 

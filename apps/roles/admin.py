@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from apps.admin_base import ServiceModelAdmin, is_set_filter
+from apps.admin_base import ReadOnlyAdmin, ServiceModelAdmin, is_set_filter
 from apps.roles import services
-from apps.roles.models import Role
+from apps.roles.models import GroupRoleLink, Role
 
 KindFilter = is_set_filter(
     "builtin", "kind", is_set=("builtin", "Built-in"), not_set=("custom", "Custom")
@@ -82,3 +82,13 @@ class RoleAdmin(ServiceModelAdmin):
 
     def delete_through_services(self, request, obj):
         services.delete_role(tenant=obj.tenant, actor=request.user, role=obj)
+
+
+@admin.register(GroupRoleLink)
+class GroupRoleLinkAdmin(ReadOnlyAdmin):
+    """Groups linked to custom roles, read-only: admins link them on the Roles page."""
+
+    list_display = ("group", "role", "position", "tenant", "created_at")
+    list_filter = ("tenant",)
+    list_select_related = ("group", "role", "tenant")
+    search_fields = ("group__display_name", "role__name")

@@ -59,3 +59,35 @@ class Role(models.Model):
         /Roles and users' roles. Entra's values cannot hold spaces, so a custom role's
         spaces become underscores ("Tier 2 Specialist" is Tier_2_Specialist)."""
         return self.builtin or "_".join(self.name.split())
+
+
+class GroupRoleLinkQuerySet(TenantOwnedQuerySet["GroupRoleLink"]):
+    def in_order(self):
+        """The admin's order: the first link a user's groups reach gives their group role."""
+        return self.order_by("position", "pk")
+
+
+class GroupRoleLink(models.Model):
+    """A group whose members hold a custom role (a permission profile) through it.
+
+    The group is named by string: the groups app sits above roles, and its members' group
+    role is stored on each user (users.User.group_role) by apps.roles.services."""
+
+    # Not indexed alone: the tenant's links are read in order by the index below.
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    group = models.OneToOneField("groups.Group", on_delete=models.CASCADE, related_name="role_link")
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="group_links")
+    # Lower first; the first link among a user's groups wins.
+    position = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = GroupRoleLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["tenant", "position"], name="group_role_link_order")]
+
+    def __str__(self):
+        return f"{self.group_id} → {self.role_id}"

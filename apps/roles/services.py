@@ -5,16 +5,18 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.http import Http404
 
 from apps.audit.models import AuditAction
 from apps.audit.services import record_event
-from apps.roles.models import BuiltinRole, Role, normalize_role_name
+from apps.roles.models import BuiltinRole, GroupRoleLink, Role, normalize_role_name
+from apps.tenants.transactions import atomic_service
 
 if TYPE_CHECKING:
-    from apps.audit.services import Actor
+    from apps.audit.services import Actor, Target
     from apps.tenants.models import Tenant
 
 BUILTIN_DESCRIPTIONS: dict[str, str] = {
@@ -322,5 +324,250 @@ def delete_role(*, tenant: Tenant, actor: Actor, role: Role) -> int:
         target=role,
         changes={"name": [role.name, None], "holders_moved_to_agent": holders},
     )
+    # Members who held it through a group fall back to their next linked group's role.
+    store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=role.group_role_holders.all(),
+        cause=f"the custom role {role.name} was deleted",
+        target=role,
+        without=Q(role=role),
+    )
     role.delete()
     return len(holders)
+
+
+# --- permission profiles from groups: the effective custom role ---
+#
+# A user's effective custom role is the one assigned to them directly (Entra's app-role
+# assignment or an admin: User.custom_role, what SCIM shows); without one, the role of the
+# first group they belong to that is linked to a role, in the admin's order of the links
+# (User.group_role, stored here). Only agents can be group members, so a group role never
+# reaches an end-user.
+
+CHANGED_USERS_LISTED = 20
+"""How many of the users whose effective role changed one audit event names."""
+
+
+def _first_link(without: Q | None) -> QuerySet[GroupRoleLink]:
+    links = GroupRoleLink.objects.filter(group__memberships__user=OuterRef("pk")).in_order()
+    return links.exclude(without) if without is not None else links
+
+
+def _differs(field: str, other: str) -> Q:
+    """`field` IS DISTINCT FROM `other`, NULLs included."""
+    return (
+        Q(**{f"{field}__isnull": True, f"{other}__isnull": False})
+        | Q(**{f"{field}__isnull": False, f"{other}__isnull": True})
+        | (Q(**{f"{field}__isnull": False, f"{other}__isnull": False}) & ~Q(**{field: F(other)}))
+    )
+
+
+def _effective_text(role: str | None, group: str | None) -> str:
+    return f"{role} (from the group {group})" if role else "none"
+
+
+def store_group_roles(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    users: QuerySet[Any],
+    cause: str,
+    target: Target,
+    without: Q | None = None,
+) -> int:
+    """Store the group role of `users`: the role of the first linked group they belong to,
+    leaving out the links `without` matches (a group or role about to be deleted).
+
+    A constant number of statements whatever the number of users: a count and a sample of
+    those whose effective role changes, then one UPDATE. One audit event names the `cause`
+    when any effective role changes; users with a direct custom role keep it, so theirs
+    does not. Runs in the caller's transaction. Returns how many effective roles changed."""
+    links = _first_link(without)
+    planned = users.annotate(
+        new_role=Subquery(links.values("role")[:1]),
+        new_group=Subquery(links.values("group")[:1]),
+    )
+    moved = planned.filter(
+        _differs("group_role", "new_role") | _differs("group_role_group", "new_group")
+    )
+    effective = moved.filter(custom_role__isnull=True)
+    changed = effective.count()
+    listed = list(
+        effective.annotate(
+            new_role_name=Subquery(links.values("role__name")[:1]),
+            new_group_name=Subquery(links.values("group__display_name")[:1]),
+        )
+        .order_by("pk")
+        .values_list(
+            "user_name",
+            "group_role__name",
+            "group_role_group__display_name",
+            "new_role_name",
+            "new_group_name",
+        )[:CHANGED_USERS_LISTED]
+    )
+    users.update(
+        group_role=Subquery(links.values("role")[:1]),
+        group_role_group=Subquery(links.values("group")[:1]),
+    )
+    if changed:
+        record_event(
+            tenant=tenant,
+            actor=actor,
+            action=AuditAction.EFFECTIVE_ROLES_CHANGED,
+            target=target,
+            changes={
+                "cause": cause,
+                "users_changed": changed,
+                "users": [
+                    f"{name}: {_effective_text(old_role, old_group)} → "
+                    f"{_effective_text(new_role, new_group)}"
+                    for name, old_role, old_group, new_role, new_group in listed
+                ],
+            },
+        )
+    return changed
+
+
+def _lock_groups(tenant: Tenant, *groups: Any) -> None:
+    """Hold the groups' rows, as a member change does (Entra's PATCH locks its group), so
+    a membership and a link changing at once do not miss each other."""
+    ids = [group.pk for group in groups]
+    list(tenant.groups.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+
+
+def _members(tenant: Tenant, group: Any) -> QuerySet[Any]:
+    # The users app sits above roles: the tenant's reverse relation reaches its users.
+    return tenant.users.filter(memberships__group=group)
+
+
+def get_link_for(tenant: Tenant, group_id: UUID | str) -> GroupRoleLink:
+    """The tenant's link of the group with this public id, else 404."""
+    links = GroupRoleLink.objects.for_tenant(tenant).select_related("group", "role")
+    try:
+        return links.get(group__public_id=group_id)
+    except (ObjectDoesNotExist, ValidationError, ValueError) as error:
+        raise Http404("No linked group with this id.") from error
+
+
+@atomic_service
+def link_group_role(*, tenant: Tenant, actor: Actor, group: Any, role: Role) -> GroupRoleLink:
+    """Give the group's members `role` through the group; a linked group changes its role
+    and keeps its place in the order. A new link goes last."""
+    if group.tenant_id != tenant.pk or role.tenant_id != tenant.pk:
+        raise ValidationError("That group or role is not in this account.", code="invalid")
+    if role.is_builtin:
+        raise ValidationError(
+            f'"{role.name}" is a built-in role; link a group to a custom role.', code="invalid"
+        )
+    _lock_groups(tenant, group)
+    link = GroupRoleLink.objects.select_for_update().filter(group=group).first()
+    before = link.role.name if link is not None else None
+    if link is not None and link.role_id == role.pk:
+        return link
+    if link is None:
+        last = GroupRoleLink.objects.for_tenant(tenant).aggregate(last=Max("position"))["last"]
+        link = GroupRoleLink.objects.create(
+            tenant=tenant, group=group, role=role, position=(last or 0) + 1
+        )
+    else:
+        link.role = role
+        link.save(update_fields=["role"])
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.GROUP_ROLE_LINKED,
+        target=group,
+        changes={"custom_role": [before, role.name]},
+    )
+    store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=_members(tenant, group),
+        cause=f"the group {group.display_name} was linked to {role.name}",
+        target=group,
+    )
+    return link
+
+
+@atomic_service
+def unlink_group_role(*, tenant: Tenant, actor: Actor, link: GroupRoleLink) -> None:
+    """The group's members stop holding its role; their next linked group's role applies."""
+    if link.tenant_id != tenant.pk:
+        raise ValidationError("That link is not in this account.", code="invalid")
+    group, role = link.group, link.role
+    _lock_groups(tenant, group)
+    link.delete()
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.GROUP_ROLE_UNLINKED,
+        target=group,
+        changes={"custom_role": [role.name, None]},
+    )
+    store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=_members(tenant, group),
+        cause=f"the group {group.display_name} was unlinked from {role.name}",
+        target=group,
+    )
+
+
+@atomic_service
+def move_group_role_link(
+    *, tenant: Tenant, actor: Actor, link: GroupRoleLink, up: bool
+) -> GroupRoleLink:
+    """Swap the link with the one before it (`up`) or after it in the admin's order."""
+    links = GroupRoleLink.objects.for_tenant(tenant).select_for_update().select_related("group")
+    neighbour = (
+        links.filter(position__lt=link.position).order_by("-position", "-pk")
+        if up
+        else links.filter(position__gt=link.position).in_order()
+    ).first()
+    if neighbour is None:
+        return link
+    _lock_groups(tenant, link.group, neighbour.group)
+    link.position, neighbour.position = neighbour.position, link.position
+    GroupRoleLink.objects.filter(pk=link.pk).update(position=link.position)
+    GroupRoleLink.objects.filter(pk=neighbour.pk).update(position=neighbour.position)
+    record_event(
+        tenant=tenant,
+        actor=actor,
+        action=AuditAction.GROUP_ROLE_MOVED,
+        target=link.group,
+        changes={"position": [neighbour.position, link.position]},
+    )
+    store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=tenant.users.filter(memberships__group__in=[link.group_id, neighbour.group_id]),
+        cause=(
+            f"the group {link.group.display_name} moved {'above' if up else 'below'} "
+            f"{neighbour.group.display_name} in the order of linked groups"
+        ),
+        target=link.group,
+    )
+    return link
+
+
+def store_member_group_roles(
+    *, tenant: Tenant, actor: Actor, group: Any, users: Iterable[Any], cause: str
+) -> int:
+    """After members join or leave a group: their group roles, if the group is linked.
+
+    `group.has_role_link`, when the caller loaded it (Group.objects.for_scim), saves the
+    query that asks; an unlinked group's members keep their roles, so nothing more runs."""
+    linked = getattr(group, "has_role_link", None)
+    if linked is None:
+        linked = GroupRoleLink.objects.filter(group=group).exists()
+    if not linked:
+        return 0
+    return store_group_roles(
+        tenant=tenant,
+        actor=actor,
+        users=tenant.users.filter(pk__in=[user.pk for user in users]),
+        cause=cause,
+        target=group,
+    )

@@ -8,11 +8,12 @@ from django.db.models import Case, Count, OuterRef, Subquery, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.roles import services
-from apps.roles.forms import RoleForm
-from apps.roles.models import Role
+from apps.roles.forms import GroupRoleLinkForm, RoleForm
+from apps.roles.models import GroupRoleLink, Role
 from apps.tenants.decorators import tenant_admin_required
 
 # What Entra ID accepts as an app role's value: no spaces, at most 120 characters from
@@ -75,10 +76,18 @@ def role_list(request):
     )
     app_roles = entra_app_roles(tenant)
     refused = [item["value"] for item in app_roles if not is_valid_entra_value(item["value"])]
+    links = (
+        GroupRoleLink.objects.for_tenant(tenant)
+        .select_related("group", "role")
+        .annotate(member_count=Count("group__memberships"))
+        .in_order()
+    )
     return render(
         request,
         "roles/list.html",
         {
+            "group_links": list(links),
+            "link_form": GroupRoleLinkForm(tenant=tenant),
             "builtin_roles": [r for r in roles if r.is_builtin],
             "custom_roles": [r for r in roles if not r.is_builtin],
             "app_roles_json": json.dumps(app_roles, indent=2, ensure_ascii=False),
@@ -147,3 +156,65 @@ def delete(request, role_id):
         return redirect("roles:list")
     holder_count = role.holders.count()
     return render(request, "roles/delete.html", {"role": role, "holder_count": holder_count})
+
+
+def _back(request):
+    """Where a link change was asked from (the Roles page or a group's page)."""
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(next_url)
+    return redirect("roles:list")
+
+
+@tenant_admin_required
+@require_POST
+def link_group(request):
+    form = GroupRoleLinkForm(request.POST, tenant=request.tenant)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _back(request)
+    group, role = form.cleaned_data["group"], form.cleaned_data["role"]
+    try:
+        services.link_group_role(tenant=request.tenant, actor=request.user, group=group, role=role)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Members of {group.display_name} now hold {role.name}, "
+            "unless a custom role is assigned to them directly.",
+        )
+    return _back(request)
+
+
+@tenant_admin_required
+@require_POST
+def unlink_group(request, group_id):
+    link = services.get_link_for(request.tenant, group_id)
+    services.unlink_group_role(tenant=request.tenant, actor=request.user, link=link)
+    messages.success(
+        request, f"Members of {link.group.display_name} no longer hold {link.role.name} through it."
+    )
+    return _back(request)
+
+
+@tenant_admin_required
+@require_POST
+def move_link_up(request, group_id):
+    link = services.get_link_for(request.tenant, group_id)
+    services.move_group_role_link(tenant=request.tenant, actor=request.user, link=link, up=True)
+    messages.success(request, f"{link.group.display_name} moved up.")
+    return _back(request)
+
+
+@tenant_admin_required
+@require_POST
+def move_link_down(request, group_id):
+    link = services.get_link_for(request.tenant, group_id)
+    services.move_group_role_link(tenant=request.tenant, actor=request.user, link=link, up=False)
+    messages.success(request, f"{link.group.display_name} moved down.")
+    return _back(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -79,15 +80,36 @@ class UserCollectionView(ScimView):
         body = self.body(ResourceSerializer)
         draft = UserDraft(self.tenant)
         draft.apply_resource(body)
-        user = user_services.create_user(
-            tenant=self.tenant,
-            actor=request.auth,
-            attributes=draft.finish_create(),
-            source=Source.SCIM,
-        )
+        attributes = draft.finish_create()
+        try:
+            user = user_services.create_user(
+                tenant=self.tenant, actor=request.auth, attributes=attributes, source=Source.SCIM
+            )
+        except ValidationError as error:
+            user = self.adopt_signed_in_agent(request, body, attributes, error)
         response = self.user_response(user, status.HTTP_201_CREATED)
         response["Location"] = response.data["meta"]["location"]
         return response
+
+    def adopt_signed_in_agent(self, request, body, attributes, error: ValidationError) -> User:
+        """Entra provisions a person single sign-on created on first sign-in: the same user,
+        matched by userName, takes the request's attributes (as a PUT) instead of a 409.
+        Any other clash, or any other refusal, stands."""
+        taken = user_services.find_user_by_name(self.tenant, attributes.get("user_name", ""))
+        if getattr(error, "code", None) != "unique" or taken is None:
+            raise error
+        if taken.source != Source.SSO:
+            raise error
+        with single_transaction():
+            user = get_user(self.tenant, str(taken.public_id), lock=True)
+            draft = UserDraft(self.tenant, replacing=user)
+            draft.apply_resource(body)
+            return user_services.update_user(
+                tenant=self.tenant,
+                actor=request.auth,
+                user=user,
+                attributes=draft.finish_replace(),
+            )
 
 
 class UserSearchView(SearchMixin, UserCollectionView):

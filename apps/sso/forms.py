@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 
 from apps.sso.models import MatchBy
@@ -80,3 +82,22 @@ class SsoOptionsForm(forms.Form):
     match_by = forms.ChoiceField(
         label="Match people on", choices=MatchBy.choices, widget=forms.RadioSelect
     )
+
+
+class AgentCreationForm(forms.Form):
+    """Just-in-time agents: made on first sign-in, holding a default custom role."""
+
+    creates_agents = forms.BooleanField(label="Create agents on first sign-in", required=False)
+    new_agent_role: forms.ModelChoiceField = forms.ModelChoiceField(
+        label="Default permission profile",
+        queryset=None,
+        required=False,
+        to_field_name="public_id",
+        empty_label="None (a plain agent)",
+        help_text="The custom role each new agent holds, assigned directly.",
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ModelChoiceField, self.fields["new_agent_role"])
+        field.queryset = tenant.roles.filter(builtin="").order_by("name")

@@ -52,6 +52,12 @@ class SsoSettings(models.Model):
     requests_signed_at = models.DateTimeField(null=True, blank=True)
     sp_certificate = models.TextField("service provider certificate (PEM)", blank=True)
     sp_private_key = models.TextField(blank=True, editable=False)
+    # Just-in-time agents: a person Entra signs in who is not a user yet is created as an
+    # agent holding `new_agent_role` (a custom role, or none), from the assertion's claims.
+    creates_agents_at = models.DateTimeField(null=True, blank=True)
+    new_agent_role = models.ForeignKey(
+        "roles.Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,6 +85,10 @@ class SsoSettings(models.Model):
     @property
     def signs_requests(self) -> bool:
         return self.requests_signed_at is not None and bool(self.sp_private_key)
+
+    @property
+    def creates_agents(self) -> bool:
+        return self.creates_agents_at is not None
 
     @property
     def has_idp(self) -> bool:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.services import diff, record_event
 from apps.metrics import SSO_SIGN_INS
-from apps.roles.models import BuiltinRole
+from apps.roles.models import BuiltinRole, Role
 from apps.sso import metadata_fetch, saml
 from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
@@ -31,10 +31,13 @@ from apps.tenants.models import Tenant
 from apps.tenants.rates import parse_rate
 from apps.users.models import User
 from apps.users.names import checked_name
-from apps.users.services import find_user_by_name
+from apps.users.services import create_user, find_user_by_name
 
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 OBJECT_ID_CLAIM = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+GIVEN_NAME_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/givenname"
+SURNAME_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/surname"
+DISPLAY_NAME_CLAIM = "http://schemas.microsoft.com/identity/claims/displayname"
 
 Actor = User | None
 
@@ -498,6 +501,10 @@ def _matched(refusal: saml.Refused) -> User | None:
     return getattr(refusal, "user", None)
 
 
+class _NoSuchUser(saml.Refused):
+    """No user matches a verified assertion: the one case a just-in-time agent is made for."""
+
+
 class _Unverified(saml.Refused):
     """A refusal of a response whose signature was not verified: what it claims is unproven."""
 
@@ -528,7 +535,12 @@ def _verify(
         raise _Unverified(refusal.check, refusal.reason) from refusal
     _check_browser(pending, browser_nonce)
     _accept_once(identity)
-    return identity, _find_user(tenant, sso_settings, identity)
+    try:
+        return identity, _find_user(tenant, sso_settings, identity)
+    except _NoSuchUser:
+        if not sso_settings.creates_agents or (pending and pending.get("test_by")):
+            raise
+    return identity, _create_agent(tenant, sso_settings, identity)
 
 
 def _verify_signature(
@@ -617,7 +629,7 @@ def _find_user(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identit
         users = [user] if user else []
         label = f'NameID "{value}" (userName)'
     if not users:
-        raise saml.Refused("user", f"No user of this account has the {label}.")
+        raise _NoSuchUser("user", f"No user of this account has the {label}.")
     if len(users) > 1:
         raise saml.Refused("user", f"More than one user of this account has the {label}.")
     user = users[0]
@@ -784,3 +796,88 @@ def get_test_report(token: str, *, admin: User) -> dict | None:
     if not report or report.get("test_by") != admin.pk:
         return None
     return report
+
+
+# Just-in-time agents -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_agent_creation(
+    *, tenant: Tenant, actor: Actor, enabled: bool, role: Role | None
+) -> SsoSettings:
+    """Switch "Create agents on first sign-in" and choose the custom role new agents hold."""
+    if role is not None and (role.tenant_id != tenant.pk or role.is_builtin):
+        raise ValidationError("Choose one of this account's custom roles.", code="invalid")
+    sso_settings = SsoSettings.objects.select_for_update().get(pk=get_sso_settings(tenant).pk)
+    before = _agent_creation(sso_settings)
+    if enabled and sso_settings.creates_agents_at is None:
+        sso_settings.creates_agents_at = timezone.now()
+    elif not enabled:
+        sso_settings.creates_agents_at = None
+    sso_settings.new_agent_role = role
+    sso_settings.save(update_fields=["creates_agents_at", "new_agent_role", "updated_at"])
+    changes = diff(before, _agent_creation(sso_settings))
+    if changes:
+        record_event(
+            tenant=tenant,
+            actor=actor,
+            action=AuditAction.SSO_OPTIONS,
+            target=sso_settings,
+            changes=changes,
+        )
+    return sso_settings
+
+
+def _agent_creation(sso_settings: SsoSettings) -> dict[str, Any]:
+    role = sso_settings.new_agent_role
+    return {
+        "creates_agents": sso_settings.creates_agents,
+        "new_agent_role": role.name if role is not None else None,
+    }
+
+
+def _claim(identity: saml.Identity, name: str) -> str:
+    values = identity.attributes.get(name) or []
+    return values[0].strip() if values and values[0] else ""
+
+
+def _refuse_deprovisioned(tenant: Tenant, user_name: str) -> None:
+    """A person deleted from this account is not made again by a sign-in (a deactivated
+    one still exists, and _find_user refuses them)."""
+    deleted = (
+        AuditEvent.objects.for_tenant(tenant)
+        .filter(action=AuditAction.USER_DELETED, target_label__iexact=user_name)
+        .first()
+    )
+    if deleted is not None:
+        raise saml.Refused(
+            "user",
+            f"{user_name} was deleted from this account ({deleted.get_channel_display()}, "
+            f"{deleted.created_at:%Y-%m-%d}); single sign-on does not create deleted users "
+            "again. Provision them from Microsoft Entra ID instead.",
+        )
+
+
+def _create_agent(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Identity) -> User:
+    """A person Entra signed in (a verified assertion for this account) who is not a user:
+    an agent with the account's default custom role, from the assertion's claims."""
+    user_name = _matching_value(identity.name_id, "NameID")
+    _refuse_deprovisioned(tenant, user_name)
+    email = _claim(identity, EMAIL_CLAIM)
+    attributes: dict[str, Any] = {
+        "user_name": user_name,
+        "given_name": _claim(identity, GIVEN_NAME_CLAIM),
+        "family_name": _claim(identity, SURNAME_CLAIM),
+        "display_name": _claim(identity, DISPLAY_NAME_CLAIM),
+        "emails": [{"value": email, "type": "work", "primary": True}] if email else [],
+        "role": BuiltinRole.AGENT,
+        "custom_role": sso_settings.new_agent_role,
+    }
+    if sso_settings.match_by == MatchBy.OBJECT_ID:
+        attributes["external_id"] = _claim(identity, OBJECT_ID_CLAIM)
+    try:
+        return create_user(tenant=tenant, actor=None, attributes=attributes, source=Channel.SSO)
+    except ValidationError as error:
+        raise saml.Refused(
+            "user", "Could not create an agent: " + " ".join(error.messages)
+        ) from error

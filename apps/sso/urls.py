@@ -22,6 +22,7 @@ urlpatterns = [
     path("settings/sso/metadata/refresh/", views.refresh_metadata, name="refresh_metadata"),
     path("settings/sso/identity-provider/", views.configure_manually, name="configure_manually"),
     path("settings/sso/options/", views.set_options, name="options"),
+    path("settings/sso/agents/", views.set_agent_creation, name="agent_creation"),
     path("settings/sso/certificate.cer", views.sp_certificate, name="sp_certificate"),
     path("settings/sso/test/", views.test_start, name="test"),
     path("settings/sso/test/<str:token>/", views.test_result, name="test_result"),

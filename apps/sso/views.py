@@ -15,7 +15,13 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.groups.models import GroupMembership
 from apps.metrics import REFUSED_REQUESTS
 from apps.sso import saml, services
-from apps.sso.forms import ManualIdpForm, MetadataUploadForm, MetadataUrlForm, SsoOptionsForm
+from apps.sso.forms import (
+    AgentCreationForm,
+    ManualIdpForm,
+    MetadataUploadForm,
+    MetadataUrlForm,
+    SsoOptionsForm,
+)
 from apps.sso.models import EXPIRY_WARNING, SsoSettings
 from apps.tenants.decorators import tenant_admin_required
 from apps.tenants.hosts import tenant_subdomain_of_host
@@ -340,6 +346,28 @@ def configure_manually(request):
             messages.success(request, "The identity provider was saved.")
             return redirect("sso:settings")
     return _settings_page(request, manual_form=form)
+
+
+@tenant_admin_required
+@require_POST
+def set_agent_creation(request):
+    form = AgentCreationForm(request.POST, tenant=request.tenant)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("sso:settings")
+    services.set_agent_creation(
+        tenant=request.tenant,
+        actor=request.user,
+        enabled=form.cleaned_data["creates_agents"],
+        role=form.cleaned_data["new_agent_role"],
+    )
+    if form.cleaned_data["creates_agents"]:
+        messages.success(request, "People Entra signs in who are not users yet become agents.")
+    else:
+        messages.success(request, "Single sign-on signs in existing users only.")
+    return redirect("sso:settings")
 
 
 @tenant_admin_required

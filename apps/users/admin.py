@@ -69,7 +69,7 @@ class UserAdmin(ServiceModelAdmin):
         "source_label",
     )
     list_filter = (AccountFilter, "tenant", "role", "is_active", "source")
-    list_select_related = ("tenant", "custom_role")
+    list_select_related = ("tenant", "custom_role", "group_role", "group_role_group")
     date_hierarchy = "created_at"
     search_fields = (
         "user_name",
@@ -111,6 +111,7 @@ class UserAdmin(ServiceModelAdmin):
         ]
         if obj is not None:
             fieldsets[0][1]["fields"] += ("public_id", "source")
+            fieldsets[1][1]["fields"] += ("effective_role",)
             fieldsets.append(
                 (
                     "History",
@@ -142,6 +143,7 @@ class UserAdmin(ServiceModelAdmin):
             )
         return (
             "tenant",
+            "effective_role",
             "public_id",
             "source",
             "version",
@@ -199,7 +201,17 @@ class UserAdmin(ServiceModelAdmin):
             return "Superuser" if user.is_superuser else "Support staff"
         if user.custom_role_id:
             return f"{user.get_role_display()} · {user.custom_role.name}"
+        if user.group_role_id:
+            return (
+                f"{user.get_role_display()} · {user.group_role.name}, {user.effective_role_source}"
+            )
         return user.get_role_display()
+
+    @admin.display(description="effective custom role")
+    def effective_role(self, user):
+        """The custom role the user holds and where it comes from: directly or from a group."""
+        effective = user.effective_custom_role
+        return f"{effective.name}, {user.effective_role_source}" if effective else "—"
 
     @admin.display(description="source", ordering="source")
     def source_label(self, user):

@@ -204,6 +204,27 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="holders",
         db_index=False,  # a partial index in Meta
     )
+    # The custom role the user's groups give (the first linked group in the admin's order),
+    # and that group; stored by apps.roles.services whenever a link or a membership changes.
+    # A direct custom_role wins over it (effective_custom_role). SCIM never shows it.
+    group_role = models.ForeignKey(
+        "roles.Role",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="group_role_holders",
+        db_index=False,  # a partial index in Meta
+        editable=False,
+    )
+    group_role_group = models.ForeignKey(
+        "groups.Group",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # a partial index in Meta
+        editable=False,
+    )
 
     # The channel that created the user.
     source = models.CharField(max_length=20, choices=Channel.choices, default=Channel.UI)
@@ -256,6 +277,16 @@ class User(AbstractBaseUser, PermissionsMixin):
                 condition=Q(custom_role__isnull=False),
                 name="user_custom_role",
             ),
+            models.Index(
+                fields=["group_role"],
+                condition=Q(group_role__isnull=False),
+                name="user_group_role",
+            ),
+            models.Index(
+                fields=["group_role_group"],
+                condition=Q(group_role_group__isnull=False),
+                name="user_group_role_group",
+            ),
         ]
 
     def __str__(self):
@@ -295,6 +326,20 @@ class User(AbstractBaseUser, PermissionsMixin):
         return (
             self.role in (BuiltinRole.AGENT, BuiltinRole.ADMIN) or self.custom_role_id is not None
         )
+
+    @property
+    def effective_custom_role(self):
+        """The custom role the user holds: one assigned directly wins over their groups'."""
+        return self.custom_role if self.custom_role_id is not None else self.group_role
+
+    @property
+    def effective_role_source(self) -> str:
+        """Where the effective custom role comes from, said plainly ("" when none)."""
+        if self.custom_role_id is not None:
+            return "assigned directly"
+        if self.group_role_id is not None and self.group_role_group is not None:
+            return f"from the group {self.group_role_group.display_name}"
+        return ""
 
     @property
     def is_tenant_admin(self) -> bool:

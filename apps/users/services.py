@@ -394,6 +394,16 @@ def _revoke_sessions(user: User) -> str:
     return "sessions_revoked_at"
 
 
+def _created_by(
+    actor: Actor, source: Channel | None
+) -> tuple[Channel | None, str | None, str | None]:
+    """(channel, actor type, actor label) of a creation: a just-in-time agent is created by
+    single sign-on, on the identity provider's word; others follow from the actor."""
+    if actor is None and source == Channel.SSO:
+        return Channel.SSO, "idp", "single sign-on"
+    return None, None, None
+
+
 @transaction.atomic
 def create_user(
     *,
@@ -427,12 +437,16 @@ def create_user(
         ) from error
     _save_multi(user, {field: attributes.get(field, []) for field in MULTI_VALUED}, replace=False)
     after = _snapshot(user)
+    channel, actor_type, actor_label = _created_by(actor, source)
     record_event(
         tenant=tenant,
         actor=actor,
         action=AuditAction.USER_CREATED,
         target=user,
         changes={k: [None, v] for k, v in after.items() if v not in ("", None, [], False)},
+        channel=channel,
+        actor_type=actor_type,
+        actor_label=actor_label,
     )
     return user
 
@@ -456,11 +470,31 @@ def update_user(*, tenant: Tenant, actor: Actor, user: User, attributes: dict[st
     changes = diff(before, after)
     if not changes:
         return user
+    if "custom_role" in changes:
+        changes.update(_effective_role_change(user, changes["custom_role"]))
     _save_update(user, attributes, changes, was_active=before["is_active"])
     record_event(
         tenant=tenant, actor=actor, action=AuditAction.USER_UPDATED, target=user, changes=changes
     )
     return user
+
+
+def _effective_role_change(user: User, custom_role: list[Any]) -> dict[str, list[str]]:
+    """A direct custom role given or taken from a user who also holds one through a group:
+    their effective role changes too, and the same event, its cause, says so. One query,
+    and only when the custom role changes."""
+    row = (
+        User.objects.filter(pk=user.pk, group_role__isnull=False)
+        .values_list("group_role__name", "group_role_group__display_name")
+        .first()
+    )
+    if row is None:
+        return {}
+    through_group = f"{row[0]} (from the group {row[1]})"
+    before, after = (
+        f"{name} (assigned directly)" if name else through_group for name in custom_role
+    )
+    return {"effective_custom_role": [before, after]}
 
 
 def _save_update(

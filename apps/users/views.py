@@ -48,7 +48,7 @@ def user_list(request):
     sort = filters.get("sort") or "name"
     users = (
         _filtered_users(tenant, filters)
-        .select_related("custom_role")
+        .select_related("custom_role", "group_role", "group_role_group")
         .prefetch_related(Prefetch("emails", queryset=UserEmail.objects.order_by("id")))
         # A subquery, not a join: the page's COUNT(*) then needs no GROUP BY.
         .annotate(

@@ -137,6 +137,11 @@ NOT_PAGES = {
     "tokens:replace": "POST only; its answer is the token dialog, audited open (tokens:create)",
     "tokens:describe": "POST only",
     "tokens:lifetime": "POST only",
+    "roles:link_group": "POST only",
+    "roles:unlink_group": "POST only",
+    "roles:move_link_up": "POST only",
+    "roles:move_link_down": "POST only",
+    "sso:agent_creation": "POST only",
     "groups:remove_member": "POST only",
     "sso:login": "sso:account_login's view, on the account's own host",
     "sso:acs": (
