@@ -8,8 +8,8 @@ so a model registered later is audited without an edit here. Three pages only a 
 reaches are audited by tests of their own, reached as a person reaches them: the ACS's 429
 after unsigned responses, an SSO test's result after signing in at the test IdP, and
 another account's address (FLOW_PAGES, NOT_PAGES). One browser, one signed-in context per
-person and a session cookie instead of the sign-in form keep the run short (82 pages, 164
-audits: about a minute and a half on a busy two-core machine).
+person and a session cookie instead of the sign-in form keep the run short (84 pages, 168
+audits: about two minutes on a busy two-core machine).
 """
 
 from __future__ import annotations
