@@ -174,7 +174,8 @@ def test_single_sign_on_is_set_up_with_the_keyboard(live_server, keyboard_page, 
     switch = page.get_by_role("switch", name="Single sign-on")
     tab_to(page, switch)
     page.keyboard.press("Space")
-    tab_to(page, page.get_by_role("button", name="Save", exact=True))
+    options = page.locator("form", has=switch)
+    tab_to(page, options.get_by_role("button", name="Save", exact=True))
     page.keyboard.press("Enter")
 
     expect(page.get_by_text("The single sign-on settings were saved.")).to_be_visible()

@@ -87,6 +87,8 @@ def test_request_log_rows_written_are_counted(scim_client):
     assert value("commbox_request_log_rows_total", outcome="written") == before + 1
 
 
+# The outage is a PostgreSQL server that does not answer (tests/scim/test_faults.py).
+@pytest.mark.postgres
 def test_a_database_outage_is_counted(scim_client, unreachable_database):
     before = value("commbox_database_unavailable_responses_total", channel="scim")
 

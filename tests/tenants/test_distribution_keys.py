@@ -14,6 +14,7 @@ REFERENCE_TABLES = {"tokens_apitoken", "roles_role"}
 NOT_YET = {
     "users_user.staff_user_name_unique_ci",  # staff (no tenant) move to a table of their own
     "sso_ssosettings.public_id",  # one row per account; becomes (tenant_id, public_id)
+    "roles_grouprolelink.group",  # one link per group; becomes unique on (tenant_id, group_id)
 }
 
 
