@@ -101,8 +101,10 @@ class RequestLogBuffer:
             self.thread.start()
 
     def _run(self) -> None:
-        while True:
-            self.wake.wait(settings.SCIM_REQUEST_LOG_FLUSH_SECONDS)
+        # Only while the log is buffered: with the interval set to 0 (rows written in the
+        # request) the thread ends instead of spinning, and record() starts one when needed.
+        while (seconds := settings.SCIM_REQUEST_LOG_FLUSH_SECONDS) > 0:
+            self.wake.wait(seconds)
             self.wake.clear()
             if not self.rows:
                 continue
