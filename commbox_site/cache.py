@@ -41,14 +41,16 @@ class RedisCache(django_redis.RedisCache):
         """Store `value` at `key` with no expiry, for get_text."""
         self.counter_client.set(self.make_and_validate_key(key), value)
 
-    def window_count(self, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
-        """Increment the counter `key` (created with `timeout` if new) and read `previous_key`
-        in one round trip: the rate limiter's work on every request (four calls through
+    def window_count(
+        self, key: str, previous_key: str, timeout: int, amount: int = 1
+    ) -> tuple[int, int]:
+        """Add `amount` to the counter `key` (created with `timeout` if new) and read
+        `previous_key` in one round trip: the rate limiter's work (four calls through
         Django's cache API)."""
         current = self.make_and_validate_key(key)
         pipeline = self.counter_client.pipeline(transaction=True)
         pipeline.set(current, 0, ex=timeout, nx=True)
-        pipeline.incr(current)
+        pipeline.incrby(current, amount)
         pipeline.get(self.make_and_validate_key(previous_key))
         _, count, previous_count = pipeline.execute()
         return int(count), int(previous_count or 0)

@@ -23,6 +23,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from apps.scim.reserved_counts import ReservedCounts
 from apps.tenants.rates import parse_rate
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 # With the cache down every request would log; one warning per interval per process is enough.
 WARNING_INTERVAL_SECONDS = 10.0
 _last_warning_at = 0.0
+# Requests this process has already counted in Redis and not used yet.
+RESERVED = ReservedCounts()
 
 
 @dataclass(frozen=True)
@@ -83,21 +86,31 @@ class SlidingWindowThrottle(BaseThrottle, abc.ABC):
         return self._wait
 
     def count(self, identity: str) -> WindowCount:
-        """Count one more request for `identity`: one round trip to the cache."""
+        """Count one more request for `identity`: from this process's reservation in the
+        window, else one round trip to the cache (apps/scim/reserved_counts.py)."""
         now = self.timer()
         window = int(now // self.rate.seconds)
         base = f"throttle:{self.scope}:{identity}"
-        current_key = f"{base}:{window}"
-        # Two windows' lifetime: the current one is read as "previous" during the next.
-        current, previous = _window_count(
-            current_key, f"{base}:{window - 1}", 2 * self.rate.seconds
-        )
+        current_key, previous_key = f"{base}:{window}", f"{base}:{window - 1}"
         elapsed = (now - window * self.rate.seconds) / self.rate.seconds
+        current, previous = RESERVED.count(
+            # The cache's full key: another key prefix (another test, another site) is
+            # another counter.
+            cache.make_key(current_key),
+            limit=self.rate.requests,
+            # Two windows' lifetime: the current one is read as "previous" during the next.
+            add=lambda n: _window_count(current_key, previous_key, 2 * self.rate.seconds, n),
+            give_back=lambda n: cache.decr(current_key, n),
+            fits=lambda count, previous: self._fits(previous, count, elapsed),
+        )
         return WindowCount(current_key, current, previous, elapsed)
+
+    def _fits(self, previous: int, current: int, elapsed: float) -> bool:
+        return previous * (1 - elapsed) + current <= self.rate.requests
 
     def _allows(self, counted: WindowCount) -> bool:
         current, previous, elapsed = counted.current, counted.previous, counted.elapsed
-        if previous * (1 - elapsed) + current <= self.rate.requests:
+        if self._fits(previous, current, elapsed):
             return True
         # A refused request is not counted, so a client over the limit still gets its
         # allowance as the window slides instead of being shut out for good.
@@ -116,18 +129,18 @@ class SlidingWindowThrottle(BaseThrottle, abc.ABC):
         return (1 - elapsed) * window + (1 - (limit - 1) / current) * window
 
 
-def _window_count(key: str, previous_key: str, timeout: int) -> tuple[int, int]:
-    """Count one more request in `key` and read `previous_key`: one round trip on Redis
+def _window_count(key: str, previous_key: str, timeout: int, amount: int) -> tuple[int, int]:
+    """Add `amount` to the counter `key` and read `previous_key`: one round trip on Redis
     (commbox_site.cache.RedisCache), the cache's add, incr and get elsewhere."""
     window_count = getattr(cache, "window_count", None)
     if window_count is not None:
-        return window_count(key, previous_key, timeout)
+        return window_count(key, previous_key, timeout, amount)
     cache.add(key, 0, timeout=timeout)
     try:
-        current = cache.incr(key)
+        current = cache.incr(key, amount)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
-        current = 1
+        cache.add(key, amount, timeout=timeout)
+        current = amount
     return current, cache.get(previous_key) or 0
 
 

@@ -348,11 +348,11 @@ def redis_commands(monkeypatch):
 
 
 @pytest.mark.redis
-def test_a_known_token_is_checked_then_counted_in_two_round_trips_to_the_cache(
+def test_a_known_token_costs_one_round_trip_while_its_reserved_count_lasts(
     scim_client, redis_commands
 ):
-    # One to read the tenant's access version while authenticating, one pipeline to count
-    # the request in the throttle that DRF runs after authentication.
+    # One GET reads the tenant's access version while authenticating; the throttle, which
+    # DRF runs after authentication, counts the request from this process's reservation.
     for _ in range(2):  # the first loads the token, the second caches it with its version
         scim_client.get("/scim/v2/ServiceProviderConfig")
     redis_commands.clear()
@@ -360,4 +360,25 @@ def test_a_known_token_is_checked_then_counted_in_two_round_trips_to_the_cache(
     response = scim_client.get("/scim/v2/ServiceProviderConfig")
 
     assert response.status_code == 200
-    assert len(redis_commands) == 2
+    assert len(redis_commands) == 1
+
+
+@pytest.mark.redis
+def test_the_throttle_reserves_again_when_its_batch_is_used_up(
+    settings, api_token, redis_commands
+):
+    settings.SCIM_RATE_LIMIT_PER_TOKEN = "3000/m"  # a batch of 15
+    request = SimpleNamespace(auth=api_token[0])
+    clock = FakeClock()
+    throttle = TokenRateThrottle()
+    throttle.timer = clock
+
+    assert throttle.allow_request(request, view=None)  # reserves 15 (and connects)
+    redis_commands.clear()
+
+    for _ in range(14):
+        assert throttle.allow_request(request, view=None)
+    sent_for_the_rest_of_the_batch = len(redis_commands)
+    assert throttle.allow_request(request, view=None)
+
+    assert (sent_for_the_rest_of_the_batch, len(redis_commands)) == (0, 1)
