@@ -9,12 +9,17 @@ made by the cache's own make_and_validate_key, so the counters are the very entr
 from __future__ import annotations
 
 import functools
+import threading
 
 import redis
 from django.core.cache.backends import redis as django_redis
 
+from commbox_site.pushed_reads import PushedReads, announce
+
 # OPTIONS Django's RedisCacheClient consumes itself; the rest are redis-py connection options.
 DJANGO_ONLY_OPTIONS = ("pool_class", "parser_class", "serializer")
+_PUSHED_READS: dict[str, PushedReads] = {}
+_PUSHED_READS_LOCK = threading.Lock()
 
 
 class RedisCache(django_redis.RedisCache):
@@ -32,14 +37,29 @@ class RedisCache(django_redis.RedisCache):
         return redis.Redis.from_url(self.write_server, **self.redis_options)
 
     def get_text(self, key: str) -> bytes | None:
-        """The bytes at `key`, as set_text stored them: one GET on the shared client, for the
-        value every SCIM request reads (a tenant's access version); cache.get would build a
-        client and unpickle for it."""
-        return self.counter_client.get(self.make_and_validate_key(key))
+        """The bytes at `key`, as set_text stored them, for the value every SCIM request
+        reads (a tenant's access version): kept in the process until set_text announces a
+        change (commbox_site/pushed_reads.py); cache.get would build a client and unpickle."""
+        return self.pushed_reads.get(self.counter_client, self.make_and_validate_key(key))
 
     def set_text(self, key: str, value: str) -> None:
-        """Store `value` at `key` with no expiry, for get_text."""
-        self.counter_client.set(self.make_and_validate_key(key), value)
+        """Store `value` at `key` with no expiry, for get_text, and announce the change."""
+        full_key = self.make_and_validate_key(key)
+        announce(self.counter_client, full_key, value)
+        # This process needs no message to know it (its listener may not have run yet).
+        self.pushed_reads.forget(full_key)
+
+    @functools.cached_property
+    def pushed_reads(self) -> PushedReads:
+        """One per Redis server and process, whatever the key prefix (each test has its own)."""
+        with _PUSHED_READS_LOCK:
+            reads = _PUSHED_READS.get(self.write_server)
+            if reads is None:
+                options = {**self.redis_options, "socket_timeout": None}
+                reads = _PUSHED_READS[self.write_server] = PushedReads(
+                    functools.partial(redis.Redis.from_url, self.write_server, **options)
+                )
+            return reads
 
     def window_count(
         self, key: str, previous_key: str, timeout: int, amount: int = 1
