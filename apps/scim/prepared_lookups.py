@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, transaction
-from django.db.models import QuerySet, Value, prefetch_related_objects
+from django.db.models import Model, QuerySet, Value, prefetch_related_objects
 from django.db.models.functions import Lower
 
 from apps.groups.models import Group
@@ -54,25 +54,64 @@ class PreparedLookup:
         queryset = build(**markers)
         self.manager = queryset.model._default_manager
         self.db = queryset.db
-        captured: list[tuple[str, list]] = []
+        captured: list[tuple[str, list, list[str]]] = []
 
         def capture(execute, sql, params, many, context):
-            captured.append((sql, list(params or ())))
-            return execute(sql, params, many, context)
+            result = execute(sql, params, many, context)
+            columns = [column[0] for column in context["cursor"].description or ()]
+            captured.append((sql, list(params or ()), columns))
+            return result
 
         # A locking queryset runs only inside a transaction; it finds no row either way.
         with transaction.atomic(using=self.db), connections[self.db].execute_wrapper(capture):
             list(queryset)
-        (self.sql, self.params), *others = captured
+        (self.sql, self.params, columns), *others = captured
         if others:
             raise ValueError("A prepared lookup is one query.")
         self.slots = {name: _slot(self.params, marker) for name, marker in markers.items()}
+        self.rows = (
+            RowLoader(queryset.model, columns, self.db)
+            if connections[self.db].vendor == "postgresql"
+            else None
+        )
 
     def __call__(self, **values) -> list[Any]:
         params = list(self.params)
         for name, (position, convert) in self.slots.items():
             params[position] = convert(values[name])
-        return list(self.manager.raw(self.sql, params).using(self.db))
+        if self.rows is None:
+            return list(self.manager.raw(self.sql, params).using(self.db))
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            return [self.rows.load(row) for row in cursor.fetchall()]
+
+
+class RowLoader:
+    """Model instances from a prepared query's rows, as raw() builds them, with the columns'
+    meaning worked out once instead of on every query (a fifth of a PATCH's CPU).
+
+    For PostgreSQL, where a field's own `from_db_value` is the only conversion Django applies;
+    other databases go through raw()."""
+
+    def __init__(self, model: type[Model], columns: list[str], db: str):
+        fields = {field.column: field for field in model._meta.get_fields() if field.concrete}
+        self.model, self.db, self.connection = model, db, connections[db]
+        self.fields = [(i, fields[name]) for i, name in enumerate(columns) if name in fields]
+        self.field_names = [field.attname for _, field in self.fields]
+        self.annotations = [(i, name) for i, name in enumerate(columns) if name not in fields]
+
+    def load(self, row: tuple) -> Model:
+        values = [self._converted(row[i], field) for i, field in self.fields]
+        instance = self.model.from_db(self.db, self.field_names, values)
+        for i, name in self.annotations:
+            setattr(instance, name, row[i])
+        return instance
+
+    def _converted(self, value: Any, field: Any) -> Any:
+        convert = getattr(field, "from_db_value", None)
+        if convert is None or value is None:
+            return value
+        return convert(value, field, self.connection)
 
 
 def _slot(params: list, marker: Any) -> tuple[int, Callable[[Any], Any]]:

@@ -107,3 +107,17 @@ def test_prepared_shapes_are_bounded_per_process(scim_client, monkeypatch):
         scim_client.get(f'/scim/v2/Users?filter=userName eq "ann"&count={count}')
 
     assert [key[3] for key in prepared_lookups._prepared] == [20, 30]
+
+
+def test_a_prepared_user_has_every_value_the_orm_loads(tenant, described_agent):
+    [prepared] = prepared_lookups.users_named(tenant, "ann@contoso.com", start=1, count=1)
+    loaded = type(described_agent).objects.get(pk=described_agent.pk)
+
+    model = type(described_agent)
+    names = [model._meta.get_field(name).attname for name in prepared_lookups.USER_COLUMNS]
+    assert [getattr(prepared, name) for name in names] == [getattr(loaded, name) for name in names]
+    assert prepared.addresses == [{"type": "work", "locality": "Oslo"}]
+    assert (prepared.manager.user_name, prepared.custom_role.name) == (
+        "boss@contoso.com",
+        loaded.custom_role.name,
+    )
