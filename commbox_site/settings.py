@@ -80,7 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # The product's 404 page, even with DEBUG on (the quick start).
     "apps.portal.errors.ProductNotFoundMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with a fixed policy on SCIM's JSON.
+    "commbox_site.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

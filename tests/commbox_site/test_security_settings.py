@@ -158,3 +158,9 @@ def test_requests_within_a_minute_do_not_rewrite_the_session(client, tenant_admi
 
 def test_the_idle_timeout_is_eight_hours_by_default():
     assert settings.SESSION_COOKIE_AGE == 8 * 60 * 60
+
+
+def test_scim_responses_carry_a_policy_that_runs_and_frames_nothing(scim_client):
+    response = scim_client.get("/scim/v2/ServiceProviderConfig", headers=HTTPS)
+
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
