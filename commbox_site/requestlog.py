@@ -121,6 +121,11 @@ class RequestContextFilter(logging.Filter):
         return True
 
 
+# Fields that cannot hold a secret, not redacted on every line: the formatter's own, and the
+# request id (ours, or a client's that matched INCOMING_REQUEST_ID).
+HOLD_NO_SECRET = frozenset({"time", "level", "logger", "request_id"})
+
+
 class JsonFormatter(LibraryJsonFormatter):
     """python-json-logger: one JSON object a line with time, level, logger, message and every
     `extra` field; secrets redacted in each field and the traceback, as in the message
@@ -141,7 +146,7 @@ class JsonFormatter(LibraryJsonFormatter):
         # Extra fields are kept, with the tokens blanked that any text of them holds (Django
         # passes the request itself, whose repr has the path and its query string).
         for name, value in log_data.items():
-            if not isinstance(value, int | float | bool | None):
+            if name not in HOLD_NO_SECRET and not isinstance(value, int | float | bool | None):
                 log_data[name] = redact_secrets(str(value))
 
     def formatException(self, ei) -> str:  # noqa: N802 - logging.Formatter's name
