@@ -15,6 +15,7 @@ from apps.audit.models import AuditAction, AuditEvent, Channel
 from apps.audit.redaction import redact_secrets
 from apps.audit.tokenless import count_request_without_token
 from apps.tenants.models import Tenant
+from apps.tenants.prepared_writes import insert_new, is_prepared
 
 if TYPE_CHECKING:
     from typing import NotRequired
@@ -136,7 +137,10 @@ def build_event(**fields: Unpack[EventFields]) -> AuditEvent:
 def record_event(**fields: Unpack[EventFields]) -> AuditEvent:
     """Write one audit row; call it inside the transaction that makes the change."""
     event = build_event(**fields)
-    event.save()
+    if is_prepared(AuditEvent):
+        insert_new(event)  # append-only: the event is never saved again
+    else:
+        event.save()
     return event
 
 

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F
 from django.http import Http404
 
+from apps.tenants.prepared_writes import is_prepared, update_if_version
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -45,8 +47,17 @@ def save_with_version(
     caller that did not lock the row), from the stored one, which is then read back.
     """
     stored = type(instance)._default_manager.filter(pk=instance.pk)
-    if stored.filter(version=instance.version).update(**values, version=instance.version + 1):
-        instance.version += 1
+    next_version = instance.version + 1
+    if is_prepared(type(instance)) and not any(
+        hasattr(value, "resolve_expression") for value in values.values()
+    ):
+        in_place = update_if_version(instance, values, next_version)
+    else:
+        in_place = bool(
+            stored.filter(version=instance.version).update(**values, version=next_version)
+        )
+    if in_place:
+        instance.version = next_version
     else:
         stored.update(**values, version=F("version") + 1)
         instance.refresh_from_db(fields=list(refresh))
