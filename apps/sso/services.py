@@ -198,6 +198,14 @@ def configure_manually(
     )
 
 
+def _check_idp_addresses(*, entity_id: str, sso_url: str, slo_url: str) -> None:
+    if not entity_id or not sso_url:
+        raise ValidationError("The Identifier and the Login URL are both needed.", code="required")
+    for label, url in (("Login URL", sso_url), ("Logout URL", slo_url)):
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise ValidationError(f"The {label} must be an https:// address.", code="invalid")
+
+
 def _set_idp(
     *,
     tenant: Tenant,
@@ -209,11 +217,7 @@ def _set_idp(
     action: AuditAction,
     slo_url: str = "",
 ) -> SsoSettings:
-    if not entity_id or not sso_url:
-        raise ValidationError("The Identifier and the Login URL are both needed.", code="required")
-    for label, url in (("Login URL", sso_url), ("Logout URL", slo_url)):
-        if url and not url.lower().startswith(("https://", "http://")):
-            raise ValidationError(f"The {label} must be an https:// address.", code="invalid")
+    _check_idp_addresses(entity_id=entity_id, sso_url=sso_url, slo_url=slo_url)
     try:
         infos = {info.thumbprint: info for info in map(saml.certificate_info, certificates)}
     except ValueError as error:
@@ -1098,13 +1102,13 @@ def _logout_answered(
         raise
     subject = pending["name_id"]
     if message.status != saml.STATUS_SUCCESS:
-        refusal = saml.Refused(
+        failed = saml.Refused(
             "status",
             "You are signed out here, but the identity provider reported that it could not "
             f"sign you out everywhere (status {message.status.rsplit(':', 1)[-1] or 'none'}).",
         )
-        _record_logout(tenant, sso_settings, subject, refusal=refusal)
-        raise refusal
+        _record_logout(tenant, sso_settings, subject, refusal=failed)
+        raise failed
     _record_logout(tenant, sso_settings, subject, flow="sp-initiated", ended=1)
     return LogoutOutcome(redirect_url="")
 

@@ -215,7 +215,7 @@ def sign_out(request):
     tenant = request.user.tenant if request.user.is_authenticated else None
     info = _browser_sso_session(request, tenant) if tenant is not None else None
     idp_url = ""
-    if info is not None:
+    if tenant is not None and info is not None:
         idp_url = services.start_logout(
             tenant=tenant,
             sp=services.service_provider(tenant, _base_url(request)),
