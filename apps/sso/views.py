@@ -208,10 +208,15 @@ def _browser_sso_session(request, tenant: Tenant) -> services.SsoSessionInfo | N
     )
 
 
+@never_cache
 @require_POST
 def sign_out(request):
     """Sign out; after an SSO sign-in, on to the IdP's logout service with a LogoutRequest
-    when it has one (the local session is ended first, whatever the IdP answers)."""
+    when it has one (the local session is ended first, whatever the IdP answers).
+
+    The way on is a page that refreshes to the IdP, not a redirect: the Sign out form's
+    page has CSP form-action 'self', and browsers hold a form's redirects to it too.
+    """
     tenant = request.user.tenant if request.user.is_authenticated else None
     info = _browser_sso_session(request, tenant) if tenant is not None else None
     idp_url = ""
@@ -224,7 +229,7 @@ def sign_out(request):
         )
     logout(request)
     if idp_url:
-        return redirect(idp_url)
+        return render(request, "sso/signing_out.html", {"tenant": tenant, "idp_url": idp_url})
     messages.info(request, "You are signed out.")
     return redirect(settings.LOGOUT_REDIRECT_URL)
 

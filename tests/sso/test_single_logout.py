@@ -139,16 +139,26 @@ def test_signing_out_sends_a_signed_logout_request_for_the_sso_session(
 ):
     response = signed_in_browser.post(reverse("sso:logout"))
 
-    sent = read_logout_message(response["Location"])
+    url = response.context["idp_url"]
+    sent = read_logout_message(url)
     certificate = SsoSettings.objects.get(tenant=tenant).sp_certificate
-    assert response["Location"].startswith(test_idp.sso_url + "?SAMLRequest=")
-    assert redirect_signature_is_valid(response["Location"], certificate)
+    assert url.startswith(test_idp.sso_url + "?SAMLRequest=")
+    assert redirect_signature_is_valid(url, certificate)
     assert (sent["kind"], sent["issuer"], sent["destination"]) == (
         "LogoutRequest",
         sp.entity_id,
         test_idp.sso_url,
     )
     assert (sent["name_id"], sent["session_index"]) == (PERSON, signed_in_browser.session_index)
+
+
+def test_signing_out_page_refreshes_to_the_idp_with_a_link_as_well(signed_in_browser):
+    response = signed_in_browser.post(reverse("sso:logout"))
+
+    page = response.content.decode()
+    escaped = response.context["idp_url"].replace("&", "&amp;")
+    assert f'<meta http-equiv="refresh" content="0;url={escaped}">' in page
+    assert f'href="{escaped}"' in page
 
 
 def test_signing_out_ends_the_local_session_before_going_to_the_idp(signed_in_browser):
@@ -163,7 +173,7 @@ def test_signing_out_ends_the_local_session_before_going_to_the_idp(signed_in_br
 def test_idps_logout_response_lands_on_the_signed_out_page(
     tenant, signed_in_browser, test_idp, sp, admin_sees
 ):
-    sent = read_logout_message(signed_in_browser.post(reverse("sso:logout"))["Location"])
+    sent = read_logout_message(signed_in_browser.post(reverse("sso:logout")).context["idp_url"])
     answer = test_idp.logout_response_xml(destination=sp.slo_url, in_response_to=sent["id"])
 
     response = signed_in_browser.get(
@@ -193,7 +203,7 @@ def test_logout_response_to_a_request_this_server_did_not_send_is_refused(
 def test_logout_response_with_a_failure_status_is_refused_and_listed(
     tenant, signed_in_browser, test_idp, sp, admin_sees
 ):
-    sent = read_logout_message(signed_in_browser.post(reverse("sso:logout"))["Location"])
+    sent = read_logout_message(signed_in_browser.post(reverse("sso:logout")).context["idp_url"])
     answer = test_idp.logout_response_xml(
         destination=sp.slo_url,
         in_response_to=sent["id"],
