@@ -1,6 +1,7 @@
 """SAML single logout against the test IdP: our LogoutRequest and its answer, the IdP's
 LogoutRequests in both bindings (signed and unsigned), and every refusal on the SSO page."""
 
+import base64
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -578,3 +579,20 @@ def test_logout_message_that_is_not_a_logout_request_is_refused(
 
     assert response.status_code == 400
     assert logout_refusal(tenant).changes["check"] == "format"
+
+
+def test_post_logout_request_changed_after_signing_is_refused(
+    tenant, signed_in_browser, new_browser, logout_request, test_idp, sp
+):
+    colleague_request = logout_request(name_id="colleague@contoso.com")
+    form = test_idp.post_form(colleague_request)
+    signed_xml = base64.b64decode(form["SAMLRequest"]).decode()
+    form["SAMLRequest"] = base64.b64encode(
+        signed_xml.replace("colleague@contoso.com", PERSON).encode()
+    ).decode()
+
+    response = new_browser().post(sp.slo_url, form)
+
+    assert response.status_code == 403
+    assert is_signed_in(signed_in_browser)
+    assert logout_refusal(tenant).changes["check"] == "signature"
