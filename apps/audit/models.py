@@ -56,6 +56,8 @@ class AuditAction(models.TextChoices):
     SSO_SIGNED_IN = "sso.signed_in", "Signed in with SSO"
     SSO_REFUSED = "sso.refused", "SSO sign-in refused"
     SSO_TESTED = "sso.tested", "SSO test sign-in"
+    SSO_SIGNED_OUT = "sso.signed_out", "Signed out with SSO (single logout)"
+    SSO_LOGOUT_REFUSED = "sso.logout_refused", "SSO logout refused"
     AUDIT_PRUNED = "audit.pruned", "Old activity removed (retention)"
 
 

@@ -221,7 +221,13 @@ def _sso_sign_in(event: EventRecord, target: str, changes: dict) -> Sentence:
     subject = changes.get("subject") or "someone"
     if event.action == "sso.signed_in":
         return Sentence("", target, " signed in with single sign-on")
+    if event.action == "sso.signed_out":
+        return Sentence(
+            f"{subject} was signed out by single logout ({changes.get('flow')})", "", ""
+        )
     reason = changes.get("reason") or changes.get("check") or "a check failed"
+    if event.action == "sso.logout_refused":
+        return Sentence(f"A single logout of {subject} was refused: {reason}", "", "")
     return Sentence(f"A single sign-on of {subject} was refused: {reason}", "", "")
 
 
@@ -235,7 +241,7 @@ def sentence(event: EventRecord, name: str | None = None) -> Sentence:
         return Sentence(f"{actor} {VERBS[action]}", target, "")
     if action in SSO_SENTENCES:
         return Sentence(f"{actor} {SSO_SENTENCES[action]}", "", "")
-    if action in ("sso.signed_in", "sso.refused"):
+    if action in ("sso.signed_in", "sso.refused", "sso.signed_out", "sso.logout_refused"):
         return _sso_sign_in(event, target, changes)
     if action in ("user.updated", "user.update_refused"):
         return _user_sentence(actor, target, changes, refused=action == "user.update_refused")
@@ -318,6 +324,8 @@ def _staff_created(actor: str, target: str, changes: dict) -> Sentence:
     else:
         kind = "the staff account "
     return Sentence(f"{actor} created {kind}", target, "")
+
+
 def _group_role_sentence(actor: str, action: str, target: str, changes: dict) -> Sentence:
     """Permission profiles from groups: links, their order, and the roles they changed."""
     if action == "role.effective_changed":

@@ -46,6 +46,13 @@ class ManualIdpForm(forms.Form):
         assume_scheme="https",
         help_text="Entra: Set up <app> → Login URL.",
     )
+    idp_slo_url = forms.URLField(
+        label="Logout URL",
+        max_length=1000,
+        assume_scheme="https",
+        required=False,
+        help_text="Entra: Set up <app> → Logout URL. Empty: signing out here stays local.",
+    )
     certificates = forms.CharField(
         label="Signing certificate(s)",
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
@@ -78,6 +85,13 @@ class SsoOptionsForm(forms.Form):
         required=False,
         help_text="Signs each AuthnRequest with this account's own certificate (in the "
         "service provider metadata). Entra: SAML Certificates → Verification certificates.",
+    )
+    require_signed_logout = forms.BooleanField(
+        label="Require signed logout requests",
+        required=False,
+        help_text="Refuses LogoutRequests from the identity provider that are not signed by "
+        "one of its certificates. Off: an unsigned one is accepted only in the very browser "
+        "session it names, and ends only that session.",
     )
     match_by = forms.ChoiceField(
         label="Match people on", choices=MatchBy.choices, widget=forms.RadioSelect

@@ -41,6 +41,8 @@ class SsoSettings(models.Model):
     # Entra's "Microsoft Entra Identifier" and "Login URL".
     idp_entity_id = models.CharField("Identifier (Entity ID)", max_length=500, blank=True)
     idp_sso_url = models.URLField("Login URL", max_length=1000, blank=True)
+    # Entra's "Logout URL": where LogoutRequests and LogoutResponses go. Empty: sign-out is local.
+    idp_slo_url = models.URLField("Logout URL", max_length=1000, blank=True)
     metadata_url = models.URLField("App Federation Metadata URL", max_length=1000, blank=True)
     metadata_fetched_at = models.DateTimeField(null=True, blank=True)
     match_by = models.CharField(max_length=20, choices=MatchBy.choices, default=MatchBy.NAME_ID)
@@ -58,6 +60,9 @@ class SsoSettings(models.Model):
     new_agent_role = models.ForeignKey(
         "roles.Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Single logout: unsigned LogoutRequests are refused (otherwise accepted only in the very
+    # browser session they name).
+    signed_logout_required_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,6 +90,14 @@ class SsoSettings(models.Model):
     @property
     def signs_requests(self) -> bool:
         return self.requests_signed_at is not None and bool(self.sp_private_key)
+
+    @property
+    def requires_signed_logout(self) -> bool:
+        return self.signed_logout_required_at is not None
+
+    @property
+    def has_idp_logout(self) -> bool:
+        return bool(self.idp_slo_url)
 
     @property
     def creates_agents(self) -> bool:
@@ -141,3 +154,37 @@ class IdpCertificate(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.not_after <= timezone.now()
+
+
+class SsoSessionQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+
+class SsoSession(models.Model):
+    """A browser session that single sign-on started: how a LogoutRequest from the IdP finds
+    every session of the person it names, whichever instance serves them."""
+
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    user = models.ForeignKey("users.User", on_delete=models.CASCADE, related_name="+")
+    # The key of Django's session (django_session, shared by every instance).
+    session_key = models.CharField(max_length=40)
+    name_id = models.CharField(max_length=500)
+    name_id_format = models.CharField(max_length=200, blank=True)
+    session_index = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SsoSessionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "session_key"], name="sso_session_key_unique_per_account"
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "name_id"], name="sso_session_name_id")]
+
+    def __str__(self):
+        return f"{self.name_id} ({self.created_at:%Y-%m-%d %H:%M})"

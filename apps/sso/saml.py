@@ -13,6 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -31,9 +32,13 @@ class ServiceProvider:
     acs_url: str
     sign_on_url: str
     metadata_url: str
-    # Set when the account signs its AuthnRequests: PEM certificate and private key.
+    # The single logout service (LogoutRequests and LogoutResponses, both bindings).
+    slo_url: str = ""
+    # The account's key pair, PEM, when it has one: logout messages are signed with it, and
+    # AuthnRequests too when signs_authn_requests.
     certificate: str = ""
     private_key: str = ""
+    signs_authn_requests: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,8 @@ class IdentityProvider:
     entity_id: str
     sso_url: str
     certificates: tuple[str, ...]
+    # Its logout service (HTTP-Redirect binding), or "" when it has none.
+    slo_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,7 @@ class Identity:
     assertion_id: str
     in_response_to: str | None
     not_on_or_after: datetime | None
+    session_index: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ class IdpMetadata:
     entity_id: str
     sso_url: str
     certificates: tuple[str, ...]
+    slo_url: str = ""
 
 
 # The toolkit's error codes, grouped into the checks the SSO page and the audit trail name.
@@ -186,6 +195,7 @@ def parse_idp_metadata(xml: str | bytes) -> IdpMetadata:
         entity_id=entity_id,
         sso_url=sso_url,
         certificates=tuple(normalize_certificate(c) for c in dict.fromkeys(certificates)),
+        slo_url=(idp.get("singleLogoutService") or {}).get("url") or "",
     )
 
 
@@ -215,10 +225,11 @@ def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):
             "idp": {
                 "entityId": idp.entity_id,
                 "singleSignOnService": {"url": idp.sso_url, "binding": C.BINDING_HTTP_REDIRECT},
+                "singleLogoutService": {"url": idp.slo_url, "binding": C.BINDING_HTTP_REDIRECT},
                 "x509certMulti": {"signing": list(idp.certificates)},
             },
             "security": {
-                "authnRequestsSigned": bool(sp.private_key),
+                "authnRequestsSigned": sp.signs_authn_requests and bool(sp.private_key),
                 # Entra signs the assertion by default, or the response, or both: either is
                 # enough, and the toolkit refuses a response with neither.
                 "wantAssertionsSigned": False,
@@ -238,19 +249,30 @@ def _toolkit_settings(sp: ServiceProvider, idp: IdentityProvider):
 
 
 def service_provider_metadata(sp: ServiceProvider) -> str:
-    """Our metadata XML, for Entra's "Upload metadata file"; with our certificate if we sign."""
+    """Our metadata XML, for Entra's "Upload metadata file": the ACS, the logout service in
+    both bindings, and our signing certificate when the account has one."""
     from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
     from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 
+    description = {
+        "entityId": sp.entity_id,
+        "assertionConsumerService": {"url": sp.acs_url, "binding": C.BINDING_HTTP_POST},
+        "NameIDFormat": NAME_ID_UNSPECIFIED,
+    }
+    if sp.slo_url:
+        description["singleLogoutService"] = {"url": sp.slo_url, "binding": C.BINDING_HTTP_REDIRECT}
     metadata = OneLogin_Saml2_Metadata.builder(
-        {
-            "entityId": sp.entity_id,
-            "assertionConsumerService": {"url": sp.acs_url, "binding": C.BINDING_HTTP_POST},
-            "NameIDFormat": NAME_ID_UNSPECIFIED,
-        },
-        authnsign=bool(sp.certificate),
-        wsign=True,
+        description, authnsign=sp.signs_authn_requests and bool(sp.certificate), wsign=True
     )
+    metadata = metadata.decode() if isinstance(metadata, bytes) else metadata
+    if sp.slo_url:
+        # The builder writes one binding; the same service also takes HTTP-POST.
+        redirect = f'Binding="{C.BINDING_HTTP_REDIRECT}"'
+        start = metadata.index("<md:SingleLogoutService")
+        end = metadata.index("/>", start) + 2
+        element = metadata[start:end]
+        post = element.replace(redirect, f'Binding="{C.BINDING_HTTP_POST}"')
+        metadata = metadata[:end] + "\n        " + post + metadata[end:]
     if sp.certificate:
         metadata = OneLogin_Saml2_Metadata.add_x509_key_descriptors(
             metadata, normalize_certificate(sp.certificate), add_encryption=False
@@ -270,20 +292,22 @@ def authn_request(
 
     request = OneLogin_Saml2_Authn_Request(_toolkit_settings(sp, idp))
     parameters = {"SAMLRequest": request.get_request(), "RelayState": relay_state}
-    if sp.private_key:
+    if sp.signs_authn_requests and sp.private_key:
         parameters.update(_redirect_signature(sp, parameters))
     return OneLogin_Saml2_Utils.redirect(idp.sso_url, parameters), request.get_id()
 
 
 def _redirect_signature(sp: ServiceProvider, parameters: dict[str, str]) -> dict[str, str]:
-    """SigAlg and Signature of the HTTP-Redirect binding (SAML bindings 3.4.4.1)."""
+    """SigAlg and Signature of the HTTP-Redirect binding (SAML bindings 3.4.4.1), for the
+    SAMLRequest or SAMLResponse in `parameters`."""
     import xmlsec
     from onelogin.saml2.auth import OneLogin_Saml2_Auth
     from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
     from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
+    saml_type = "SAMLRequest" if "SAMLRequest" in parameters else "SAMLResponse"
     signed_query = OneLogin_Saml2_Auth._build_sign_query(
-        parameters["SAMLRequest"], parameters["RelayState"], C.RSA_SHA256, "SAMLRequest"
+        parameters[saml_type], parameters.get("RelayState"), C.RSA_SHA256, saml_type
     )
     signature = OneLogin_Saml2_Utils.sign_binary(
         signed_query, sp.private_key, xmlsec.constants.TransformRsaSha256
@@ -392,6 +416,7 @@ def verify_response(
             assertion_id=response.get_assertion_id() or "",
             in_response_to=response.get_in_response_to(),
             not_on_or_after=_conditions_not_on_or_after(response),
+            session_index=response.get_session_index() or "",
         )
     except OneLogin_Saml2_ValidationError as error:
         raise Refused(_check_of(error), str(error)) from error
@@ -430,3 +455,233 @@ def _parse_time(value: str) -> datetime:
     from onelogin.saml2.utils import OneLogin_Saml2_Utils
 
     return datetime.fromtimestamp(OneLogin_Saml2_Utils.parse_SAML_to_time(value), tz=UTC)
+
+
+# Single logout -----------------------------------------------------------------------------
+
+NS_PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+# A logout message is acted on within this long of its IssueInstant (plus the clock skew):
+# it is a browser redirect, seconds old when it arrives.
+LOGOUT_MESSAGE_LIFETIME = timedelta(minutes=5)
+# Signature algorithms of the HTTP-Redirect binding that are accepted (SHA-1 is not).
+_REDIRECT_ALGORITHMS = {
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+    "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+}
+
+
+@dataclass(frozen=True)
+class LogoutMessage:
+    """A LogoutRequest or LogoutResponse as it arrived, read before any check."""
+
+    kind: str  # "LogoutRequest" or "LogoutResponse"
+    message_id: str
+    issuer: str
+    destination: str
+    issue_instant: datetime | None
+    not_on_or_after: datetime | None = None
+    name_id: str = ""
+    name_id_format: str = ""
+    session_indexes: tuple[str, ...] = ()
+    in_response_to: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class LogoutBinding:
+    """How the message came: "redirect" (query string, raw as sent) or "post" (form)."""
+
+    name: str
+    parameters: dict[str, str]
+    raw_query: str = ""
+
+    @property
+    def saml_type(self) -> str:
+        return "SAMLRequest" if "SAMLRequest" in self.parameters else "SAMLResponse"
+
+
+def read_logout_message(binding: LogoutBinding) -> tuple[LogoutMessage, str]:
+    """The message and its XML, or Refused("format") for anything that is not one."""
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+    from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
+
+    encoded = binding.parameters.get(binding.saml_type, "")
+    try:
+        if binding.name == "redirect":
+            xml = OneLogin_Saml2_Utils.decode_base64_and_inflate(encoded)
+        else:
+            xml = OneLogin_Saml2_Utils.b64decode(encoded)
+        root = OneLogin_Saml2_XML.to_etree(xml)
+    except Exception as error:  # noqa: BLE001 - base64, zlib or XML garbage
+        raise Refused("format", "The logout message could not be decoded.") from error
+    kind = root.tag.rsplit("}", 1)[-1]
+    expected = "LogoutRequest" if binding.saml_type == "SAMLRequest" else "LogoutResponse"
+    if root.tag != f"{{{NS_PROTOCOL}}}{expected}" or not root.get("ID"):
+        raise Refused("format", f"The {binding.saml_type} is not a SAML {expected} with an ID.")
+    if isinstance(OneLogin_Saml2_XML.validate_xml(root, "saml-schema-protocol-2.0.xsd"), str):
+        raise Refused("format", f"The {expected} does not follow the SAML 2.0 schema.")
+    return _logout_message(kind, root), OneLogin_Saml2_XML.to_string(root).decode()
+
+
+def _logout_message(kind: str, root) -> LogoutMessage:
+    ns = {"saml": NS_ASSERTION, "samlp": NS_PROTOCOL}
+
+    def first(xpath: str):
+        nodes = root.xpath(xpath, namespaces=ns)
+        return nodes[0] if nodes else None
+
+    def time_of(name: str) -> datetime | None:
+        value = root.get(name)
+        return _parse_time(value) if value else None
+
+    issuer, name_id = first("saml:Issuer"), first("saml:NameID")
+    status = first("samlp:Status/samlp:StatusCode")
+    return LogoutMessage(
+        kind=kind,
+        message_id=root.get("ID", ""),
+        issuer=(issuer.text or "").strip() if issuer is not None else "",
+        destination=root.get("Destination", ""),
+        issue_instant=time_of("IssueInstant"),
+        not_on_or_after=time_of("NotOnOrAfter"),
+        name_id=(name_id.text or "").strip() if name_id is not None else "",
+        name_id_format=name_id.get("Format", "") if name_id is not None else "",
+        session_indexes=tuple(
+            (node.text or "").strip() for node in root.xpath("samlp:SessionIndex", namespaces=ns)
+        ),
+        in_response_to=root.get("InResponseTo", ""),
+        status=status.get("Value", "") if status is not None else "",
+    )
+
+
+def logout_is_signed(idp: IdentityProvider, binding: LogoutBinding, xml: str) -> bool:
+    """True when a signature by one of the IdP's certificates covers the message, False when
+    it carries none; Refused("signature") when it carries one that does not verify."""
+    if binding.name == "redirect":
+        return _redirect_signed(idp, binding)
+    return _post_signed(idp, xml)
+
+
+def _redirect_signed(idp: IdentityProvider, binding: LogoutBinding) -> bool:
+    """SAML bindings 3.4.4.1: the signature covers the parameters exactly as they were sent."""
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+    signature, algorithm = binding.parameters.get("Signature"), binding.parameters.get("SigAlg")
+    if not signature:
+        return False
+    if algorithm not in _REDIRECT_ALGORITHMS:
+        raise Refused("signature", "The logout message is signed with a refused algorithm.")
+    parts = binding.raw_query.split("&")
+    names = (f"{binding.saml_type}=", "RelayState=", "SigAlg=")
+    signed = "&".join(part for name in names for part in parts if part.startswith(name))
+    try:
+        signature_bytes = base64.b64decode(signature, validate=True)
+    except ValueError as error:
+        raise Refused("signature", "The logout message's signature is not base64.") from error
+    for certificate in idp.certificates:
+        if OneLogin_Saml2_Utils.validate_binary_sign(
+            signed, signature_bytes, certificate, algorithm
+        ):
+            return True
+    raise Refused("signature", "The logout message's signature does not verify.")
+
+
+def _post_signed(idp: IdentityProvider, xml: str) -> bool:
+    """An enveloped signature of the message itself (its root, by ID), by one certificate."""
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+    from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
+
+    root = OneLogin_Saml2_XML.to_etree(xml)
+    kind = root.tag.rsplit("}", 1)[-1]
+    signatures = OneLogin_Saml2_XML.query(root, f"/samlp:{kind}/ds:Signature")
+    if not signatures and not OneLogin_Saml2_XML.query(root, "//ds:Signature"):
+        return False
+    references = OneLogin_Saml2_XML.query(
+        root, f"/samlp:{kind}/ds:Signature/ds:SignedInfo/ds:Reference"
+    )
+    method = OneLogin_Saml2_XML.query(
+        root, f"/samlp:{kind}/ds:Signature/ds:SignedInfo/ds:SignatureMethod"
+    )
+    if (
+        len(signatures) != 1
+        or len(references) != 1
+        or references[0].get("URI") != f"#{root.get('ID')}"
+        or not method
+        or method[0].get("Algorithm") not in _REDIRECT_ALGORITHMS
+    ):
+        raise Refused("signature", "The logout message's signature does not cover it.")
+    # validate_sign answers False for a signature that does not verify (it raises only
+    # when asked to).
+    if not OneLogin_Saml2_Utils.validate_sign(
+        xml, xpath=f"/samlp:{kind}/ds:Signature", multicerts=list(idp.certificates)
+    ):
+        raise Refused("signature", "The logout message's signature does not verify.")
+    return True
+
+
+def check_logout_message(
+    sp: ServiceProvider,
+    idp: IdentityProvider,
+    message: LogoutMessage,
+    *,
+    received_at_url: str,
+    clock_skew: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Issuer, Destination and time of a logout message; Refused names the failed check."""
+    now = now or datetime.now(UTC)
+    if message.issuer != idp.entity_id:
+        raise Refused(
+            "issuer", "The logout message's Issuer is not this account's identity provider."
+        )
+    if message.destination and message.destination != received_at_url:
+        raise Refused("destination", "The logout message is addressed to another URL.")
+    if message.issue_instant is None:
+        raise Refused("format", "The logout message has no IssueInstant.")
+    if message.issue_instant > now + clock_skew:
+        raise Refused("time", "The logout message is not valid yet (IssueInstant is ahead).")
+    too_old = message.issue_instant + LOGOUT_MESSAGE_LIFETIME + clock_skew <= now
+    expired = message.not_on_or_after and message.not_on_or_after + clock_skew <= now
+    if too_old or expired:
+        raise Refused("time", "The logout message has expired.")
+
+
+def logout_request(
+    sp: ServiceProvider,
+    idp: IdentityProvider,
+    *,
+    name_id: str,
+    name_id_format: str,
+    session_index: str,
+) -> tuple[str, str]:
+    """(URL to redirect the browser to, the LogoutRequest's ID): signed, HTTP-Redirect."""
+    from onelogin.saml2.logout_request import OneLogin_Saml2_Logout_Request
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+    request = OneLogin_Saml2_Logout_Request(
+        _toolkit_settings(sp, idp),
+        name_id=name_id,
+        # The toolkit writes the SessionIndex into the XML as it is given.
+        session_index=escape(session_index) if session_index else None,
+        name_id_format=name_id_format or None,
+    )
+    parameters = {"SAMLRequest": request.get_request()}
+    parameters.update(_redirect_signature(sp, parameters))
+    return OneLogin_Saml2_Utils.redirect(idp.slo_url, parameters), request.id
+
+
+def logout_response(
+    sp: ServiceProvider, idp: IdentityProvider, *, in_response_to: str, relay_state: str
+) -> str:
+    """The URL that carries our signed LogoutResponse (Success) to the IdP, HTTP-Redirect."""
+    from onelogin.saml2.logout_response import OneLogin_Saml2_Logout_Response
+    from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+    response = OneLogin_Saml2_Logout_Response(_toolkit_settings(sp, idp))
+    response.build(escape(in_response_to, {'"': "&quot;"}))
+    parameters = {"SAMLResponse": response.get_response()}
+    if relay_state:
+        parameters["RelayState"] = relay_state
+    parameters.update(_redirect_signature(sp, parameters))
+    return OneLogin_Saml2_Utils.redirect(idp.slo_url, parameters)

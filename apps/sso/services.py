@@ -7,7 +7,9 @@ import hmac
 import secrets
 import time
 from dataclasses import asdict, astuple, dataclass
+from dataclasses import replace as dataclass_replace
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +27,7 @@ from apps.audit.services import diff, record_event
 from apps.metrics import SSO_SIGN_INS
 from apps.roles.models import BuiltinRole, Role
 from apps.sso import metadata_fetch, saml
-from apps.sso.models import IdpCertificate, MatchBy, SsoSettings
+from apps.sso.models import IdpCertificate, MatchBy, SsoSession, SsoSettings
 from apps.tenants.hosts import tenant_subdomain_of_host
 from apps.tenants.models import Tenant
 from apps.tenants.rates import parse_rate
@@ -66,6 +68,8 @@ class SignIn:
     user: User | None
     next_url: str
     test_report_key: str | None = None
+    # What single logout needs later: the NameID (and format) and the SessionIndex.
+    identity: saml.Identity | None = None
 
 
 # Reading -----------------------------------------------------------------------------------
@@ -86,21 +90,22 @@ def service_provider(tenant: Tenant, base_url: str) -> saml.ServiceProvider:
     base_url = base_url.rstrip("/")
     host = base_url.split("://", 1)[-1]
     if tenant_subdomain_of_host(host) == tenant.subdomain:
-        names, kwargs = ("sso:metadata", "sso:acs", "sso:login"), {}
+        names, kwargs = ("sso:metadata", "sso:acs", "sso:login", "sso:slo"), {}
     else:
-        names = ("sso:account_metadata", "sso:account_acs", "sso:account_login")
+        names = ("sso:account_metadata", "sso:account_acs", "sso:account_login", "sso:account_slo")
         kwargs = {"subdomain": tenant.subdomain}
-    metadata, acs, login = (base_url + reverse(name, kwargs=kwargs) for name in names)
+    metadata, acs, login, slo = (base_url + reverse(name, kwargs=kwargs) for name in names)
     # Read, not get_or_create: the public metadata URL must not write for unconfigured accounts.
     sso_settings = SsoSettings.objects.for_tenant(tenant).first()
-    signs = sso_settings is not None and sso_settings.signs_requests
     return saml.ServiceProvider(
         entity_id=metadata,
         acs_url=acs,
         sign_on_url=login,
         metadata_url=metadata,
-        certificate=sso_settings.sp_certificate if sso_settings and signs else "",
-        private_key=sso_settings.sp_private_key if sso_settings and signs else "",
+        slo_url=slo,
+        certificate=sso_settings.sp_certificate if sso_settings else "",
+        private_key=sso_settings.sp_private_key if sso_settings else "",
+        signs_authn_requests=sso_settings is not None and sso_settings.signs_requests,
     )
 
 
@@ -109,6 +114,7 @@ def identity_provider(sso_settings: SsoSettings) -> saml.IdentityProvider:
         entity_id=sso_settings.idp_entity_id,
         sso_url=sso_settings.idp_sso_url,
         certificates=tuple(c.pem for c in sso_settings.certificates.all()),
+        slo_url=sso_settings.idp_slo_url,
     )
 
 
@@ -146,6 +152,7 @@ def configure_from_metadata(
         actor=actor,
         entity_id=parsed.entity_id,
         sso_url=parsed.sso_url,
+        slo_url=parsed.slo_url,
         certificates=list(parsed.certificates),
         metadata_url=metadata_url,
         action=AuditAction.SSO_METADATA_LOADED,
@@ -170,18 +177,33 @@ def refresh_metadata(*, tenant: Tenant, actor: Actor) -> SsoSettings:
 
 @transaction.atomic
 def configure_manually(
-    *, tenant: Tenant, actor: Actor, entity_id: str, sso_url: str, certificates: list[str]
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    entity_id: str,
+    sso_url: str,
+    certificates: list[str],
+    slo_url: str = "",
 ) -> SsoSettings:
-    """Identifier, Login URL and certificate(s) as pasted from Entra's SAML Certificates."""
+    """Identifier, Login URL, Logout URL and certificate(s) as pasted from Entra."""
     return _set_idp(
         tenant=tenant,
         actor=actor,
         entity_id=entity_id.strip(),
         sso_url=sso_url.strip(),
+        slo_url=slo_url.strip(),
         certificates=certificates,
         metadata_url="",
         action=AuditAction.SSO_IDP_CONFIGURED,
     )
+
+
+def _check_idp_addresses(*, entity_id: str, sso_url: str, slo_url: str) -> None:
+    if not entity_id or not sso_url:
+        raise ValidationError("The Identifier and the Login URL are both needed.", code="required")
+    for label, url in (("Login URL", sso_url), ("Logout URL", slo_url)):
+        if url and not url.lower().startswith(("https://", "http://")):
+            raise ValidationError(f"The {label} must be an https:// address.", code="invalid")
 
 
 def _set_idp(
@@ -193,11 +215,9 @@ def _set_idp(
     certificates: list[str],
     metadata_url: str,
     action: AuditAction,
+    slo_url: str = "",
 ) -> SsoSettings:
-    if not entity_id or not sso_url:
-        raise ValidationError("The Identifier and the Login URL are both needed.", code="required")
-    if not sso_url.lower().startswith(("https://", "http://")):
-        raise ValidationError("The Login URL must be an https:// address.", code="invalid")
+    _check_idp_addresses(entity_id=entity_id, sso_url=sso_url, slo_url=slo_url)
     try:
         infos = {info.thumbprint: info for info in map(saml.certificate_info, certificates)}
     except ValueError as error:
@@ -208,11 +228,15 @@ def _set_idp(
     before = {
         "idp_entity_id": sso_settings.idp_entity_id,
         "idp_sso_url": sso_settings.idp_sso_url,
+        "idp_slo_url": sso_settings.idp_slo_url,
         "metadata_url": sso_settings.metadata_url,
         "certificates": sorted(sso_settings.certificates.values_list("thumbprint", flat=True)),
     }
     sso_settings.idp_entity_id = entity_id
     sso_settings.idp_sso_url = sso_url
+    sso_settings.idp_slo_url = slo_url
+    if slo_url:
+        _make_key_pair(sso_settings)  # logout messages are signed from the first one
     sso_settings.metadata_url = metadata_url
     sso_settings.metadata_fetched_at = timezone.now() if metadata_url else None
     sso_settings.save()
@@ -236,6 +260,7 @@ def _set_idp(
     after = {
         "idp_entity_id": entity_id,
         "idp_sso_url": sso_url,
+        "idp_slo_url": slo_url,
         "metadata_url": metadata_url,
         "certificates": sorted(infos),
     }
@@ -259,11 +284,13 @@ def set_sso_options(
     require_sso: bool,
     match_by: str,
     sign_requests: bool | None = None,
+    require_signed_logout: bool | None = None,
 ) -> SsoSettings:
     """The switches and the matching rule; SSO cannot be on before an IdP is configured.
 
     `sign_requests` (None: unchanged) signs AuthnRequests with the account's key pair,
     made the first time signing is switched on and kept afterwards.
+    `require_signed_logout` (None: unchanged) refuses unsigned LogoutRequests from the IdP.
     """
     sso_settings = SsoSettings.objects.select_for_update().get(pk=get_sso_settings(tenant).pk)
     if enabled and not (sso_settings.has_idp and sso_settings.certificates.exists()):
@@ -286,10 +313,12 @@ def set_sso_options(
     sso_settings.sso_required_at = stamp(sso_settings.sso_required_at, require_sso)
     if sign_requests is not None:
         sso_settings.requests_signed_at = stamp(sso_settings.requests_signed_at, sign_requests)
-    if sso_settings.requests_signed_at and not sso_settings.sp_private_key:
-        sso_settings.sp_private_key, sso_settings.sp_certificate = saml.new_key_pair(
-            f"Commbox {tenant.subdomain} SAML signing"
+    if require_signed_logout is not None:
+        sso_settings.signed_logout_required_at = stamp(
+            sso_settings.signed_logout_required_at, require_signed_logout
         )
+    if sso_settings.requests_signed_at:
+        _make_key_pair(sso_settings)
     sso_settings.match_by = match_by
     sso_settings.save()
     changes = diff(before, _options(sso_settings))
@@ -310,8 +339,18 @@ def _options(sso_settings: SsoSettings) -> dict[str, Any]:
         "idp_initiated": sso_settings.idp_initiated_allowed_at is not None,
         "require_sso": sso_settings.sso_required_at is not None,
         "sign_requests": sso_settings.requests_signed_at is not None,
+        "require_signed_logout": sso_settings.requires_signed_logout,
         "match_by": sso_settings.match_by,
     }
+
+
+def _make_key_pair(sso_settings: SsoSettings) -> None:
+    """The account's own key pair (signed AuthnRequests, logout messages), made once: Entra
+    keeps the certificate it was given. The caller saves."""
+    if not sso_settings.sp_private_key:
+        sso_settings.sp_private_key, sso_settings.sp_certificate = saml.new_key_pair(
+            f"Commbox {sso_settings.tenant.subdomain} SAML signing"
+        )
 
 
 # Signing in --------------------------------------------------------------------------------
@@ -482,7 +521,8 @@ def complete_sign_in(
     if test_by:
         return _test_report(tenant, sso_settings, test_by, received, user=user)
     _record_attempt(tenant, sso_settings, received, user=user, flow=_flow(pending))
-    return SignIn(user=user, next_url=pending.get("next", "") if pending else relay_state)
+    next_url = pending.get("next", "") if pending else relay_state
+    return SignIn(user=user, next_url=next_url, identity=identity)
 
 
 def _flow(pending: dict[str, Any] | None) -> str:
@@ -709,6 +749,7 @@ def _refused_unverified(
     refusal: saml.Refused,
     *,
     client_address: str | None,
+    logout: bool = False,
 ) -> None:
     """Count a refusal before the signature was verified, per address and per account.
 
@@ -722,22 +763,30 @@ def _refused_unverified(
     by_address, address_minutes = _count(
         _address_name("unverified", client_address), address_rate.seconds
     )
-    by_account, account_minutes = _count(f"unverified:account:{tenant.pk}", account_rate.seconds)
+    # Logout messages count with sign-in responses per address, and on their own per account
+    # (so each kind gets its row in the trail).
+    counter = f"unverified{'-logout' if logout else ''}:account:{tenant.pk}"
+    by_account, account_minutes = _count(counter, account_rate.seconds)
+    what = "logout message" if logout else "response"
+    # Logout refusals' reasons are this module's own sentences; the toolkit's sign-in
+    # reasons can quote what the response claims.
+    detail = f": {refusal.reason}" if logout else ""
     if by_account == 1:
         minutes = account_rate.seconds // 60 or 1
         record_event(
             tenant=tenant,
             actor=None,
             actor_type="anonymous",
-            actor_label="unverified sign-in response",
-            action=AuditAction.SSO_REFUSED,
+            actor_label=f"unverified {'logout message' if logout else 'sign-in response'}",
+            action=AuditAction.SSO_LOGOUT_REFUSED if logout else AuditAction.SSO_REFUSED,
             target=sso_settings,
             changes={
                 "check": refusal.check,
                 "reason": (
-                    f"the response could not be verified (check: {refusal.check}); the "
-                    f"subject and issuer it claims are not recorded, and further unverified "
-                    f"responses in the next {minutes} minutes are only counted"
+                    f"the {what} could not be verified (check: {refusal.check}{detail}); "
+                    "the subject and issuer it claims are not recorded, "
+                    f"and further unverified {what}s in the next {minutes} minutes are only "
+                    "counted"
                 ),
                 "verified": False,
             },
@@ -881,3 +930,307 @@ def _create_agent(tenant: Tenant, sso_settings: SsoSettings, identity: saml.Iden
         raise saml.Refused(
             "user", "Could not create an agent: " + " ".join(error.messages)
         ) from error
+
+
+# Single logout -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SsoSessionInfo:
+    """What a browser session keeps of its SSO sign-in, for single logout."""
+
+    name_id: str
+    name_id_format: str
+    session_index: str
+
+
+@dataclass(frozen=True)
+class LogoutOutcome:
+    """An accepted logout message: where the browser goes next ("" for the signed-out page),
+    and the session keys that were ended."""
+
+    redirect_url: str
+    ended_session_keys: frozenset[str] = frozenset()
+
+
+def _logout_request_key(tenant: Tenant, request_id: str) -> str:
+    return f"sso:logout-request:{tenant.pk}:{hashlib.sha256(request_id.encode()).hexdigest()}"
+
+
+def _logout_message_key(issuer: str, message_id: str) -> str:
+    return "sso:logout-message:" + hashlib.sha256(f"{issuer}\n{message_id}".encode()).hexdigest()
+
+
+def remember_sso_session(
+    *, tenant: Tenant, user: User, session_key: str, info: SsoSessionInfo
+) -> None:
+    """Note which session single sign-on started, so a LogoutRequest can find it; rows older
+    than any session can live are dropped on the way."""
+    oldest = timezone.now() - timedelta(seconds=settings.SESSION_MAX_AGE)
+    SsoSession.objects.for_tenant(tenant).filter(created_at__lt=oldest).delete()
+    SsoSession.objects.update_or_create(
+        tenant=tenant,
+        session_key=session_key,
+        defaults={
+            "user": user,
+            "name_id": info.name_id[:500],
+            "name_id_format": info.name_id_format[:200],
+            "session_index": info.session_index[:200],
+        },
+    )
+
+
+def forget_sso_session(*, tenant: Tenant, session_key: str | None) -> None:
+    """The session ended here (signed out); its row has nothing left to find."""
+    if session_key:
+        SsoSession.objects.for_tenant(tenant).filter(session_key=session_key).delete()
+
+
+def start_logout(
+    *, tenant: Tenant, sp: saml.ServiceProvider, session_key: str | None, info: SsoSessionInfo
+) -> str:
+    """Signing out after an SSO sign-in: the URL of a signed LogoutRequest to the IdP's
+    logout service, or "" when the IdP has none (sign-out stays local). The caller ends the
+    local session either way; the request's ID waits in the cache for the LogoutResponse."""
+    forget_sso_session(tenant=tenant, session_key=session_key)
+    sso_settings = get_sso_settings(tenant)
+    if not (sso_settings.has_idp and sso_settings.has_idp_logout):
+        return ""
+    sp = _with_key_pair(tenant, sso_settings, sp)
+    url, request_id = saml.logout_request(
+        sp,
+        identity_provider(sso_settings),
+        name_id=info.name_id,
+        name_id_format=info.name_id_format,
+        session_index=info.session_index,
+    )
+    cache.set(
+        _logout_request_key(tenant, request_id),
+        {"name_id": info.name_id},
+        timeout=settings.SSO_REQUEST_TTL_SECONDS,
+    )
+    return url
+
+
+def _with_key_pair(
+    tenant: Tenant, sso_settings: SsoSettings, sp: saml.ServiceProvider
+) -> saml.ServiceProvider:
+    """An account configured before single logout existed gets its key pair now."""
+    if sp.private_key:
+        return sp
+    _make_key_pair(sso_settings)
+    sso_settings.save(update_fields=["sp_private_key", "sp_certificate", "updated_at"])
+    return dataclass_replace(
+        sp, certificate=sso_settings.sp_certificate, private_key=sso_settings.sp_private_key
+    )
+
+
+def receive_logout(
+    *,
+    tenant: Tenant,
+    sp: saml.ServiceProvider,
+    binding: saml.LogoutBinding,
+    received_at_url: str,
+    browser_session_key: str | None = None,
+    browser: SsoSessionInfo | None = None,
+    client_address: str | None = None,
+) -> LogoutOutcome:
+    """A LogoutRequest or LogoutResponse at our logout service; raises saml.Refused (listed
+    in the SSO page's recent attempts) or TooManyAttempts.
+
+    `browser` is this browser's SSO session, if it has one: an unsigned LogoutRequest is
+    accepted only when it names exactly that session, and ends only it.
+    """
+    _refuse_throttled_address(client_address)
+    sso_settings = get_sso_settings(tenant)
+    try:
+        message, xml = saml.read_logout_message(binding)
+        if not sso_settings.has_idp:
+            raise saml.Refused("configuration", "Single sign-on is not configured.")
+        idp = identity_provider(sso_settings)
+        saml.check_logout_message(
+            sp,
+            idp,
+            message,
+            received_at_url=received_at_url,
+            clock_skew=timedelta(seconds=settings.SSO_CLOCK_SKEW_SECONDS),
+        )
+        signed = saml.logout_is_signed(idp, binding, xml)
+    except saml.Refused as refusal:
+        _refused_unverified(
+            tenant, sso_settings, refusal, client_address=client_address, logout=True
+        )
+        raise
+    if message.kind == "LogoutResponse":
+        return _logout_answered(tenant, sso_settings, message, client_address=client_address)
+    return _logout_requested(
+        tenant,
+        sso_settings,
+        sp,
+        message,
+        signed=signed,
+        relay_state=binding.parameters.get("RelayState", ""),
+        browser_session_key=browser_session_key,
+        browser=browser,
+        client_address=client_address,
+    )
+
+
+def _logout_answered(
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    message: saml.LogoutMessage,
+    *,
+    client_address: str | None,
+) -> LogoutOutcome:
+    """The IdP's LogoutResponse to our LogoutRequest (sent from start_logout)."""
+    key = _logout_request_key(tenant, message.in_response_to or "-")
+    pending = cache.get(key)
+    cache.delete(key)  # one answer per request
+    try:
+        if pending is None:
+            raise saml.Refused(
+                "in-response-to",
+                "The LogoutResponse answers no logout request this server sent (or one that "
+                "expired or was already answered).",
+            )
+        _accept_logout_once(message)
+    except saml.Refused as refusal:
+        _refused_unverified(
+            tenant, sso_settings, refusal, client_address=client_address, logout=True
+        )
+        raise
+    subject = pending["name_id"]
+    if message.status != saml.STATUS_SUCCESS:
+        failed = saml.Refused(
+            "status",
+            "You are signed out here, but the identity provider reported that it could not "
+            f"sign you out everywhere (status {message.status.rsplit(':', 1)[-1] or 'none'}).",
+        )
+        _record_logout(tenant, sso_settings, subject, refusal=failed)
+        raise failed
+    _record_logout(tenant, sso_settings, subject, flow="sp-initiated", ended=1)
+    return LogoutOutcome(redirect_url="")
+
+
+def _logout_requested(
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    sp: saml.ServiceProvider,
+    message: saml.LogoutMessage,
+    *,
+    signed: bool,
+    relay_state: str,
+    browser_session_key: str | None,
+    browser: SsoSessionInfo | None,
+    client_address: str | None,
+) -> LogoutOutcome:
+    """A LogoutRequest from the IdP: end the sessions it may end, answer with a signed
+    LogoutResponse (HTTP-Redirect) so the browser carries on the IdP's chain."""
+    try:
+        if not signed:
+            _check_unsigned_request(sso_settings, message, browser_session_key, browser)
+        _accept_logout_once(message)
+    except saml.Refused as refusal:
+        if signed:
+            _record_logout(tenant, sso_settings, message.name_id, refusal=refusal)
+        else:
+            _refused_unverified(
+                tenant, sso_settings, refusal, client_address=client_address, logout=True
+            )
+        raise
+    sessions = SsoSession.objects.for_tenant(tenant).filter(name_id=message.name_id)
+    if not signed:
+        sessions = sessions.filter(session_key=browser_session_key)
+    ended = _end_sessions(tenant, list(sessions.values_list("session_key", flat=True)))
+    if not signed and browser_session_key:
+        ended |= {browser_session_key}
+    _record_logout(
+        tenant,
+        sso_settings,
+        message.name_id,
+        flow="idp-initiated" if signed else "idp-initiated, unsigned, this browser only",
+        ended=len(ended),
+    )
+    if not sso_settings.has_idp_logout:
+        return LogoutOutcome(redirect_url="", ended_session_keys=frozenset(ended))
+    sp = _with_key_pair(tenant, sso_settings, sp)
+    url = saml.logout_response(
+        sp,
+        identity_provider(sso_settings),
+        in_response_to=message.message_id,
+        relay_state=relay_state,
+    )
+    return LogoutOutcome(redirect_url=url, ended_session_keys=frozenset(ended))
+
+
+def _check_unsigned_request(
+    sso_settings: SsoSettings,
+    message: saml.LogoutMessage,
+    browser_session_key: str | None,
+    browser: SsoSessionInfo | None,
+) -> None:
+    """An unsigned LogoutRequest proves nothing but the browser it arrives in: it may end
+    that browser's SSO session, when it names exactly it (NameID and SessionIndex)."""
+    if sso_settings.requires_signed_logout:
+        raise saml.Refused(
+            "signature",
+            "This account accepts only signed logout requests, and this one is not signed.",
+        )
+    names_this_browser = (
+        browser is not None
+        and bool(browser_session_key)
+        and message.name_id == browser.name_id
+        and bool(browser.session_index)
+        and browser.session_index in message.session_indexes
+    )
+    if not names_this_browser:
+        raise saml.Refused(
+            "session",
+            "An unsigned logout request is accepted only in the browser session it names "
+            "(its NameID and SessionIndex); this one names another.",
+        )
+
+
+def _accept_logout_once(message: saml.LogoutMessage) -> None:
+    """Each logout message ID is acted on once, for as long as it could still be accepted."""
+    lifetime = saml.LOGOUT_MESSAGE_LIFETIME.total_seconds() + 2 * settings.SSO_CLOCK_SKEW_SECONDS
+    key = _logout_message_key(message.issuer, message.message_id)
+    if not cache.add(key, 1, timeout=int(lifetime) + 60):
+        raise saml.Refused("replay", "This logout message has already been used.")
+
+
+def _end_sessions(tenant: Tenant, session_keys: list[str]) -> set[str]:
+    """Delete the sessions from the session store every instance reads, and their rows."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session_key in session_keys:
+        store(session_key).delete(session_key)
+    SsoSession.objects.for_tenant(tenant).filter(session_key__in=session_keys).delete()
+    return set(session_keys)
+
+
+def _record_logout(
+    tenant: Tenant,
+    sso_settings: SsoSettings,
+    subject: str,
+    *,
+    refusal: saml.Refused | None = None,
+    flow: str = "",
+    ended: int = 0,
+) -> None:
+    """One row for a logout message whose signature (or pending request) vouches for it."""
+    changes: dict[str, Any] = {"subject": subject[:255]}
+    if refusal is not None:
+        changes.update(check=refusal.check, reason=refusal.reason[:500])
+    else:
+        changes.update(flow=flow, sessions_ended=ended)
+    record_event(
+        tenant=tenant,
+        actor=None,
+        actor_type="idp",
+        actor_label="identity provider",
+        action=AuditAction.SSO_LOGOUT_REFUSED if refusal else AuditAction.SSO_SIGNED_OUT,
+        target=sso_settings,
+        changes=changes,
+        channel=Channel.SSO,
+    )

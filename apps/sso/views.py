@@ -1,7 +1,7 @@
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.groups.models import GroupMembership
 from apps.metrics import REFUSED_REQUESTS
@@ -29,6 +29,8 @@ from apps.tenants.models import Tenant
 
 # The session records how its user signed in (the sign-in page and the profile say so).
 SIGNED_IN_WITH = "signed_in_with"
+# After an SSO sign-in: the NameID, its format and the SessionIndex, for single logout.
+SSO_SESSION = "sso_session"
 # Ties an ACS POST to the browser that started the sign-in. SameSite=None so that it comes
 # back with the IdP's cross-site POST, which browsers accept only with Secure; browsers
 # honour Secure cookies on http://127.0.0.1 and http://*.localhost, so the quick start works.
@@ -164,12 +166,116 @@ def acs(request, subdomain=None):
         if result.test_report_key:
             response = redirect("sso:test_result", token=result.test_report_key)
         else:
-            login(request, result.user, backend="apps.users.backends.TenantUserBackend")
-            request.session[SIGNED_IN_WITH] = "sso"
+            _sign_in(request, tenant, result)
             response = redirect(_safe_next(request, result.next_url) or _landing_url(result.user))
     if BROWSER_COOKIE in request.COOKIES:
         response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH, samesite="None")
     return response
+
+
+def _sign_in(request, tenant: Tenant, result: services.SignIn) -> None:
+    """The session, and what single logout will need to find and end it."""
+    login(request, result.user, backend="apps.users.backends.TenantUserBackend")
+    request.session[SIGNED_IN_WITH] = "sso"
+    identity = result.identity
+    if identity is None or result.user is None:
+        return
+    info = services.SsoSessionInfo(
+        name_id=identity.name_id,
+        name_id_format=identity.name_id_format,
+        session_index=identity.session_index,
+    )
+    request.session[SSO_SESSION] = {
+        "name_id": info.name_id,
+        "name_id_format": info.name_id_format,
+        "session_index": info.session_index,
+    }
+    services.remember_sso_session(
+        tenant=tenant, user=result.user, session_key=request.session.session_key or "", info=info
+    )
+
+
+def _browser_sso_session(request, tenant: Tenant) -> services.SsoSessionInfo | None:
+    """This browser's SSO session with the account, if it has one."""
+    stored = request.session.get(SSO_SESSION)
+    user = request.user
+    if not stored or not user.is_authenticated or user.tenant_id != tenant.pk:
+        return None
+    return services.SsoSessionInfo(
+        name_id=stored.get("name_id", ""),
+        name_id_format=stored.get("name_id_format", ""),
+        session_index=stored.get("session_index", ""),
+    )
+
+
+@never_cache
+@require_POST
+def sign_out(request):
+    """Sign out; after an SSO sign-in, on to the IdP's logout service with a LogoutRequest
+    when it has one (the local session is ended first, whatever the IdP answers).
+
+    The way on is a page that refreshes to the IdP, not a redirect: the Sign out form's
+    page has CSP form-action 'self', and browsers hold a form's redirects to it too.
+    """
+    tenant = request.user.tenant if request.user.is_authenticated else None
+    info = _browser_sso_session(request, tenant) if tenant is not None else None
+    idp_url = ""
+    if tenant is not None and info is not None:
+        idp_url = services.start_logout(
+            tenant=tenant,
+            sp=services.service_provider(tenant, _base_url(request)),
+            session_key=request.session.session_key,
+            info=info,
+        )
+    logout(request)
+    if idp_url:
+        return render(request, "sso/signing_out.html", {"tenant": tenant, "idp_url": idp_url})
+    messages.info(request, "You are signed out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@csrf_exempt  # the IdP's cross-site POST (HTTP-POST binding); the message is what is checked
+@never_cache
+@require_http_methods(["GET", "POST"])
+def slo(request, subdomain=None):
+    """Single logout service: the IdP's LogoutRequest (both bindings) or its LogoutResponse."""
+    tenant = _tenant_of_request(request, subdomain)
+    data = request.GET if request.method == "GET" else request.POST
+    names = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
+    binding = saml.LogoutBinding(
+        name="redirect" if request.method == "GET" else "post",
+        parameters={name: data[name] for name in names if name in data},
+        raw_query=request.META.get("QUERY_STRING", ""),
+    )
+    try:
+        outcome = services.receive_logout(
+            tenant=tenant,
+            sp=services.service_provider(tenant, _base_url(request)),
+            binding=binding,
+            received_at_url=request.build_absolute_uri(request.path),
+            browser_session_key=request.session.session_key,
+            browser=_browser_sso_session(request, tenant),
+            client_address=get_client_ip_address(request),
+        )
+    except saml.Refused as refusal:
+        return _logout_refused(request, tenant, refusal)
+    except services.TooManyAttempts as error:
+        return _too_many(request, tenant, error)
+    if request.session.session_key in outcome.ended_session_keys:
+        logout(request)
+    if outcome.redirect_url:
+        return redirect(outcome.redirect_url)
+    messages.info(request, "You are signed out.")
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+def _logout_refused(request, tenant, refusal: saml.Refused):
+    return render(
+        request,
+        "sso/logout_refused.html",
+        {"tenant": tenant, "reason": refusal.reason, "check": refusal.check},
+        status=400 if refusal.check == "format" else 403,
+    )
 
 
 def _refused(request, tenant, reason: str, *, check: str = "", status: int = 403):
@@ -257,6 +363,7 @@ def _settings_page(request, **forms):
             initial={
                 "idp_entity_id": sso_settings.idp_entity_id,
                 "idp_sso_url": sso_settings.idp_sso_url,
+                "idp_slo_url": sso_settings.idp_slo_url,
             }
         ),
         "options_form": forms.get("options_form")
@@ -266,6 +373,7 @@ def _settings_page(request, **forms):
                 "idp_initiated": sso_settings.allows_idp_initiated,
                 "require_sso": sso_settings.sso_required_at is not None,
                 "sign_requests": sso_settings.requests_signed_at is not None,
+                "require_signed_logout": sso_settings.requires_signed_logout,
                 "match_by": sso_settings.match_by,
             }
         ),
@@ -338,6 +446,7 @@ def configure_manually(request):
                 actor=request.user,
                 entity_id=form.cleaned_data["idp_entity_id"],
                 sso_url=form.cleaned_data["idp_sso_url"],
+                slo_url=form.cleaned_data["idp_slo_url"],
                 certificates=form.cleaned_data["certificates"],
             )
         except ValidationError as error:

@@ -8,7 +8,7 @@ so a model registered later is audited without an edit here. Three pages only a 
 reaches are audited by tests of their own, reached as a person reaches them: the ACS's 429
 after unsigned responses, an SSO test's result after signing in at the test IdP, and
 another account's address (FLOW_PAGES, NOT_PAGES). One browser, one signed-in context per
-person and a session cookie instead of the sign-in form keep the run short (84 pages, 168
+person and a session cookie instead of the sign-in form keep the run short (85 pages, 170
 audits: about two minutes on a busy two-core machine).
 """
 
@@ -82,6 +82,8 @@ VISITOR_PAGES = [
     Page("sso:start"),
     Page("sso:start", query="account=no-such-account"),  # 404: no such account
     Page("sso:account_login", args=lambda cast: [cast.tenant.subdomain]),  # refused: SSO off
+    # The logout service without a message: the sign-out refused page.
+    Page("sso:account_slo", args=lambda cast: [cast.tenant.subdomain]),
     Page("/settings/no-such-page/"),  # 404
     Page("scim_reference"),
     Page("portal:login", step="lock-out"),  # the page after too many failed sign-ins
@@ -158,6 +160,8 @@ NOT_PAGES = {
     "sso:configure_manually": "POST only",
     "sso:options": "POST only",
     "sso:test": "POST only; redirects to the IdP",
+    "sso:logout": "POST only; redirects to the IdP or the sign-in page",
+    "sso:slo": "sso:account_slo's view, on the account's own host",
 }
 
 # Pages reached only through a flow of their own, each audited by the test named here.

@@ -77,6 +77,7 @@ STATE_CHANGING = [
     ("sso:configure_manually",),
     ("sso:options",),
     ("sso:test",),
+    ("sso:logout",),
 ]
 
 

@@ -13,7 +13,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote_plus, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 from cryptography import x509
@@ -89,6 +89,8 @@ class TestIdp:
     keys: list[SigningKey] = field(default_factory=lambda: [make_signing_key()])
     tenant_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     sso_url: str = ""
+    # Entra's Logout URL is its Login URL (/saml2) too; False: metadata without one.
+    has_logout_service: bool = True
 
     def __post_init__(self):
         if not self.sso_url:
@@ -107,13 +109,17 @@ class TestIdp:
             for key in self.keys
         )
         sso_url = escape(self.sso_url, {'"': "&quot;"})
+        logout = (
+            f'<SingleLogoutService Binding="{C.BINDING_HTTP_REDIRECT}" Location="{sso_url}"/>'
+            if self.has_logout_service
+            else ""
+        )
         return (
             '<?xml version="1.0" encoding="utf-8"?>'
             f'<EntityDescriptor ID="_{uuid.uuid4()}" entityID="{self.entity_id}" '
             'xmlns="urn:oasis:names:tc:SAML:2.0:metadata">'
             '<IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
-            f"{key_descriptors}"
-            f'<SingleLogoutService Binding="{C.BINDING_HTTP_REDIRECT}" Location="{sso_url}"/>'
+            f"{key_descriptors}{logout}"
             f'<SingleSignOnService Binding="{C.BINDING_HTTP_REDIRECT}" Location="{sso_url}"/>'
             f'<SingleSignOnService Binding="{C.BINDING_HTTP_POST}" Location="{sso_url}"/>'
             "</IDPSSODescriptor></EntityDescriptor>"
@@ -199,6 +205,96 @@ class TestIdp:
             response = self._sign(response, key, sign_algorithm, digest_algorithm)
         return response
 
+    def logout_request_xml(
+        self,
+        *,
+        destination: str,
+        name_id: str,
+        session_index: str = "",
+        request_id: str | None = None,
+        issuer: str | None = None,
+        issue_instant: datetime | None = None,
+        not_on_or_after: datetime | None = None,
+    ) -> str:
+        """A LogoutRequest as Entra sends one (NameID, and SessionIndex when given)."""
+        now = issue_instant or datetime.now(UTC)
+        expiry = f' NotOnOrAfter="{_instant(not_on_or_after)}"' if not_on_or_after else ""
+        index = f"<samlp:SessionIndex>{escape(session_index)}</samlp:SessionIndex>"
+        return (
+            '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+            f'ID="{request_id or "_" + str(uuid.uuid4())}" Version="2.0" '
+            f'IssueInstant="{_instant(now)}"{expiry} Destination={quoteattr(destination)}>'
+            '<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">'
+            f"{escape(issuer or self.entity_id)}</Issuer>"
+            '<NameID xmlns="urn:oasis:names:tc:SAML:2.0:assertion" '
+            'Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">'
+            f"{escape(name_id)}</NameID>"
+            f"{index if session_index else ''}"
+            "</samlp:LogoutRequest>"
+        )
+
+    def logout_response_xml(
+        self,
+        *,
+        destination: str,
+        in_response_to: str,
+        status: str = "urn:oasis:names:tc:SAML:2.0:status:Success",
+        issuer: str | None = None,
+    ) -> str:
+        """The LogoutResponse Entra answers a service provider's LogoutRequest with."""
+        return (
+            '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+            f'ID="_{uuid.uuid4()}" Version="2.0" IssueInstant="{_instant(datetime.now(UTC))}" '
+            f"Destination={quoteattr(destination)} InResponseTo={quoteattr(in_response_to)}>"
+            '<Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">'
+            f"{escape(issuer or self.entity_id)}</Issuer>"
+            f'<samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status>'
+            "</samlp:LogoutResponse>"
+        )
+
+    def redirect_query(
+        self,
+        xml: str,
+        *,
+        saml_type: str = "SAMLRequest",
+        relay_state: str = "",
+        sign: bool = True,
+        key: SigningKey | None = None,
+    ) -> str:
+        """The HTTP-Redirect binding's query string: deflated, base64, signed (RSA-SHA256)
+        over the parameters exactly as they are encoded here (SAML bindings 3.4.4.1)."""
+        encoded = base64.b64encode(zlib.compress(xml.encode())[2:-4]).decode()
+        parts = [f"{saml_type}={quote_plus(encoded)}"]
+        if relay_state:
+            parts.append(f"RelayState={quote_plus(relay_state)}")
+        if not sign:
+            return "&".join(parts)
+        parts.append(f"SigAlg={quote_plus(C.RSA_SHA256)}")
+        private_key = serialization.load_pem_private_key(
+            (key or self.keys[0]).private_key_pem.encode(), password=None
+        )
+        signature = private_key.sign(  # type: ignore[union-attr, call-arg]
+            "&".join(parts).encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        return "&".join(parts) + "&Signature=" + quote_plus(base64.b64encode(signature).decode())
+
+    def post_form(
+        self,
+        xml: str,
+        *,
+        saml_type: str = "SAMLRequest",
+        relay_state: str = "",
+        sign: bool = True,
+        key: SigningKey | None = None,
+    ) -> dict[str, str]:
+        """The HTTP-POST binding's form fields: base64 XML with an enveloped signature."""
+        if sign:
+            xml = self._sign(xml, key or self.keys[0], C.RSA_SHA256, C.SHA256)
+        fields = {saml_type: encode(xml)}
+        if relay_state:
+            fields["RelayState"] = relay_state
+        return fields
+
     @staticmethod
     def _sign(xml: str, key: SigningKey, sign_algorithm: str, digest_algorithm: str) -> str:
         signed = OneLogin_Saml2_Utils.add_sign(
@@ -231,16 +327,49 @@ def read_authn_request(redirect_url: str) -> dict:
     }
 
 
-def redirect_signature_is_valid(redirect_url: str, certificate_pem: str) -> bool:
-    """The IdP's check of a signed HTTP-Redirect AuthnRequest (SAML bindings 3.4.4.1).
+def read_logout_message(redirect_url: str) -> dict:
+    """Kind, ID, Issuer, Destination, NameID, SessionIndex, InResponseTo and status of an
+    HTTP-Redirect LogoutRequest or LogoutResponse (our server's)."""
+    query = parse_qs(urlsplit(redirect_url).query)
+    saml_type = "SAMLRequest" if "SAMLRequest" in query else "SAMLResponse"
+    xml = zlib.decompress(base64.b64decode(query[saml_type][0]), -15)
+    root = etree.fromstring(xml)  # noqa: S320 - our own server's message
+    ns = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion", "samlp": PROTOCOL}
 
-    The signed octets are SAMLRequest, RelayState and SigAlg exactly as they are in the URL.
+    def text(xpath: str) -> str:
+        nodes = root.xpath(xpath, namespaces=ns)
+        return (nodes[0].text or "") if nodes else ""
+
+    status = root.xpath("samlp:Status/samlp:StatusCode", namespaces=ns)
+    return {
+        "kind": etree.QName(root).localname,
+        "id": root.get("ID"),
+        "destination": root.get("Destination"),
+        "in_response_to": root.get("InResponseTo"),
+        "issuer": text("saml:Issuer"),
+        "name_id": text("saml:NameID"),
+        "session_index": text("samlp:SessionIndex"),
+        "status": status[0].get("Value") if status else "",
+        "relay_state": query.get("RelayState", [""])[0],
+        "signed": "Signature" in query,
+    }
+
+
+PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+
+
+def redirect_signature_is_valid(redirect_url: str, certificate_pem: str) -> bool:
+    """The IdP's check of a signed HTTP-Redirect message (SAML bindings 3.4.4.1).
+
+    The signed octets are SAMLRequest (or SAMLResponse), RelayState if present and SigAlg,
+    exactly as they are in the URL.
     """
     raw = dict(part.split("=", 1) for part in urlsplit(redirect_url).query.split("&"))
     query = parse_qs(urlsplit(redirect_url).query)
     if query.get("SigAlg", [""])[0] != C.RSA_SHA256:
         return False
-    signed = "&".join(f"{name}={raw[name]}" for name in ("SAMLRequest", "RelayState", "SigAlg"))
+    names = ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg")
+    signed = "&".join(f"{name}={raw[name]}" for name in names if name in raw)
     public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
     try:
         public_key.verify(  # type: ignore[union-attr, call-arg]
@@ -257,16 +386,37 @@ def redirect_signature_is_valid(redirect_url: str, certificate_pem: str) -> bool
 class IdpServer:
     """The test IdP over HTTP, for the browser test and scripts/test-idp.
 
-    GET /metadata answers the Federation Metadata XML; GET /saml2?SAMLRequest=…&RelayState=…
-    (the HTTP-Redirect binding) answers a page whose button POSTs a signed response for
-    `user_name` to the AuthnRequest's ACS URL (the HTTP-POST binding), as Entra's page does.
+    GET /metadata answers the Federation Metadata XML. GET /saml2 (the HTTP-Redirect
+    binding, one endpoint for everything, as Entra's) answers:
+    - an AuthnRequest with a page whose button POSTs a signed response for `user_name` to
+      its ACS URL (the HTTP-POST binding), as Entra's page does;
+    - a LogoutRequest (kept in .logout_requests) with a 302 to the service provider's
+      logout service carrying a signed LogoutResponse, as Entra does;
+    - a LogoutResponse (kept in .logout_responses) with a "signed out" page.
+    GET /logout starts an IdP-initiated logout of `user_name`: a 302 to the service
+    provider's logout service with a signed LogoutRequest (the session index of the last
+    sign-in, so it also works unsigned: /logout?unsigned=1).
+    The service provider's logout service is read from the Issuer of its messages (its
+    Entity ID ends in /saml/metadata/, its logout service in /saml/slo/), or `sp_slo_url`.
     """
 
-    def __init__(self, idp: TestIdp, *, user_name: str, host: str = "127.0.0.1", port: int = 0):
+    def __init__(
+        self,
+        idp: TestIdp,
+        *,
+        user_name: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        sp_slo_url: str = "",
+    ):
         import http.server
 
         self.idp = idp
         self.user_name = user_name
+        self.sp_slo_url = sp_slo_url
+        self.session_index = ""
+        self.logout_requests: list[dict] = []
+        self.logout_responses: list[dict] = []
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -275,8 +425,25 @@ class IdpServer:
                 if path == "/metadata":
                     return self._answer(200, server.idp.metadata_xml(), "application/xml")
                 if path == "/saml2":
-                    return self._answer(200, server.sign_in_page(self.path), "text/html")
+                    return self._saml2()
+                if path == "/logout":
+                    unsigned = "unsigned=1" in urlsplit(self.path).query
+                    return self._redirect(server.logout_request_url(sign=not unsigned))
                 return self._answer(404, "not found", "text/plain")
+
+            def _saml2(self):
+                query = parse_qs(urlsplit(self.path).query)
+                if "SAMLResponse" in query:
+                    return self._answer(200, server.logged_out_page(self.path), "text/html")
+                if _request_kind(query["SAMLRequest"][0]) == "LogoutRequest":
+                    return self._redirect(server.logout_response_url(self.path))
+                return self._answer(200, server.sign_in_page(self.path), "text/html")
+
+            def _redirect(self, location):
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def _answer(self, status, body, content_type):
                 data = body.encode()
@@ -295,11 +462,14 @@ class IdpServer:
 
     def sign_in_page(self, request_path: str) -> str:
         request = read_authn_request(request_path)
+        self.session_index = f"_{uuid.uuid4()}"
+        self.sp_slo_url = self.sp_slo_url or _slo_of(request["issuer"])
         xml = self.idp.response_xml(
             acs_url=request["acs_url"],
             audience=request["issuer"],
             name_id=self.user_name,
             in_response_to=request["id"],
+            assertion_id=self.session_index,
         )
         return (
             "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -311,6 +481,33 @@ class IdpServer:
             "</form></body></html>"
         )
 
+    def logout_response_url(self, request_path: str) -> str:
+        """Entra's answer to a service provider's LogoutRequest: signed, HTTP-Redirect."""
+        request = read_logout_message(request_path)
+        self.logout_requests.append(request)
+        slo_url = self.sp_slo_url or _slo_of(request["issuer"])
+        xml = self.idp.logout_response_xml(destination=slo_url, in_response_to=request["id"])
+        query = self.idp.redirect_query(
+            xml, saml_type="SAMLResponse", relay_state=request["relay_state"]
+        )
+        return f"{slo_url}?{query}"
+
+    def logout_request_url(self, *, sign: bool = True) -> str:
+        xml = self.idp.logout_request_xml(
+            destination=self.sp_slo_url, name_id=self.user_name, session_index=self.session_index
+        )
+        return f"{self.sp_slo_url}?{self.idp.redirect_query(xml, sign=sign)}"
+
+    def logged_out_page(self, response_path: str) -> str:
+        response = read_logout_message(response_path)
+        self.logout_responses.append(response)
+        status = response["status"].rsplit(":", 1)[-1]
+        return (
+            "<!doctype html><html lang=en><head><meta charset=utf-8>"
+            "<title>Test IdP</title></head><body><h1>Signed out of the test identity provider</h1>"
+            f"<p>The service provider answered: {escape(status)}.</p></body></html>"
+        )
+
     def start(self) -> IdpServer:
         import threading
 
@@ -320,3 +517,13 @@ class IdpServer:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _request_kind(encoded: str) -> str:
+    root = etree.fromstring(zlib.decompress(base64.b64decode(encoded), -15))  # noqa: S320
+    return etree.QName(root).localname
+
+
+def _slo_of(entity_id: str) -> str:
+    """Our logout service, from our Entity ID (the metadata URL): .../saml/slo/."""
+    return entity_id.removesuffix("metadata/") + "slo/"

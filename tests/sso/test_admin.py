@@ -38,3 +38,15 @@ def test_admin_never_shows_the_accounts_private_signing_key(client, tenant, admi
     assert page.status_code == 200
     assert key_body not in page.content.decode()
     assert "PRIVATE KEY" not in page.content.decode()
+
+
+def test_support_sees_the_idps_logout_url_and_the_signed_logout_option(client, tenant, admin_user):
+    idp = TestIdp()
+    services.configure_from_metadata(tenant=tenant, actor=None, metadata=idp.metadata_xml())
+    sso = services.get_sso_settings(tenant)
+    client.force_login(admin_user)
+
+    page = client.get(f"/admin/sso/ssosettings/{sso.pk}/change/").content.decode()
+
+    assert idp.sso_url in page
+    assert "Signed logout required at" in page

@@ -157,6 +157,7 @@ def test_sso_info_prints_one_json_object(tenant):
         "acs_url": "https://my-tenant.commbox.test/sso/saml/acs/",
         "sign_on_url": "https://my-tenant.commbox.test/sso/saml/login/",
         "metadata_url": "https://my-tenant.commbox.test/sso/saml/metadata/",
+        "logout_url": "https://my-tenant.commbox.test/sso/saml/slo/",
     }
 
 

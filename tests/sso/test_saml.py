@@ -85,7 +85,9 @@ def test_authn_request_is_unsigned_when_the_sp_has_no_key(test_idp):
 
 def test_signed_authn_request_verifies_with_the_sp_certificate(test_idp):
     private_key, certificate = saml.new_key_pair("Commbox my-tenant SAML signing")
-    sp = dataclasses.replace(SP, certificate=certificate, private_key=private_key)
+    sp = dataclasses.replace(
+        SP, certificate=certificate, private_key=private_key, signs_authn_requests=True
+    )
 
     url, _ = saml.authn_request(sp, identity_provider(test_idp), relay_state="r-1")
 
@@ -95,7 +97,9 @@ def test_signed_authn_request_verifies_with_the_sp_certificate(test_idp):
 def test_signed_authn_request_does_not_verify_with_another_certificate(test_idp):
     private_key, _ = saml.new_key_pair("Commbox my-tenant SAML signing")
     _, other_certificate = saml.new_key_pair("someone else")
-    sp = dataclasses.replace(SP, certificate=other_certificate, private_key=private_key)
+    sp = dataclasses.replace(
+        SP, certificate=other_certificate, private_key=private_key, signs_authn_requests=True
+    )
 
     url, _ = saml.authn_request(sp, identity_provider(test_idp), relay_state="r-1")
 
@@ -104,7 +108,9 @@ def test_signed_authn_request_does_not_verify_with_another_certificate(test_idp)
 
 def test_sp_metadata_publishes_the_signing_certificate_when_requests_are_signed():
     private_key, certificate = saml.new_key_pair("Commbox my-tenant SAML signing")
-    sp = dataclasses.replace(SP, certificate=certificate, private_key=private_key)
+    sp = dataclasses.replace(
+        SP, certificate=certificate, private_key=private_key, signs_authn_requests=True
+    )
 
     root = etree.fromstring(saml.service_provider_metadata(sp).encode())
 
@@ -116,7 +122,18 @@ def test_sp_metadata_publishes_the_signing_certificate_when_requests_are_signed(
     assert "".join(published.split()) == "".join(certificate.splitlines()[1:-1])
 
 
-def test_sp_metadata_has_no_certificate_when_requests_are_not_signed():
+def test_authn_request_is_not_signed_while_signing_is_off_though_the_account_has_a_key(
+    test_idp,
+):
+    private_key, certificate = saml.new_key_pair("Commbox my-tenant SAML signing")
+    sp = dataclasses.replace(SP, certificate=certificate, private_key=private_key)
+
+    url, _ = saml.authn_request(sp, identity_provider(test_idp), relay_state="r-1")
+
+    assert "Signature=" not in url
+
+
+def test_sp_metadata_has_no_certificate_when_the_account_has_no_key():
     root = etree.fromstring(saml.service_provider_metadata(SP).encode())
 
     descriptor = root.find(f"{{{MD}}}SPSSODescriptor")

@@ -24,7 +24,8 @@ def test_sso_page_shows_the_values_to_paste_into_entra_with_copy_buttons(client,
     assert "http://my-tenant.commbox.test/sso/saml/metadata/" in page
     assert "http://my-tenant.commbox.test/sso/saml/acs/" in page
     assert "http://my-tenant.commbox.test/sso/saml/login/" in page
-    assert page.count('data-copy-target="sp-') == 3
+    assert "http://my-tenant.commbox.test/sso/saml/slo/" in page
+    assert page.count('data-copy-target="sp-') == 4
 
 
 def test_sso_page_on_the_plain_host_names_the_account_in_the_paths(client, tenant_admin):
@@ -406,11 +407,13 @@ def sign_requests(tenant, on: bool):
     )
 
 
-def test_requests_are_not_signed_by_default(tenant, sso_on):
+def test_requests_are_not_signed_by_default(tenant, sso_on, browser, sp):
     sso = SsoSettings.objects.get(tenant=tenant)
 
+    response = browser.get(sp.sign_on_url)
+
     assert not sso.signs_requests
-    assert sso.sp_private_key == ""
+    assert "Signature=" not in response["Location"]
 
 
 def test_switching_request_signing_on_makes_the_accounts_key_pair(tenant, sso_on):

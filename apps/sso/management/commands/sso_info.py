@@ -42,6 +42,7 @@ class Command(BaseCommand):
                     "acs_url": sp.acs_url,
                     "sign_on_url": sp.sign_on_url,
                     "metadata_url": sp.metadata_url,
+                    "logout_url": sp.slo_url,
                 }
             )
         )
