@@ -47,9 +47,9 @@ def subscribed(reads: PushedReads, client, key) -> PushedReads:
     return reads
 
 
-def listening(client, key) -> PushedReads:
+def listening(client, key, **options) -> PushedReads:
     url = settings.CACHES["default"]["LOCATION"]
-    return subscribed(PushedReads(lambda: redis.Redis.from_url(url)), client, key)
+    return subscribed(PushedReads(lambda: redis.Redis.from_url(url), **options), client, key)
 
 
 def eventually(read, expected, seconds=2.0):
@@ -99,8 +99,7 @@ def test_nothing_is_kept_while_the_subscription_is_down(client, key):
 def test_a_kept_value_is_read_again_after_its_lease(client, key):
     now = [1000.0]
     announce(client, key, "v1")
-    reads = listening(client, key)
-    reads.clock = lambda: now[0]
+    reads = listening(client, key, clock=lambda: now[0])
     reads.get(client, key)
     gets = CountingRedis.gets
 
