@@ -377,6 +377,10 @@ class MemberChange:
     matching: Callable[[User], bool] | None = None
 
 
+# What a member change reads of a user: the rules, the audit rows and the group roles.
+MEMBER_FIELDS = ("tenant_id", "public_id", "user_name")
+
+
 def find_members(tenant: Tenant, user_ids: Iterable[str], *, strict: bool) -> list[User]:
     """The tenant's users with these public ids; with `strict`, an unknown id is invalid."""
     parsed, unknown = [], []
@@ -385,7 +389,7 @@ def find_members(tenant: Tenant, user_ids: Iterable[str], *, strict: bool) -> li
             parsed.append(UUID(user_id))
         except ValueError:
             unknown.append(user_id)
-    users = find_users(tenant, parsed) if parsed else []
+    users = find_users(tenant, parsed, only=MEMBER_FIELDS) if parsed else []
     found = {u.public_id for u in users}
     unknown += [str(u) for u in parsed if u not in found]
     if strict and unknown:
