@@ -67,20 +67,20 @@ class UserFilterForm(forms.Form):
         ]
         self.tenant = tenant
 
-    def clean_group(self) -> str:
-        """The named group's public id (a link may give the id itself); "" for any group."""
+    def clean_group(self):
+        """The named group (a link may give its id instead); None for any group."""
         value = self.cleaned_data["group"].strip()
         if not value:
-            return ""
+            return None
         # Groups are above users: reached through the tenant's reverse relation.
         groups = self.tenant.groups.annotate(name=Lower("display_name"))
         match = groups.filter(name=value.lower())
         if _is_uuid(value):
             match = groups.filter(public_id=value) | match
-        public_id = match.values_list("public_id", flat=True).first()
-        if public_id is None:
+        group = match.first()
+        if group is None:
             raise forms.ValidationError(f"This account has no group called {value}.")
-        return str(public_id)
+        return group
 
 
 class UserRoleForm(forms.Form):

@@ -296,6 +296,15 @@ class User(AbstractBaseUser, PermissionsMixin):
             # The user list sorted by last sign-in, read forwards (never signed in, then the
             # oldest first) or backwards (newest first). The same expression as the ordering.
             models.Index("tenant", LAST_SIGN_IN, "id", name="user_tenant_last_sign_in"),
+            # The user list sorted by source, either way (it was a sort of every user).
+            models.Index("tenant", "source", Lower("user_name"), name="user_tenant_source_name"),
+            # The list of deactivated users, in name order: an entry only for those few.
+            models.Index(
+                "tenant",
+                Lower("user_name"),
+                condition=Q(is_active=False),
+                name="user_tenant_inactive_name",
+            ),
             # Most users have no manager and no custom role: an index of only those who do
             # is all a lookup by either needs, and a create or an update of anyone else
             # writes no entry.

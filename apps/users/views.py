@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.db.models.functions import Lower
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,8 +33,8 @@ def _filtered_users(tenant, data: dict):
     if active := data.get("active"):
         users = users.filter(is_active=active == "yes")
     if group := data.get("group"):
-        # One membership row per (user, group): the join lists a user once.
-        users = users.filter(memberships__group__public_id=group)
+        # Exists, not a join: the list is read in its own order, probing each user's row.
+        users = users.filter(Exists(group.memberships.filter(user=OuterRef("pk"))))
     # Last: the search sizes its matches among the users the other filters leave.
     if query := data.get("q", "").strip():
         return users.search_with_size(query, tenant=tenant)
