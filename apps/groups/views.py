@@ -28,9 +28,11 @@ def group_list(request):
     groups = (
         Group.objects.for_tenant(request.tenant)
         # Counted per group on the page, up to COUNT_BOUND + 1: not a join of every membership.
-        .annotate(member_count=BoundedCount(
+        .annotate(
+            member_count=BoundedCount(
                 GroupMembership.objects.filter(tenant=request.tenant, group=OuterRef("pk"))
-            ))
+            )
+        )
         .order_by(Lower("display_name"), "id")
     )
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))

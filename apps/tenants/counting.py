@@ -42,26 +42,23 @@ class BoundedPaginator(Paginator):
     given (from a counter), or is told that more than COUNT_BOUND rows match; past the
     bound it pages through the first COUNT_BOUND rows."""
 
-    bound_label = f"{COUNT_BOUND:,}"
-
     def __init__(self, object_list, per_page, *, count=None, over_bound=False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.exact_count = count
         self.is_over_bound = over_bound
 
-    @cached_property
-    def count(self) -> int:
-        if self.exact_count is not None:
-            return self.exact_count
-        if self.is_over_bound:
-            return COUNT_BOUND + 1
-        count = bounded_count(self.object_list)
-        self.is_over_bound = is_over_bound(count)
-        return count
+    @property
+    def bound_label(self) -> str:
+        return f"{COUNT_BOUND:,}"
 
     @cached_property
-    def num_pages(self) -> int:
-        pages = super().num_pages
-        if self.is_over_bound:
-            return min(pages, -(-COUNT_BOUND // self.per_page))
-        return pages
+    def count(self) -> int:
+        """The exact count, or past the bound the rows of the pages that cover the bound."""
+        if self.exact_count is not None:
+            return self.exact_count
+        if not self.is_over_bound:
+            count = bounded_count(self.object_list)
+            if not is_over_bound(count):
+                return count
+            self.is_over_bound = True
+        return -(-COUNT_BOUND // self.per_page) * self.per_page

@@ -17,7 +17,7 @@ from django.utils.crypto import salted_hmac
 
 from apps.audit.models import Channel
 from apps.roles.models import BuiltinRole
-from apps.tenants.counting import COUNT_BOUND
+from apps.tenants import counting
 from apps.tenants.scoping import TenantOwnedQuerySet
 
 
@@ -139,9 +139,10 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
         """
         by_fields = self.alias(search_text=SEARCH_TEXT).filter(search_text__icontains=query)
         by_email = UserEmail.objects.filter(tenant=tenant, value__icontains=query)
-        field_ids = list(by_fields.order_by().values_list("pk", flat=True)[: COUNT_BOUND + 1])
-        email_ids = list(by_email.order_by().values_list("user_id", flat=True)[: COUNT_BOUND + 1])
-        if len(field_ids) <= COUNT_BOUND and len(email_ids) <= COUNT_BOUND:
+        bound = counting.COUNT_BOUND
+        field_ids = list(by_fields.order_by().values_list("pk", flat=True)[: bound + 1])
+        email_ids = list(by_email.order_by().values_list("user_id", flat=True)[: bound + 1])
+        if len(field_ids) <= bound and len(email_ids) <= bound:
             return self.filter(pk__in={*field_ids, *email_ids}), False
         # A subquery per row, not Exists: PostgreSQL would hash every matching email first.
         # It runs only for rows whose own attributes do not match, and lists a user once.
