@@ -42,8 +42,11 @@ class BoundedPaginator(Paginator):
     given (from a counter), or is told that more than COUNT_BOUND rows match; past the
     bound it pages through the first COUNT_BOUND rows."""
 
-    def __init__(self, object_list, per_page, *, count=None, over_bound=False, **kwargs):
+    def __init__(
+        self, object_list: models.QuerySet, per_page, *, count=None, over_bound=False, **kwargs
+    ):
         super().__init__(object_list, per_page, **kwargs)
+        self.queryset = object_list
         self.exact_count = count
         self.is_over_bound = over_bound
 
@@ -57,7 +60,7 @@ class BoundedPaginator(Paginator):
         if self.exact_count is not None:
             return self.exact_count
         if not self.is_over_bound:
-            count = bounded_count(self.object_list)
+            count = bounded_count(self.queryset)
             if not is_over_bound(count):
                 return count
             self.is_over_bound = True

@@ -424,9 +424,7 @@ def test_the_member_picker_lists_active_agents_before_inactive_ones(admin_client
     assert names.index("zoe@contoso.com") < names.index("amy@contoso.com")
 
 
-def test_group_list_says_more_than_the_bound_for_a_bigger_group(
-    admin_client, group, bound_of_two
-):
+def test_group_list_says_more_than_the_bound_for_a_bigger_group(admin_client, group, bound_of_two):
     make_members(group, 3)
 
     response = admin_client.get(reverse("groups:list"))

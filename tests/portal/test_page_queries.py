@@ -35,7 +35,10 @@ def grow(tenant, group, count: int, *, start: int) -> User:
     own_groups = [GroupFactory(tenant=tenant, display_name=f"Own {u.user_name}") for u in users]
     GroupMembership.objects.bulk_create(
         [GroupMembership(tenant=tenant, group=group, user=u) for u in users]
-        + [GroupMembership(tenant=tenant, group=g, user=u) for g, u in zip(own_groups, users)]
+        + [
+            GroupMembership(tenant=tenant, group=g, user=u)
+            for g, u in zip(own_groups, users, strict=True)
+        ]
     )
     return users[0]
 

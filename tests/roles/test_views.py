@@ -257,9 +257,7 @@ def test_roles_page_warns_about_a_value_entra_refuses(admin_client, tenant):
     assert response.context["refused_values"] == ["Équipe"]
 
 
-def test_roles_page_says_more_than_the_bound_for_a_builtin_role(
-    admin_client, tenant, monkeypatch
-):
+def test_roles_page_says_more_than_the_bound_for_a_builtin_role(admin_client, tenant, monkeypatch):
     monkeypatch.setattr(counting, "COUNT_BOUND", 2)
     AgentFactory.create_batch(3, tenant=tenant)
 

@@ -254,9 +254,7 @@ def test_filter_by_a_group_the_account_does_not_have_says_so(admin_client, tenan
     assert "This account has no group called No such group." in response.content.decode()
 
 
-def test_filtered_list_query_count_does_not_grow_with_the_number_of_users(
-    admin_client, tenant
-):
+def test_filtered_list_query_count_does_not_grow_with_the_number_of_users(admin_client, tenant):
     users = make_users(tenant, 10)
     group = users[0].memberships.get().group
     filters = {"role": "agent", "active": "yes", "group": str(group.public_id), "sort": "source"}
