@@ -104,11 +104,10 @@ def _candidates(tenant, group, query: str) -> list:
         User.objects.for_tenant(tenant)
         .agents()
         .exclude(Exists(GroupMembership.objects.filter(group=group, user=OuterRef("pk"))))
-        .select_related("custom_role")
-        .order_by(Lower("user_name"), "id")
     )
     if query:
         agents = agents.search(query, tenant=tenant)
+    agents = agents.select_related("custom_role").order_by(Lower("user_name"), "id")
     wanted = CANDIDATES_SHOWN + 1
     active = list(agents.filter(is_active=True)[:wanted])
     if len(active) == wanted:

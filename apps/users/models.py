@@ -143,7 +143,7 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
         field_ids = list(by_fields.order_by().values_list("pk", flat=True)[: bound + 1])
         email_ids = list(by_email.order_by().values_list("user_id", flat=True)[: bound + 1])
         if len(field_ids) <= bound and len(email_ids) <= bound:
-            return self.filter(pk__in={*field_ids, *email_ids}), False
+            return self._by_ids({*field_ids, *email_ids}), False
         # A subquery per row, not Exists: PostgreSQL would hash every matching email first.
         # It runs only for rows whose own attributes do not match, and lists a user once.
         first_email = by_email.filter(user=models.OuterRef("pk")).values("pk")[:1]
@@ -152,6 +152,18 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
             matches.filter(Q(search_text__icontains=query) | Q(email_match__isnull=False)),
             True,
         )
+
+
+    def _by_ids(self, ids: set[int]):
+        """The users of this queryset among `ids`, as a queryset of ids alone.
+
+        The ids are checked against this queryset (the tenant and every filter) first; the
+        result then names no tenant, so PostgreSQL fetches the few ids and sorts them,
+        rather than read the tenant's name index in order hoping to meet them early (a
+        search whose matches all sort late read most of the directory that way).
+        """
+        matched = list(self.filter(pk__in=ids).values_list("pk", flat=True)) if ids else []
+        return self.model.objects.filter(pk__in=matched)
 
 
 _UserManagerBase = BaseUserManager.from_queryset(UserQuerySet)
