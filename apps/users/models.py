@@ -153,7 +153,6 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
             True,
         )
 
-
     def _by_ids(self, ids: set[int]):
         """The users of this queryset among `ids`, as a queryset of ids alone.
 
