@@ -40,7 +40,7 @@ class UserFilterForm(forms.Form):
         label="Group",
         required=False,
         max_length=255,
-        help_text="A group's exact name",
+        widget=forms.TextInput(attrs={"placeholder": "Exact group name"}),
     )
     sort = forms.ChoiceField(
         label="Sort by",
