@@ -144,14 +144,17 @@ class UserQuerySet(TenantOwnedQuerySet["User"]):
         email_ids = list(by_email.order_by().values_list("user_id", flat=True)[: bound + 1])
         if len(field_ids) <= bound and len(email_ids) <= bound:
             return self._by_ids({*field_ids, *email_ids}), False
-        # A subquery per row, not Exists: PostgreSQL would hash every matching email first.
-        # It runs only for rows whose own attributes do not match, and lists a user once.
-        first_email = by_email.filter(user=models.OuterRef("pk")).values("pk")[:1]
-        matches = self.alias(search_text=SEARCH_TEXT, email_match=models.Subquery(first_email))
-        return (
-            matches.filter(Q(search_text__icontains=query) | Q(email_match__isnull=False)),
-            True,
-        )
+        matches = self.alias(search_text=SEARCH_TEXT)
+        if len(email_ids) <= bound:
+            # The few users an email matches, by id: cheaper than a subquery for every row.
+            by_email_q = Q(pk__in=email_ids)
+        else:
+            # A subquery per row, not Exists: PostgreSQL would hash every matching email
+            # first. It runs only for rows whose own attributes do not match.
+            first_email = by_email.filter(user=models.OuterRef("pk")).values("pk")[:1]
+            matches = matches.alias(email_match=models.Subquery(first_email))
+            by_email_q = Q(email_match__isnull=False)
+        return matches.filter(Q(search_text__icontains=query) | by_email_q), True
 
     def _by_ids(self, ids: set[int]):
         """The users of this queryset among `ids`, as a queryset of ids alone.

@@ -183,6 +183,25 @@ def test_search_with_more_matches_than_the_bound_still_finds_users_by_email(
     ]
 
 
+def test_search_with_more_email_matches_than_the_bound_still_finds_users_by_email(
+    admin_client, tenant, bound_of_two
+):
+    for name in ("ann", "bob", "cy"):
+        user = UserFactory(tenant=tenant, user_name=f"{name}@contoso.example")
+        UserEmailFactory(user=user)
+    dee = UserFactory(tenant=tenant, user_name="dee@other.example")
+    UserEmailFactory(user=dee, value="dee@contoso.example")
+
+    response = admin_client.get(reverse("users:list"), {"q": "CONTOSO"})
+
+    assert user_names(response) == [
+        "ann@contoso.example",
+        "bob@contoso.example",
+        "cy@contoso.example",
+        "dee@other.example",
+    ]
+
+
 def test_search_with_more_matches_than_the_bound_says_so_instead_of_counting(
     admin_client, tenant, bound_of_two
 ):
