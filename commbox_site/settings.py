@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # PostgreSQL's index operator classes (the users search's trigram indexes); inert on SQLite.
+    "django.contrib.postgres",
     "rest_framework",
     "csp",
     "axes",

@@ -1,9 +1,18 @@
 from typing import cast
+from uuid import UUID
 
 from django import forms
 from django.db.models.functions import Lower
 
 from apps.roles.models import BuiltinRole, Role
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 class UserFilterForm(forms.Form):
@@ -25,7 +34,14 @@ class UserFilterForm(forms.Form):
         required=False,
         choices=[("", "Any"), ("yes", "Active"), ("no", "Inactive")],
     )
-    group = forms.ChoiceField(label="Group", required=False)
+    # A name to type, not a list to pick from: a list of every group grows with the account
+    # (10,000 options would be most of the page and of its time).
+    group = forms.CharField(
+        label="Group",
+        required=False,
+        max_length=255,
+        widget=forms.TextInput(attrs={"placeholder": "Exact group name"}),
+    )
     sort = forms.ChoiceField(
         label="Sort by",
         required=False,
@@ -49,13 +65,22 @@ class UserFilterForm(forms.Form):
             *BuiltinRole.choices,
             ("Custom roles", [(str(r.public_id), r.name) for r in custom_roles]),
         ]
-        groups = tenant.groups.order_by(Lower("display_name")).values_list(
-            "public_id", "display_name"
-        )
-        cast(forms.ChoiceField, self.fields["group"]).choices = [
-            ("", "Any group"),
-            *((str(public_id), name) for public_id, name in groups),
-        ]
+        self.tenant = tenant
+
+    def clean_group(self):
+        """The named group (a link may give its id instead); None for any group."""
+        value = self.cleaned_data["group"].strip()
+        if not value:
+            return None
+        # Groups are above users: reached through the tenant's reverse relation.
+        groups = self.tenant.groups.annotate(name=Lower("display_name"))
+        match = groups.filter(name=value.lower())
+        if _is_uuid(value):
+            match = groups.filter(public_id=value) | match
+        group = match.first()
+        if group is None:
+            raise forms.ValidationError(f"This account has no group called {value}.")
+        return group
 
 
 class UserRoleForm(forms.Form):

@@ -8,6 +8,7 @@ from django.urls import reverse
 from apps.audit.models import AuditEvent
 from apps.roles.models import BuiltinRole, Role, normalize_role_name
 from apps.roles.views import entra_app_roles
+from apps.tenants import counting
 from apps.users.models import User
 from tests.factories import AgentFactory, CustomRoleFactory, UserFactory
 
@@ -254,3 +255,26 @@ def test_roles_page_warns_about_a_value_entra_refuses(admin_client, tenant):
     response = admin_client.get(reverse("roles:list"))
 
     assert response.context["refused_values"] == ["Équipe"]
+
+
+def test_roles_page_says_more_than_the_bound_for_a_builtin_role(admin_client, tenant, monkeypatch):
+    monkeypatch.setattr(counting, "COUNT_BOUND", 2)
+    AgentFactory.create_batch(3, tenant=tenant)
+
+    response = admin_client.get(reverse("roles:list"))
+
+    assert '<td data-label="Users" class="num">More than 2</td>' in response.content.decode()
+
+
+def test_roles_page_query_count_does_not_grow_with_the_number_of_users(
+    admin_client, tenant, custom_role
+):
+    AgentFactory.create_batch(3, tenant=tenant, custom_role=custom_role)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(reverse("roles:list"))
+    AgentFactory.create_batch(30, tenant=tenant, custom_role=custom_role)
+
+    with CaptureQueriesContext(connection) as more:
+        admin_client.get(reverse("roles:list"))
+
+    assert len(more) == len(few) <= LIST_QUERY_BOUND

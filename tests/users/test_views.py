@@ -11,6 +11,7 @@ from apps.audit.models import AuditEvent
 from apps.groups.models import GroupMembership
 from apps.roles.models import BuiltinRole
 from apps.sso.models import SsoSettings
+from apps.tenants import counting
 from apps.users.models import User, UserEmail
 from apps.users.services import update_user
 from tests.factories import (
@@ -23,7 +24,9 @@ from tests.factories import (
     UserFactory,
 )
 
-LIST_QUERY_BOUND = 10
+# A search adds three: its two trigram probes and the check of the matches against the
+# filters (apps.users.models.UserQuerySet.search_with_size).
+LIST_QUERY_BOUND = 11
 
 
 def user_names(response):
@@ -155,6 +158,135 @@ def test_search_by_email_lists_a_user_with_two_matching_emails_once(admin_client
     response = admin_client.get(reverse("users:list"), {"q": "KIM@"})
 
     assert user_names(response) == ["kim"]
+
+
+@pytest.fixture
+def bound_of_two(monkeypatch):
+    monkeypatch.setattr(counting, "COUNT_BOUND", 2)
+
+
+def test_search_with_more_matches_than_the_bound_still_finds_users_by_email(
+    admin_client, tenant, bound_of_two
+):
+    for name in ("ann", "bob", "cy"):
+        UserFactory(tenant=tenant, user_name=f"{name}@contoso.example")
+    dee = UserFactory(tenant=tenant, user_name="dee@other.example")
+    UserEmailFactory(user=dee, value="dee@contoso.example")
+
+    response = admin_client.get(reverse("users:list"), {"q": "CONTOSO"})
+
+    assert user_names(response) == [
+        "ann@contoso.example",
+        "bob@contoso.example",
+        "cy@contoso.example",
+        "dee@other.example",
+    ]
+
+
+def test_search_with_more_email_matches_than_the_bound_still_finds_users_by_email(
+    admin_client, tenant, bound_of_two
+):
+    for name in ("ann", "bob", "cy"):
+        user = UserFactory(tenant=tenant, user_name=f"{name}@contoso.example")
+        UserEmailFactory(user=user)
+    dee = UserFactory(tenant=tenant, user_name="dee@other.example")
+    UserEmailFactory(user=dee, value="dee@contoso.example")
+
+    response = admin_client.get(reverse("users:list"), {"q": "CONTOSO"})
+
+    assert user_names(response) == [
+        "ann@contoso.example",
+        "bob@contoso.example",
+        "cy@contoso.example",
+        "dee@other.example",
+    ]
+
+
+def test_search_with_more_matches_than_the_bound_says_so_instead_of_counting(
+    admin_client, tenant, bound_of_two
+):
+    for name in ("ann", "bob", "cy"):
+        UserFactory(tenant=tenant, user_name=f"{name}@contoso.example")
+
+    response = admin_client.get(reverse("users:list"), {"q": "contoso"})
+
+    assert "More than 2 users found" in response.content.decode()
+
+
+def test_search_matches_no_text_across_two_attributes(admin_client, tenant):
+    UserFactory(
+        tenant=tenant,
+        user_name="ann@example.com",
+        given_name="Ann",
+        family_name="Lee",
+        display_name="A. Lee",
+    )
+
+    response = admin_client.get(reverse("users:list"), {"q": "ann lee"})
+
+    assert user_names(response) == []
+
+
+def test_unfiltered_list_counts_every_user_past_the_bound(admin_client, tenant, bound_of_two):
+    make_users(tenant, 4)
+
+    response = admin_client.get(reverse("users:list"))
+
+    assert "5 users" in response.content.decode()  # 4 and the admin, from the counters
+
+
+def test_search_query_count_does_not_grow_with_the_number_of_matches(admin_client, tenant):
+    make_users(tenant, 10)
+    with CaptureQueriesContext(connection) as ten:
+        admin_client.get(reverse("users:list"), {"q": "bulk"})
+    make_users(tenant, 90, start=10)
+
+    with CaptureQueriesContext(connection) as hundred:
+        admin_client.get(reverse("users:list"), {"q": "bulk"})
+
+    assert len(hundred) == len(ten) <= LIST_QUERY_BOUND
+
+
+def test_search_past_the_bound_takes_no_more_queries_than_below_it(
+    admin_client, tenant, bound_of_two
+):
+    make_users(tenant, 2)
+    with CaptureQueriesContext(connection) as below:
+        admin_client.get(reverse("users:list"), {"q": "bulk"})
+    make_users(tenant, 10, start=2)
+
+    with CaptureQueriesContext(connection) as past:
+        admin_client.get(reverse("users:list"), {"q": "bulk"})
+
+    assert len(past) <= len(below) <= LIST_QUERY_BOUND
+
+
+def test_filter_by_group_name_in_any_case(admin_client, tenant, agent):
+    membership = MembershipFactory(group__tenant=tenant, group__display_name="Billing EU")
+
+    response = admin_client.get(reverse("users:list"), {"group": "billing eu"})
+
+    assert user_names(response) == [membership.user.user_name]
+
+
+def test_filter_by_a_group_the_account_does_not_have_says_so(admin_client, tenant):
+    response = admin_client.get(reverse("users:list"), {"group": "No such group"})
+
+    assert "This account has no group called No such group." in response.content.decode()
+
+
+def test_filtered_list_query_count_does_not_grow_with_the_number_of_users(admin_client, tenant):
+    users = make_users(tenant, 10)
+    group = users[0].memberships.get().group
+    filters = {"role": "agent", "active": "yes", "group": str(group.public_id), "sort": "source"}
+    with CaptureQueriesContext(connection) as ten:
+        admin_client.get(reverse("users:list"), filters)
+    make_users(tenant, 90, start=10)
+
+    with CaptureQueriesContext(connection) as hundred:
+        admin_client.get(reverse("users:list"), filters)
+
+    assert len(hundred) == len(ten) <= LIST_QUERY_BOUND
 
 
 def test_filter_by_builtin_role(admin_client, tenant_admin, agent, end_user):
