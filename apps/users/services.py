@@ -21,6 +21,7 @@ from apps.audit.models import AuditAction, Channel
 from apps.audit.services import build_event, channel_of, diff, record_event, record_events
 from apps.roles.models import BuiltinRole, Role
 from apps.roles.services import resolve_role_assignment
+from apps.tenants.prepared_writes import insert_new, is_prepared
 from apps.tenants.scoping import save_with_version
 from apps.tenants.transactions import atomic_service
 from apps.users.backends import sign_in_key
@@ -374,10 +375,14 @@ def _save_multi(user: User, attributes: dict[str, Any], *, replace: bool) -> Non
         manager: Any = model.objects  # UserEmail or UserPhoneNumber: same columns
         if replace:
             manager.filter(user=user).delete()
-        rows = manager.bulk_create(
+        rows: list[Any] = [
             model(tenant_id=user.tenant_id, user=user, **item)
             for item in _normalise_multi(attributes[field])
-        )
+        ]
+        if len(rows) == 1 and is_prepared(model):
+            insert_new(rows[0])  # Entra's usual one email; kept, never saved again
+        else:
+            manager.bulk_create(rows)
         remember_rows(user, field, rows)
 
 
