@@ -10,6 +10,7 @@ is one entry here plus its migration.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -435,7 +436,12 @@ class Resource:
 
     def find(self, name: str) -> Attribute | None:
         """The attribute of this lower-case name in any of the schemas (names do not clash)."""
-        return next((a for _, a in self.attributes() if a.key == name), None)
+        return self._by_key.get(name)
+
+    @functools.cached_property
+    def _by_key(self) -> dict[str, Attribute]:
+        # Every PATCH and POST looks attributes up by name, dozens of times.
+        return {attribute.key: attribute for _, attribute in self.attributes()}
 
     def ignores(self, name: str) -> bool:
         """Whether input may name the attribute but never changes it."""
@@ -443,8 +449,8 @@ class Resource:
         read_only = attribute is not None and attribute.kind in (Kind.ID, Kind.META)
         return read_only or name in self.not_stored
 
-    def columns(self) -> tuple[str, ...]:
-        """The model fields that hold single-valued attributes (and addresses), in map order."""
+    @functools.cached_property
+    def _columns(self) -> tuple[str, ...]:
         fields = []
         for _, attribute in self.attributes():
             if attribute.kind in (Kind.SIMPLE, Kind.ADDRESSES) and attribute.field:
@@ -452,6 +458,10 @@ class Resource:
             elif attribute.kind is Kind.COMPLEX:
                 fields.extend(sub.field for sub in attribute.sub_attributes)
         return tuple(fields)
+
+    def columns(self) -> tuple[str, ...]:
+        """The model fields that hold single-valued attributes (and addresses), in map order."""
+        return self._columns
 
     def always_returned(self) -> tuple[str, ...]:
         return ("schemas", *(a.name for _, a in self.attributes() if a.returned == "always"))
