@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
-from django.db.models import Q, Value
+from django.db.models import Exists, OuterRef, Q, Value
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils import timezone
@@ -78,27 +78,37 @@ def _check_external_id(external_id: str | None) -> str:
     return external_id
 
 
-def _check_members(tenant: Tenant, users: Iterable[User]) -> list[User]:
+def _check_members(
+    tenant: Tenant, users: Iterable[User], *, group: Group | None = None
+) -> tuple[list[User], set[int]]:
+    """The users, if every one is an agent of the tenant; and, with `group`, which of them
+    are its members already (read in the same query)."""
     users = list({u.pk: u for u in users}.values())
     for user in users:
         if user.tenant_id != tenant.pk:
             raise ValidationError(f'"{user}" is not a user of this account.', code="invalid")
     # Roles are re-read under a row lock: a stale instance or a demotion running at the
     # same time must not let an end-user into a group.
-    agent_ids = set(
+    is_member = (
+        Exists(GroupMembership.objects.filter(group=group, user=OuterRef("pk")))
+        if group is not None
+        else Value(False)
+    )
+    agents = dict(
         User.objects.filter(pk__in=[u.pk for u in users])
         .agents()
         .select_for_update()
-        .values_list("pk", flat=True)
+        .annotate(is_member=is_member)
+        .values_list("pk", "is_member")
     )
-    refused = [u.user_name for u in users if u.pk not in agent_ids]
+    refused = [u.user_name for u in users if u.pk not in agents]
     if refused:
         raise ValidationError(
             f"{', '.join(refused)} {'is an end-user' if len(refused) == 1 else 'are end-users'}: "
             "only agents (agents, admins and holders of a custom role) can be group members.",
             code="invalid",
         )
-    return users
+    return users, {pk for pk, member in agents.items() if member}
 
 
 def _count(users: list[User], noun: str) -> str:
@@ -145,7 +155,7 @@ def create_group(
     """Create a group; a duplicate displayName (any case) is a "unique" error."""
     display_name = _check_display_name(tenant, display_name)
     external_id = _check_external_id(external_id)
-    members = _check_members(tenant, members)
+    members, _ = _check_members(tenant, members)
     try:
         with atomic():
             group = Group.objects.create(
@@ -168,7 +178,7 @@ def create_group(
     )
     if members:
         # The group is new: its created and lastModified moments already cover its members.
-        _insert_members(tenant=tenant, actor=actor, group=group, users=members)
+        _insert_members(tenant=tenant, actor=actor, group=group, users=members, existing=set())
     return group
 
 
@@ -217,12 +227,10 @@ def update_group(
     return group
 
 
-def _insert_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
-    existing = set(
-        GroupMembership.objects.filter(tenant=tenant, group=group, user__in=users).values_list(
-            "user_id", flat=True
-        )
-    )
+def _insert_members(
+    *, tenant: Tenant, actor: Actor, group: Group, users: list[User], existing: set[int]
+) -> list[User]:
+    """Make the users members, but those in `existing` (already members)."""
     new = [u for u in users if u.pk not in existing]
     if not new:
         return []
@@ -265,7 +273,7 @@ def _remove_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[U
 
 def _set_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
     """Make the members exactly these users; the users added and removed."""
-    users = _check_members(tenant, users)
+    users, _ = _check_members(tenant, users)
     wanted = {u.pk for u in users}
     current = list(
         User.objects.filter(memberships__group=group).only("pk", "user_name", "public_id")
@@ -273,13 +281,15 @@ def _set_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User
     removed = _remove_members(
         tenant=tenant, actor=actor, group=group, users=[u for u in current if u.pk not in wanted]
     )
-    return removed + _insert_members(tenant=tenant, actor=actor, group=group, users=users)
+    existing = {u.pk for u in current}
+    return removed + _insert_members(
+        tenant=tenant, actor=actor, group=group, users=users, existing=existing
+    )
 
 
 def _add_members(*, tenant: Tenant, actor: Actor, group: Group, users: list[User]) -> list[User]:
-    return _insert_members(
-        tenant=tenant, actor=actor, group=group, users=_check_members(tenant, users)
-    )
+    users, existing = _check_members(tenant, users, group=group)
+    return _insert_members(tenant=tenant, actor=actor, group=group, users=users, existing=existing)
 
 
 _MEMBER_ACTIONS = {"add": _add_members, "set": _set_members, "remove": _remove_members}
