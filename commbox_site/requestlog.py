@@ -122,10 +122,8 @@ class RequestContextFilter(logging.Filter):
 
 
 # Fields that cannot hold a secret, not redacted on every line: the formatter's own, and the
-# request id (ours, or a client's that matched INCOMING_REQUEST_ID); on the request log's own
-# line also the path, which it redacted before logging.
+# request id (ours, or a client's that matched INCOMING_REQUEST_ID).
 HOLD_NO_SECRET = frozenset({"time", "level", "logger", "request_id"})
-ALREADY_REDACTED = {logger.name: HOLD_NO_SECRET | {"path"}}
 
 
 class JsonFormatter(LibraryJsonFormatter):
@@ -147,9 +145,8 @@ class JsonFormatter(LibraryJsonFormatter):
             log_data["exception"] = log_data.pop("exc_info")
         # Extra fields are kept, with the tokens blanked that any text of them holds (Django
         # passes the request itself, whose repr has the path and its query string).
-        safe = ALREADY_REDACTED.get(record.name, HOLD_NO_SECRET)
         for name, value in log_data.items():
-            if name not in safe and not isinstance(value, int | float | bool | None):
+            if name not in HOLD_NO_SECRET and not isinstance(value, int | float | bool | None):
                 log_data[name] = redact_secrets(str(value))
 
     def formatException(self, ei) -> str:  # noqa: N802 - logging.Formatter's name

@@ -96,21 +96,22 @@ class RowLoader:
     def __init__(self, model: type[Model], columns: list[str], db: str):
         fields = {field.column: field for field in model._meta.get_fields() if field.concrete}
         self.model, self.db, self.connection = model, db, connections[db]
-        loaded = [(i, fields[name]) for i, name in enumerate(columns) if name in fields]
-        self.field_names = [field.attname for _, field in loaded]
-        # (position, field, its from_db_value) of each field column; JSONField's is the one.
-        self.fields = [(i, field, getattr(field, "from_db_value", None)) for i, field in loaded]
+        self.fields = [(i, fields[name]) for i, name in enumerate(columns) if name in fields]
+        self.field_names = [field.attname for _, field in self.fields]
         self.annotations = [(i, name) for i, name in enumerate(columns) if name not in fields]
 
     def load(self, row: tuple) -> Model:
-        values = [
-            row[i] if convert is None or row[i] is None else convert(row[i], field, self.connection)
-            for i, field, convert in self.fields
-        ]
+        values = [self._converted(row[i], field) for i, field in self.fields]
         instance = self.model.from_db(self.db, self.field_names, values)
         for i, name in self.annotations:
             setattr(instance, name, row[i])
         return instance
+
+    def _converted(self, value: Any, field: Any) -> Any:
+        convert = getattr(field, "from_db_value", None)
+        if convert is None or value is None:
+            return value
+        return convert(value, field, self.connection)
 
 
 def _slot(params: list, marker: Any) -> tuple[int, Callable[[Any], Any]]:
