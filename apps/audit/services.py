@@ -145,10 +145,7 @@ def record_event(**fields: Unpack[EventFields]) -> AuditEvent:
 
 
 def record_events(events: list[AuditEvent]) -> None:
-    if len(events) == 1 and is_prepared(AuditEvent):
-        insert_new(events[0])  # a group PATCH's one member added or removed
-    else:
-        AuditEvent.objects.bulk_create(events)
+    AuditEvent.objects.bulk_create(events)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
