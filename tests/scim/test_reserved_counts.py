@@ -81,23 +81,18 @@ def test_processes_holding_reservations_never_let_the_fleet_past_the_limit():
     assert shared.count <= 3000
 
 
-def test_each_window_has_reservations_of_its_own():
-    counts, shared = ReservedCounts(), SharedCounter()
+def far_from_the_limit(counts: ReservedCounts, shared: SharedCounter, key: str) -> None:
+    """One request in window `key` of a 3000 limit, every count fitting."""
     counts.count(
-        "window-1",
-        limit=3000,
-        add=shared.add,
-        give_back=shared.give_back,
-        fits=lambda count, previous: True,
+        key, limit=3000, add=shared.add, give_back=shared.give_back, fits=lambda *_: True
     )
 
-    counts.count(
-        "window-2",
-        limit=3000,
-        add=shared.add,
-        give_back=shared.give_back,
-        fits=lambda count, previous: True,
-    )
+
+def test_each_window_has_reservations_of_its_own():
+    counts, shared = ReservedCounts(), SharedCounter()
+    far_from_the_limit(counts, shared, "window-1")
+
+    far_from_the_limit(counts, shared, "window-2")
 
     assert shared.round_trips == 2
 
@@ -105,20 +100,8 @@ def test_each_window_has_reservations_of_its_own():
 def test_a_process_keeps_at_most_max_counters_windows():
     counts, shared = ReservedCounts(max_counters=2), SharedCounter()
     for key in ("a", "b", "c"):
-        counts.count(
-            key,
-            limit=3000,
-            add=shared.add,
-            give_back=shared.give_back,
-            fits=lambda count, previous: True,
-        )
+        far_from_the_limit(counts, shared, key)
 
-    counts.count(
-        "a",
-        limit=3000,
-        add=shared.add,
-        give_back=shared.give_back,
-        fits=lambda count, previous: True,
-    )
+    far_from_the_limit(counts, shared, "a")
 
     assert shared.round_trips == 4  # "a" was dropped, so it reserved again
