@@ -149,6 +149,9 @@ def test_admin_switches_token_access_on_and_the_saved_token_works(
     dialog.get_by_role("button", name="Copy").click()
     copied = page.evaluate("navigator.clipboard.readText()")
     dialog.get_by_role("button", name="Save").click()
+    # The page says so once the save is committed; only then does the test read the table
+    # (SQLite's shared in-memory test database refuses a read while the server writes).
+    expect(page.get_by_text("API token “Entra ID provisioning” was saved.")).to_be_visible()
     expect(page.get_by_text(ApiToken.objects.get().truncated)).to_be_visible()
 
     assert call_scim_base(live_server.url, copied) == 200
